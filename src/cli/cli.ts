@@ -1,0 +1,48 @@
+/**
+ * The clip-bench command line. Each subcommand lives in its own file; this one wires them up and is the
+ * only place where an error becomes an exit code: a UsageError (the user's mistake) prints one line and
+ * exits 2, anything else is a bug and prints its stack with exit 1.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError } from '../errors.js';
+import { demoCommand } from './demo.js';
+import { evalCommand } from './eval.js';
+import { lsCommand } from './ls.js';
+import { predictionsCommand } from './predictions.js';
+import { reportCommand } from './report.js';
+
+export function buildCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName('clip-bench')
+    .usage('$0 <command> [options]\n\nReproduce CLIP zero-shot image classification on ONNX checkpoints.')
+    .command(evalCommand as never)
+    .command(predictionsCommand as never)
+    .command(reportCommand as never)
+    .command(lsCommand as never)
+    .command(demoCommand as never)
+    .demandCommand(1, 'Name a command; `clip-bench --help` lists them.')
+    .strict()
+    .recommendCommands()
+    .epilogue('Examples:\n  clip-bench demo\n  clip-bench eval --model DIR --dataset imagefolder --root PATH --json\n  clip-bench report --format md')
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg, { fix: 'see `clip-bench --help` or `clip-bench <command> --help`' });
+    })
+    .help()
+    .wrap(Math.min(110, process.stdout.columns || 100));
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<void> {
+  try {
+    await buildCli(argv).parseAsync();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`clip-bench: ${err.oneLine()}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`clip-bench: internal error (please report it)\n${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+

@@ -1,0 +1,96 @@
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors.js';
+import { runZeroShot, type EvalResult } from '../eval/zero-shot.js';
+import { openDb } from '../store/db.js';
+import { OPTIONS } from './options.js';
+import { progressBar } from './progress.js';
+
+export interface EvalArgs {
+  model?: string;
+  dataset?: string;
+  root?: string;
+  split?: string;
+  prompts?: string;
+  db: string;
+  'batch-size': number;
+  limit?: number;
+  workers: number;
+  threads: number;
+  json: boolean;
+}
+
+/** Checks across flags, pure so it can be tested without running anything. Returns the problem or null. */
+export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
+  for (const flag of ['model', 'dataset', 'root'] as const) if (!a[flag]) return `--${flag} is required`;
+  const positive = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
+  if (!positive(a['batch-size'])) return `--batch-size must be a positive integer, got ${a['batch-size']}`;
+  if (!positive(a.limit)) return `--limit must be a positive integer, got ${a.limit}`;
+  if (!positive(a.workers)) return `--workers must be a positive integer, got ${a.workers}`;
+  if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 0)) return `--threads must be 0 or a positive integer, got ${a.threads}`;
+  return null;
+}
+
+export function formatEvalResult(r: EvalResult): string {
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  return [
+    `run ${r.runId}: ${r.model} on ${r.dataset}/${r.split} with prompts "${r.promptSet}"`,
+    `  top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}   over ${r.n} samples${r.nFailed ? ` (${r.nFailed} failed to decode, counted as wrong)` : ''}`,
+    `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts)`,
+  ].join('\n');
+}
+
+export const evalCommand = {
+  command: 'eval',
+  describe: 'Zero-shot classify a dataset with a CLIP checkpoint and record the run in the results DB.',
+  builder: (y: Argv) =>
+    y
+      .options({
+        model: { ...OPTIONS.model, demandOption: true },
+        dataset: { ...OPTIONS.dataset, demandOption: true },
+        root: { ...OPTIONS.root, demandOption: true },
+        split: OPTIONS.split,
+        prompts: OPTIONS.prompts,
+        db: OPTIONS.db,
+        'batch-size': OPTIONS['batch-size'],
+        limit: OPTIONS.limit,
+        workers: OPTIONS.workers,
+        threads: OPTIONS.threads,
+        json: OPTIONS.json,
+      })
+      .check((a) => {
+        const problem = checkEvalArgs(a as unknown as EvalArgs);
+        if (problem) throw new UsageError(problem);
+        return true;
+      })
+      .example('$0 eval --model fixtures/demo/toy-clip --dataset imagefolder --root fixtures/demo/colours --prompts colours', 'Evaluate the demo model on the demo images.')
+      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset imagefolder --root ~/data/imagenet/val --limit 1000 --json', 'A quick 1000-image check, printed as JSON.'),
+  handler: async (a: EvalArgs) => {
+    const result = await evalAndReport(a);
+    process.stdout.write(a.json ? JSON.stringify(result) + '\n' : formatEvalResult(result) + '\n');
+  },
+};
+
+export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
+  const db = openDb(a.db);
+  const bar = progressBar();
+  try {
+    return await runZeroShot(
+      db,
+      {
+        modelDir: a.model!,
+        dataset: a.dataset!,
+        root: a.root!,
+        split: a.split,
+        prompts: a.prompts,
+        batchSize: a['batch-size'],
+        limit: a.limit,
+        workers: a.workers,
+        session: { intraOpThreads: a.threads },
+      },
+      (p) => bar.update(p.stage === 'text' ? 'prompts' : 'images', p.done, p.total),
+    );
+  } finally {
+    bar.done();
+    db.close();
+  }
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The `clip-bench` executable.
+import { main } from './cli.js';
+
+await main();

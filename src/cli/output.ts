@@ -1,0 +1,15 @@
+/** Writing command output: to stdout, or to a file atomically (temp file + rename, never half-written). */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export function writeAtomic(file: string, text: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export function emit(text: string, out?: string): void {
+  if (out) writeAtomic(out, text);
+  else process.stdout.write(text);
+}

@@ -1,0 +1,97 @@
+/**
+ * torchvision's ImageFolder: `<root>/<class>/…/<image>`, classes = sorted sub-folder names,
+ * samples = every file with an image extension under each class folder, walked in sorted order.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { DatasetAdapter, Sample } from './types.js';
+
+/** torchvision's IMG_EXTENSIONS, matched case-insensitively. */
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp'] as const;
+
+/** Python's `sorted()` on str compares code points; JS's default sort compares UTF-16 units. */
+export function byCodePoint(a: string, b: string): number {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const x = ia.next();
+    const y = ib.next();
+    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
+    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+}
+
+function isImage(name: string): boolean {
+  const lower = name.toLowerCase();
+  return IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
+}
+
+async function requireDir(root: string, what: string): Promise<void> {
+  let s;
+  try {
+    s = await stat(root);
+  } catch {
+    throw new UsageError(`${what} does not exist`, { file: root, fix: 'pass --root with the folder that holds the dataset' });
+  }
+  if (!s.isDirectory()) throw new UsageError(`${what} is not a folder`, { file: root, fix: 'pass --root with the folder that holds the dataset' });
+}
+
+/** Sorted names of the sub-folders of `root` (following symlinks, as torchvision does). */
+export async function classFolders(root: string): Promise<string[]> {
+  await requireDir(root, 'dataset root');
+  const entries = await readdir(root, { withFileTypes: true });
+  const dirs: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory() || (e.isSymbolicLink() && (await stat(path.join(root, e.name))).isDirectory())) dirs.push(e.name);
+  }
+  if (dirs.length === 0) {
+    const files = entries.filter((e) => e.isFile()).slice(0, 3).map((e) => e.name);
+    throw new UsageError(
+      `expected one sub-folder per class (<root>/<class>/<image>), found ${files.length ? `files such as ${files.join(', ')}` : 'nothing'}`,
+      { file: root, fix: 'point --root at the folder whose sub-folders are the classes' },
+    );
+  }
+  return dirs.sort(byCodePoint);
+}
+
+async function* walkImages(dir: string, rel: string): AsyncGenerator<string> {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => byCodePoint(a.name, b.name));
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(full)).isDirectory());
+    if (isDir) yield* walkImages(full, path.posix.join(rel, e.name));
+    else if (isImage(e.name)) yield path.posix.join(rel, e.name);
+  }
+}
+
+/** Samples of an ImageFolder tree; `classIds` fixes the label order. */
+export async function* imageFolderSamples(root: string, classIds: readonly string[]): AsyncGenerator<Sample> {
+  for (let label = 0; label < classIds.length; label++) {
+    for await (const rel of walkImages(path.join(root, classIds[label]), classIds[label])) {
+      yield { key: rel, path: path.join(root, rel), label };
+    }
+  }
+}
+
+export const imagefolder = {
+  id: 'imagefolder',
+  description: 'Any torchvision-style ImageFolder: <root>/<class>/<image>; classes are the sorted folder names.',
+  splits: ['all'],
+  classIds: (root: string) => classFolders(root),
+  async *samples(root: string) {
+    const ids = await classFolders(root);
+    let count = 0;
+    for await (const s of imageFolderSamples(root, ids)) {
+      count++;
+      yield s;
+    }
+    if (count === 0) {
+      throw new UsageError(`no images found under the ${ids.length} class folders (extensions: ${IMAGE_EXTENSIONS.join(' ')})`, {
+        file: root,
+        fix: 'check --root and that the images have one of these extensions',
+      });
+    }
+  },
+} as const satisfies DatasetAdapter;

@@ -1,0 +1,57 @@
+/** What a result was computed with: versions of clip-bench and its numeric dependencies, and the git commit. */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { packageRoot } from '../paths.js';
+
+function packageVersion(name: string): string | null {
+  try {
+    const require = createRequire(path.join(packageRoot, 'package.json'));
+    let dir = path.dirname(require.resolve(name));
+    while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+    return (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+/** The commit checked out in clip-bench's own folder, read from .git without running git. */
+export function gitCommit(root = packageRoot): string | null {
+  try {
+    const head = readFileSync(path.join(root, '.git', 'HEAD'), 'utf8').trim();
+    if (!head.startsWith('ref: ')) return head;
+    const ref = head.slice(5);
+    const loose = path.join(root, '.git', ref);
+    if (existsSync(loose)) return readFileSync(loose, 'utf8').trim();
+    const packed = readFileSync(path.join(root, '.git', 'packed-refs'), 'utf8');
+    return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.split(' ')[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export interface Environment {
+  clipBench: string;
+  gitCommit: string | null;
+  node: string;
+  onnxruntime: string | null;
+  sharp: string | null;
+  platform: string;
+  cpus: number;
+  cpuModel: string;
+}
+
+export function environment(): Environment {
+  const own = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return {
+    clipBench: own.version,
+    gitCommit: gitCommit(),
+    node: process.version,
+    onnxruntime: packageVersion('onnxruntime-node'),
+    sharp: packageVersion('sharp'),
+    platform: `${process.platform}-${process.arch}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * The image transform configuration, its OpenAI CLIP defaults, and parsers for the two
+ * configuration files model exports ship: open_clip / Immich `visual/preprocess_cfg.json` and
+ * Hugging Face `preprocessor_config.json` (CLIPImageProcessor).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../../errors.js';
+import type { CropRounding, ResizeMode } from './geometry.js';
+import type { Filter } from './resample.js';
+
+export type Interpolation = Filter;
+
+export interface PreprocessConfig {
+  /** Output side: tensors are [3, size, size]. */
+  size: number;
+  /** Target of the resize step when it differs from the crop (HF `shortest_edge` 256 → crop 224); defaults to `size`. */
+  resizeSize?: number;
+  /** Per-channel RGB mean and std in [0,1] units. */
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+  interpolation: Interpolation;
+  resizeMode: ResizeMode;
+  /** Centre-crop offset rounding: torchvision's `round()` (half to even) or HF's floor. */
+  cropRounding: CropRounding;
+  /** RGB 0–255 used where the crop is larger than the resized image (`longest` mode); a number means grey. */
+  fillColor: number | readonly [number, number, number];
+  /** Rotate/flip by the EXIF Orientation tag first. The reference (PIL `Image.open`) does not. */
+  applyExifOrientation: boolean;
+  /**
+   * Convert to RGB before resizing (Hugging Face `do_convert_rgb`), instead of resizing in the
+   * source mode and converting after (torchvision/open_clip pipelines, the reference).
+   */
+  convertRgbFirst?: boolean;
+  /** Refuse images with more pixels than this (decompression-bomb guard); PIL's error threshold by default. */
+  maxPixels?: number;
+}
+
+/** PIL's `Image.MAX_IMAGE_PIXELS` is 89,478,485; it raises `DecompressionBombError` above twice that. */
+export const DEFAULT_MAX_PIXELS = 2 * 89_478_485;
+
+export const OPENAI_CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
+export const OPENAI_CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
+
+/** OpenAI `clip/clip.py` `_transform(224)`. */
+export const OPENAI_CLIP_CONFIG: Readonly<PreprocessConfig> = Object.freeze({
+  size: 224,
+  mean: OPENAI_CLIP_MEAN,
+  std: OPENAI_CLIP_STD,
+  interpolation: 'bicubic',
+  resizeMode: 'shortest',
+  cropRounding: 'half-even',
+  fillColor: 0,
+  applyExifOrientation: false,
+});
+
+/** OpenAI defaults with overrides, validated. */
+export function makePreprocessConfig(overrides: Partial<PreprocessConfig> = {}): PreprocessConfig {
+  const cfg: PreprocessConfig = { ...OPENAI_CLIP_CONFIG, ...overrides };
+  validateConfig(cfg);
+  return cfg;
+}
+
+/** Throws a `UsageError` naming the first bad field. */
+export function validateConfig(cfg: PreprocessConfig, file?: string): void {
+  const bad = (msg: string) => new UsageError(`invalid preprocessing config: ${msg}`, { file });
+  const posInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  if (!posInt(cfg.size)) throw bad(`size must be a positive integer, got ${String(cfg.size)}`);
+  if (cfg.resizeSize !== undefined && !posInt(cfg.resizeSize)) throw bad(`resizeSize must be a positive integer, got ${String(cfg.resizeSize)}`);
+  const triple = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!triple(cfg.mean)) throw bad('mean must be 3 finite numbers');
+  if (!triple(cfg.std) || cfg.std.some((s) => s === 0)) throw bad('std must be 3 finite non-zero numbers');
+  if (!['bicubic', 'bilinear', 'nearest'].includes(cfg.interpolation)) throw bad(`interpolation must be bicubic, bilinear or nearest, got ${String(cfg.interpolation)}`);
+  if (!['shortest', 'longest', 'squash'].includes(cfg.resizeMode)) throw bad(`resizeMode must be shortest, longest or squash, got ${String(cfg.resizeMode)}`);
+  if (!['half-even', 'floor'].includes(cfg.cropRounding)) throw bad(`cropRounding must be half-even or floor, got ${String(cfg.cropRounding)}`);
+  const fill = typeof cfg.fillColor === 'number' ? [cfg.fillColor] : cfg.fillColor;
+  if (!Array.isArray(fill) || (fill.length !== 1 && fill.length !== 3) || fill.some((v) => !(Number.isInteger(v) && v >= 0 && v <= 255))) {
+    throw bad('fillColor must be an integer 0-255 or three of them');
+  }
+  if (cfg.maxPixels !== undefined && !posInt(cfg.maxPixels)) throw bad('maxPixels must be a positive integer');
+}
+
+type Json = Record<string, unknown>;
+
+function asObject(json: unknown, file?: string): Json {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new UsageError('preprocessing config must be a JSON object', { file });
+  return json as Json;
+}
+
+function triple(v: unknown, name: string, file?: string): [number, number, number] {
+  if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'number') return [v[0], v[0], v[0]];
+  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number')) return [v[0], v[1], v[2]];
+  if (typeof v === 'number') return [v, v, v];
+  throw new UsageError(`${name} must be a number or a list of 3 numbers`, { file });
+}
+
+/** `[h, w]`, `h`, or `{height, width}` / `{shortest_edge}` → a single square side. */
+function squareSide(v: unknown, name: string, file?: string): number {
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v) && v.length === 2 && v[0] === v[1] && typeof v[0] === 'number') return v[0];
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Json;
+    if (typeof o.height === 'number' && o.height === o.width) return o.height;
+  }
+  throw new UsageError(`${name} ${JSON.stringify(v)} is not a square size`, { file, fix: 'only square model inputs are supported' });
+}
+
+/**
+ * open_clip / Immich `visual/preprocess_cfg.json`:
+ * `{size: 224 | [224,224], mean, std, interpolation: 'bicubic'|'bilinear'|'nearest', resize_mode, fill_color}`.
+ * open_clip's pipelines are torchvision's, so crop rounding is half-even and conversion to RGB comes after resizing.
+ */
+export function fromOpenClipPreprocessCfg(json: unknown, file?: string): PreprocessConfig {
+  const o = asObject(json, file);
+  const interpolation = o.interpolation ?? 'bicubic';
+  if (interpolation !== 'bicubic' && interpolation !== 'bilinear' && interpolation !== 'nearest') {
+    throw new UsageError(`unsupported interpolation ${JSON.stringify(interpolation)}`, { file, fix: 'use bicubic, bilinear or nearest' });
+  }
+  const resizeMode = o.resize_mode ?? 'shortest';
+  if (resizeMode !== 'shortest' && resizeMode !== 'longest' && resizeMode !== 'squash') {
+    throw new UsageError(`unsupported resize_mode ${JSON.stringify(resizeMode)}`, { file, fix: 'use shortest, longest or squash' });
+  }
+  const fill = o.fill_color ?? 0;
+  const cfg: PreprocessConfig = {
+    ...OPENAI_CLIP_CONFIG,
+    size: squareSide(o.size ?? o.image_size ?? 224, 'size', file),
+    mean: o.mean === undefined ? OPENAI_CLIP_MEAN : triple(o.mean, 'mean', file),
+    std: o.std === undefined ? OPENAI_CLIP_STD : triple(o.std, 'std', file),
+    interpolation,
+    resizeMode,
+    fillColor: typeof fill === 'number' ? fill : triple(fill, 'fill_color', file),
+  };
+  validateConfig(cfg, file);
+  return cfg;
+}
+
+/** PIL `Image.Resampling` values HF stores in `resample`. */
+const PIL_RESAMPLE: Record<number, Interpolation | string> = { 0: 'nearest', 1: 'lanczos', 2: 'bilinear', 3: 'bicubic', 4: 'box', 5: 'hamming' };
+
+/**
+ * Hugging Face `preprocessor_config.json` for `CLIPImageProcessor`:
+ * `size.shortest_edge` (or `{height,width}` → squash, or a bare int), `crop_size`, `resample`
+ * (PIL enum int), `image_mean`, `image_std`, `do_center_crop`, `do_convert_rgb`, `do_resize`.
+ * HF crops with floor offsets and converts to RGB before resizing.
+ */
+export function fromHfPreprocessorConfig(json: unknown, file?: string): PreprocessConfig {
+  const o = asObject(json, file);
+  const resample = o.resample ?? 3;
+  const interpolation = typeof resample === 'number' ? PIL_RESAMPLE[resample] : undefined;
+  if (interpolation !== 'bicubic' && interpolation !== 'bilinear' && interpolation !== 'nearest') {
+    throw new UsageError(`unsupported resample ${JSON.stringify(resample)}${interpolation ? ` (${interpolation})` : ''}`, {
+      file,
+      fix: 'supported PIL filters: 0 nearest, 2 bilinear, 3 bicubic',
+    });
+  }
+  if (typeof o.rescale_factor === 'number' && Math.abs(o.rescale_factor * 255 - 1) > 1e-6) {
+    throw new UsageError(`unsupported rescale_factor ${o.rescale_factor}`, { file, fix: 'only 1/255 is supported' });
+  }
+  if (o.do_resize === false) throw new UsageError('do_resize: false is not supported', { file, fix: 'model inputs need a fixed size' });
+
+  const rawSize = o.size ?? 224;
+  let resizeSize: number;
+  let resizeMode: ResizeMode;
+  if (typeof rawSize === 'number') {
+    resizeSize = rawSize;
+    resizeMode = 'shortest';
+  } else if (rawSize && typeof rawSize === 'object' && typeof (rawSize as Json).shortest_edge === 'number') {
+    resizeSize = (rawSize as Json).shortest_edge as number;
+    resizeMode = 'shortest';
+  } else {
+    resizeSize = squareSide(rawSize, 'size', file);
+    resizeMode = 'squash';
+  }
+  const doCrop = o.do_center_crop ?? true;
+  if (!doCrop && resizeMode === 'shortest') {
+    throw new UsageError('do_center_crop: false with a shortest_edge resize gives non-square images', { file, fix: 'set do_center_crop to true' });
+  }
+  const size = doCrop ? squareSide(o.crop_size ?? resizeSize, 'crop_size', file) : resizeSize;
+  const cfg: PreprocessConfig = {
+    ...OPENAI_CLIP_CONFIG,
+    size,
+    ...(resizeSize !== size ? { resizeSize } : {}),
+    mean: o.image_mean === undefined ? OPENAI_CLIP_MEAN : triple(o.image_mean, 'image_mean', file),
+    std: o.image_std === undefined ? OPENAI_CLIP_STD : triple(o.image_std, 'image_std', file),
+    interpolation,
+    resizeMode,
+    cropRounding: 'floor',
+    convertRgbFirst: o.do_convert_rgb !== false,
+  };
+  validateConfig(cfg, file);
+  return cfg;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`cannot read preprocessing config: ${(err as Error).message}`, { file, cause: err });
+  }
+}
+
+/**
+ * The transform for a model folder: `visual/preprocess_cfg.json` (open_clip/Immich) if present,
+ * else `preprocessor_config.json` (Hugging Face), else the OpenAI defaults.
+ */
+export function loadPreprocessConfigFromDir(dir: string): PreprocessConfig {
+  const openClip = path.join(dir, 'visual', 'preprocess_cfg.json');
+  if (existsSync(openClip)) return fromOpenClipPreprocessCfg(readJson(openClip), openClip);
+  const hf = path.join(dir, 'preprocessor_config.json');
+  if (existsSync(hf)) return fromHfPreprocessorConfig(readJson(hf), hf);
+  return { ...OPENAI_CLIP_CONFIG };
+}

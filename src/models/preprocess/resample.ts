@@ -1,0 +1,351 @@
+/**
+ * A port of Pillow's resampling (`libImaging/Resample.c` and, for NEAREST, `Geometry.c`
+ * `ImagingScaleAffine`), as Pillow 9.4 runs it under `Image.resize`. Every arithmetic step is
+ * kept in Pillow's order and precision so the output is byte-identical:
+ * - separable convolution, horizontal pass first, over only the input rows the vertical pass reads;
+ * - filter support scaled by the reduction factor, coefficients normalised to sum 1 in double;
+ * - 8-bit images: coefficients as 22-bit fixed point (PRECISION_BITS = 32 - 8 - 2), rounding
+ *   bias 2^21, and the intermediate image clipped to 8 bits between the two passes;
+ * - 32-bit integer images (mode `I`): double accumulation, rounded half away from zero, no clip.
+ *
+ * Each output pixel depends only on its own coefficients, so computing just a window of the
+ * resized image (the centre crop) gives the same bytes as resizing everything and cropping —
+ * which keeps a 3000×5 → 134400×224 resize cheap.
+ *
+ * All images here are interleaved [height, width, channels] typed arrays.
+ */
+
+export type Filter = 'bicubic' | 'bilinear' | 'nearest';
+
+/** A rectangle of the resized image, in resized-image pixel coordinates. */
+export interface Window {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** Filter weights of one axis for a run of output positions. */
+export interface Coeffs {
+  /** Coefficients per output position (stride `ksize`). */
+  ksize: number;
+  /** Per output position: first input index and number of taps. */
+  bounds: Int32Array;
+  /** Normalised weights, `ksize` per output position, unused tail zero. */
+  kk: Float64Array;
+}
+
+const PRECISION_BITS = 32 - 8 - 2;
+const HALF = 1 << (PRECISION_BITS - 1);
+const ONE = 1 << PRECISION_BITS;
+
+/** Pillow's bicubic kernel with a = -0.5 (Keys), evaluated in its operation order. */
+export function bicubicKernel(x: number): number {
+  const a = -0.5;
+  if (x < 0.0) x = -x;
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
+/** Pillow's triangle kernel. */
+export function bilinearKernel(x: number): number {
+  if (x < 0.0) x = -x;
+  if (x < 1.0) return 1.0 - x;
+  return 0.0;
+}
+
+const KERNELS = {
+  bicubic: { fn: bicubicKernel, support: 2.0 },
+  bilinear: { fn: bilinearKernel, support: 1.0 },
+} as const;
+
+/**
+ * `precompute_coeffs` for output positions `first .. first+count-1` of an `inSize → outSize`
+ * resize (box = whole input). Index 0 of the result is output position `first`.
+ */
+export function precomputeCoeffs(inSize: number, outSize: number, filter: 'bicubic' | 'bilinear', first = 0, count = outSize): Coeffs {
+  const { fn, support: baseSupport } = KERNELS[filter];
+  const scale = inSize / outSize;
+  const filterscale = scale < 1.0 ? 1.0 : scale;
+  const support = baseSupport * filterscale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const kk = new Float64Array(count * ksize);
+  const bounds = new Int32Array(count * 2);
+  const ss = 1.0 / filterscale;
+  for (let i = 0; i < count; i++) {
+    const xx = first + i;
+    const center = (xx + 0.5) * scale; // in0 = 0
+    // C casts truncate toward zero, then clamp
+    let xmin = Math.trunc(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    let xmax = Math.trunc(center + support + 0.5);
+    if (xmax > inSize) xmax = inSize;
+    xmax -= xmin;
+    const k0 = i * ksize;
+    let ww = 0.0;
+    for (let x = 0; x < xmax; x++) {
+      const w = fn((x + xmin - center + 0.5) * ss);
+      kk[k0 + x] = w;
+      ww += w;
+    }
+    if (ww !== 0.0) for (let x = 0; x < xmax; x++) kk[k0 + x] /= ww;
+    bounds[i * 2] = xmin;
+    bounds[i * 2 + 1] = xmax;
+  }
+  return { ksize, bounds, kk };
+}
+
+/** `normalize_coeffs_8bpc`: weights to 22-bit fixed point, rounded half away from zero. */
+export function normalizeCoeffs8(kk: Float64Array): Int32Array {
+  const out = new Int32Array(kk.length);
+  for (let i = 0; i < kk.length; i++) {
+    const v = kk[i];
+    out[i] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
+  }
+  return out;
+}
+
+/** Pillow's `clip8` for a fixed-point accumulator. */
+function clip8(ss: number): number {
+  const v = ss >> PRECISION_BITS;
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/** C `ROUND_UP`: round half away from zero, then truncate to int. */
+function roundUp(f: number): number {
+  return Math.trunc(f >= 0.0 ? f + 0.5 : f - 0.5);
+}
+
+/**
+ * Horizontal 8-bit pass: rows `rowFirst .. rowFirst+rowCount-1` of `src` ([h, srcW, ch]) →
+ * [rowCount, outCount, ch], output columns described by `c` (already windowed).
+ */
+export function horizontalPass8(src: Uint8Array, srcW: number, ch: number, rowFirst: number, rowCount: number, c: Coeffs): Uint8Array {
+  const outW = c.bounds.length / 2;
+  const k = normalizeCoeffs8(c.kk);
+  const { ksize, bounds } = c;
+  const out = new Uint8Array(rowCount * outW * ch);
+  const acc = new Float64Array(ch);
+  for (let yy = 0; yy < rowCount; yy++) {
+    const rowBase = (yy + rowFirst) * srcW;
+    let o = yy * outW * ch;
+    for (let xx = 0; xx < outW; xx++) {
+      const xmin = bounds[xx * 2];
+      const n = bounds[xx * 2 + 1];
+      const k0 = xx * ksize;
+      if (ch === 3) {
+        let s0 = HALF;
+        let s1 = HALF;
+        let s2 = HALF;
+        let p = (rowBase + xmin) * 3;
+        for (let x = 0; x < n; x++, p += 3) {
+          const w = k[k0 + x];
+          s0 += src[p] * w;
+          s1 += src[p + 1] * w;
+          s2 += src[p + 2] * w;
+        }
+        out[o++] = clip8(s0);
+        out[o++] = clip8(s1);
+        out[o++] = clip8(s2);
+      } else {
+        acc.fill(HALF);
+        let p = (rowBase + xmin) * ch;
+        for (let x = 0; x < n; x++, p += ch) {
+          const w = k[k0 + x];
+          for (let b = 0; b < ch; b++) acc[b] += src[p + b] * w;
+        }
+        for (let b = 0; b < ch; b++) out[o++] = clip8(acc[b]);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Vertical 8-bit pass over `src` ([rows, width, ch]) whose row 0 is input row `rowOffset`;
+ * output rows described by `c` (already windowed) → [outCount, width, ch].
+ */
+export function verticalPass8(src: Uint8Array, width: number, ch: number, rowOffset: number, c: Coeffs): Uint8Array {
+  const outH = c.bounds.length / 2;
+  const k = normalizeCoeffs8(c.kk);
+  const { ksize, bounds } = c;
+  const rowLen = width * ch;
+  const out = new Uint8Array(outH * rowLen);
+  const acc = new Float64Array(rowLen);
+  for (let yy = 0; yy < outH; yy++) {
+    const ymin = bounds[yy * 2] - rowOffset;
+    const n = bounds[yy * 2 + 1];
+    const k0 = yy * ksize;
+    // Accumulate whole rows at a time: same sums as Pillow's per-pixel loop, in the same order.
+    acc.fill(HALF);
+    for (let y = 0; y < n; y++) {
+      const w = k[k0 + y];
+      const p = (ymin + y) * rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] += src[p + i] * w;
+    }
+    const o = yy * rowLen;
+    for (let i = 0; i < rowLen; i++) out[o + i] = clip8(acc[i]);
+  }
+  return out;
+}
+
+/** Horizontal pass for mode `I` (int32, double weights, ROUND_UP, no clipping). */
+export function horizontalPass32(src: Int32Array, srcW: number, rowFirst: number, rowCount: number, c: Coeffs): Int32Array {
+  const outW = c.bounds.length / 2;
+  const { ksize, bounds, kk } = c;
+  const out = new Int32Array(rowCount * outW);
+  for (let yy = 0; yy < rowCount; yy++) {
+    const rowBase = (yy + rowFirst) * srcW;
+    for (let xx = 0; xx < outW; xx++) {
+      const xmin = bounds[xx * 2];
+      const n = bounds[xx * 2 + 1];
+      let ss = 0.0;
+      for (let x = 0; x < n; x++) ss += src[rowBase + xmin + x] * kk[xx * ksize + x];
+      out[yy * outW + xx] = roundUp(ss);
+    }
+  }
+  return out;
+}
+
+/** Vertical pass for mode `I`; `src` row 0 is input row `rowOffset`. */
+export function verticalPass32(src: Int32Array, width: number, rowOffset: number, c: Coeffs): Int32Array {
+  const outH = c.bounds.length / 2;
+  const { ksize, bounds, kk } = c;
+  const out = new Int32Array(outH * width);
+  for (let yy = 0; yy < outH; yy++) {
+    const ymin = bounds[yy * 2] - rowOffset;
+    const n = bounds[yy * 2 + 1];
+    for (let xx = 0; xx < width; xx++) {
+      let ss = 0.0;
+      for (let y = 0; y < n; y++) ss += src[(ymin + y) * width + xx] * kk[yy * ksize + y];
+      out[yy * width + xx] = roundUp(ss);
+    }
+  }
+  return out;
+}
+
+type Samples = Uint8Array | Int32Array;
+
+/** Copy a window out of an image that needs no resampling along either axis. */
+export function cropSamples<T extends Samples>(src: T, srcW: number, ch: number, win: Window): T {
+  const out = new (src.constructor as new (n: number) => T)(win.width * win.height * ch);
+  for (let y = 0; y < win.height; y++) {
+    const from = ((win.top + y) * srcW + win.left) * ch;
+    out.set(src.subarray(from, from + win.width * ch) as never, y * win.width * ch);
+  }
+  return out;
+}
+
+/**
+ * `ImagingResampleInner` restricted to `win`: resize `src` ([srcH, srcW, ch]) to outW×outH with
+ * a convolution filter and return only the window, [win.height, win.width, ch].
+ * Uint8Array input takes the 8-bit fixed-point path, Int32Array the mode-`I` path.
+ */
+export function resampleConvolution<T extends Samples>(
+  src: T,
+  srcW: number,
+  srcH: number,
+  ch: number,
+  outW: number,
+  outH: number,
+  filter: 'bicubic' | 'bilinear',
+  win: Window,
+): T {
+  const is8 = src instanceof Uint8Array;
+  if (!is8 && ch !== 1) throw new Error('resample: int32 images must have one channel');
+  const needH = outW !== srcW;
+  const needV = outH !== srcH;
+  if (!needH && !needV) return cropSamples(src, srcW, ch, win);
+
+  const cv = needV ? precomputeCoeffs(srcH, outH, filter, win.top, win.height) : null;
+  // Input rows the vertical pass reads (Pillow's ybox), or exactly the window rows.
+  const rowFirst = cv ? cv.bounds[0] : win.top;
+  const rowEnd = cv ? cv.bounds[cv.bounds.length - 2] + cv.bounds[cv.bounds.length - 1] : win.top + win.height;
+
+  let mid: Samples;
+  let midW: number;
+  if (needH) {
+    const ch_ = precomputeCoeffs(srcW, outW, filter, win.left, win.width);
+    mid = is8
+      ? horizontalPass8(src as Uint8Array, srcW, ch, rowFirst, rowEnd - rowFirst, ch_)
+      : horizontalPass32(src as Int32Array, srcW, rowFirst, rowEnd - rowFirst, ch_);
+    midW = win.width;
+  } else {
+    // No horizontal pass: the vertical pass reads source columns of the window directly.
+    mid = cropSamples(src, srcW, ch, { left: win.left, top: rowFirst, width: win.width, height: rowEnd - rowFirst });
+    midW = win.width;
+  }
+  if (!cv) return mid as T;
+  return (is8 ? verticalPass8(mid as Uint8Array, midW, ch, rowFirst, cv) : verticalPass32(mid as Int32Array, midW, rowFirst, cv)) as T;
+}
+
+/**
+ * Pillow's NEAREST resize (`ImagingScaleAffine` with a = [in/out, 0, 0, 0, in/out, 0]):
+ * source positions accumulate in double from the first output pixel, as Pillow does, so
+ * rounding drift matches; positions that fall outside the source stay 0.
+ */
+export function nearestIndices(inSize: number, outSize: number): Int32Array {
+  const a = inSize / outSize;
+  const tab = new Int32Array(outSize);
+  let xo = a * 0.5;
+  for (let x = 0; x < outSize; x++) {
+    const xin = xo < 0.0 ? -1 : Math.trunc(xo);
+    tab[x] = xin >= 0 && xin < inSize ? xin : -1;
+    xo += a;
+  }
+  return tab;
+}
+
+/** NEAREST resize of `src` ([srcH, srcW, ch]) to outW×outH, returning only `win`. */
+export function resampleNearest<T extends Samples>(src: T, srcW: number, srcH: number, ch: number, outW: number, outH: number, win: Window): T {
+  if (outW === srcW && outH === srcH) return cropSamples(src, srcW, ch, win);
+  const xs = nearestIndices(srcW, outW);
+  const ys = nearestIndices(srcH, outH);
+  const out = new (src.constructor as new (n: number) => T)(win.width * win.height * ch);
+  for (let y = 0; y < win.height; y++) {
+    const yi = ys[win.top + y];
+    if (yi < 0) continue;
+    for (let x = 0; x < win.width; x++) {
+      const xi = xs[win.left + x];
+      if (xi < 0) continue;
+      const p = (yi * srcW + xi) * ch;
+      const o = (y * win.width + x) * ch;
+      for (let b = 0; b < ch; b++) out[o + b] = src[p + b];
+    }
+  }
+  return out;
+}
+
+/** Pillow's `MULDIV255`: round(a·b/255) with integer ops. */
+function mulDiv255(a: number, b: number): number {
+  const t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
+/**
+ * RGBA→RGBa / LA→La (`rgbA2rgba`, `lA2la` in Convert.c): colour channels times alpha/255.
+ * Alpha is the last channel; works in place on a copy.
+ */
+export function premultiplyAlpha(src: Uint8Array, ch: 2 | 4): Uint8Array {
+  const out = src.slice();
+  for (let p = 0; p < out.length; p += ch) {
+    const a = out[p + ch - 1];
+    for (let b = 0; b < ch - 1; b++) out[p + b] = mulDiv255(out[p + b], a);
+  }
+  return out;
+}
+
+/** RGBa→RGBA / La→LA (`rgba2rgbA`, `la2lA`): integer 255·c/alpha, clipped; alpha 0 and 255 pass through. */
+export function unpremultiplyAlpha(src: Uint8Array, ch: 2 | 4): Uint8Array {
+  const out = src.slice();
+  for (let p = 0; p < out.length; p += ch) {
+    const a = out[p + ch - 1];
+    if (a === 255 || a === 0) continue;
+    for (let b = 0; b < ch - 1; b++) {
+      const v = Math.trunc((255 * out[p + b]) / a);
+      out[p + b] = v > 255 ? 255 : v;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,140 @@
+/**
+ * Prompt sets are data: `configs/prompts/<id>.json` or a user's JSON file with
+ * `{ id, description?, include?, classes?: {classId: name | [synonyms]}, templates: ["… {c} …"] }`.
+ * `include` names one other prompt set (same folder or a path) whose fields this one overrides.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError, unknownName } from '../errors.js';
+import { packageRoot } from '../paths.js';
+
+export const PROMPTS_DIR = path.join(packageRoot, 'configs', 'prompts');
+
+export interface PromptSet {
+  id: string;
+  description?: string;
+  /** dataset class id → display name, or synonyms sharing one classifier row; absent: the ids are the names */
+  classes?: Record<string, string | string[]>;
+  templates: string[];
+  /** where it was loaded from */
+  source: string;
+}
+
+/** Prompt set ids shipped in configs/prompts. */
+export function listPromptSets(): string[] {
+  return readdirSync(PROMPTS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+function looksLikeFile(ref: string): boolean {
+  return ref.endsWith('.json') || ref.includes('/') || ref.includes(path.sep);
+}
+
+/** Loads a prompt set by id (`configs/prompts/<id>.json`) or by file path. */
+export function loadPromptSet(ref: string, depth = 0): PromptSet {
+  const file = looksLikeFile(ref) ? path.resolve(ref) : path.join(PROMPTS_DIR, `${ref}.json`);
+  if (!existsSync(file)) {
+    if (looksLikeFile(ref)) throw new UsageError('prompt file not found', { file: ref, fix: `pass an existing JSON file or one of: ${listPromptSets().join(', ')}` });
+    throw unknownName('prompt set', ref, listPromptSets());
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`not valid JSON: ${(err as Error).message}`, { file, fix: 'fix the JSON syntax of the prompt file' });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new UsageError('a prompt set must be a JSON object', { file, fix: 'write {"templates": ["a photo of a {c}."], "classes": {...}}' });
+  }
+  const obj = raw as Record<string, unknown>;
+  let base: Partial<PromptSet> = {};
+  if (obj.include !== undefined) {
+    if (typeof obj.include !== 'string') throw new UsageError('"include" must be a prompt set id or path', { file });
+    if (depth > 0) throw new UsageError('"include" may be used once, not nested', { file, fix: 'inline the inner prompt set' });
+    const inc = looksLikeFile(obj.include) ? path.resolve(path.dirname(file), obj.include) : obj.include;
+    base = loadPromptSet(inc, depth + 1);
+  }
+  const templates = obj.templates ?? base.templates;
+  if (!Array.isArray(templates) || templates.length === 0) {
+    throw new UsageError('the template list is empty or missing', { file, fix: 'add "templates": ["a photo of a {c}.", …]' });
+  }
+  templates.forEach((t, i) => {
+    if (typeof t !== 'string' || !t.includes('{c}')) {
+      throw new UsageError(`template ${i} (${JSON.stringify(t)}) has no {c} placeholder`, { file, fix: 'write the class name\'s place as {c}' });
+    }
+  });
+  const classes = (obj.classes ?? base.classes) as PromptSet['classes'];
+  if (classes !== undefined) {
+    if (typeof classes !== 'object' || classes === null || Array.isArray(classes)) {
+      throw new UsageError('"classes" must map class ids to names', { file, fix: 'write "classes": {"n01440764": "tench", …}' });
+    }
+    for (const [id, v] of Object.entries(classes)) {
+      const ok = typeof v === 'string' ? v.length > 0 : Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s.length > 0);
+      if (!ok) throw new UsageError(`class ${JSON.stringify(id)} needs a name or a non-empty list of synonyms`, { file });
+    }
+  }
+  return {
+    id: typeof obj.id === 'string' ? obj.id : path.basename(file, '.json'),
+    description: typeof obj.description === 'string' ? obj.description : base.description,
+    classes,
+    templates: templates as string[],
+    source: file,
+  };
+}
+
+/** The prompts for one dataset, in the dataset's class order, ready to tokenize. */
+export interface ResolvedPrompts {
+  promptSet: string;
+  /** per dataset class: its names (synonyms) */
+  classNames: string[][];
+  templates: string[];
+  /** every prompt text, class-major: class 0's (names × templates), then class 1's, … */
+  texts: string[];
+  /** class index of each text */
+  textClass: Int32Array;
+  /** sha256 over the resolved names and templates: the identity of the classifier's inputs */
+  hash: string;
+}
+
+/**
+ * Matches a prompt set to a dataset's classes by id, never by position.
+ * @param classIds the dataset's class ids in label order (e.g. folder names or WordNet ids)
+ */
+export function resolvePrompts(set: PromptSet, classIds: readonly string[], datasetName: string): ResolvedPrompts {
+  let classNames: string[][];
+  if (!set.classes) {
+    classNames = classIds.map((id) => [id]);
+  } else {
+    const classes = set.classes;
+    const missing = classIds.filter((id) => !(id in classes));
+    const extra = Object.keys(classes).filter((id) => !classIds.includes(id));
+    if (missing.length || extra.length) {
+      const show = (xs: string[]) => xs.slice(0, 5).map((x) => JSON.stringify(x)).join(', ') + (xs.length > 5 ? ` and ${xs.length - 5} more` : '');
+      throw new UsageError(
+        `prompt set "${set.id}" has ${Object.keys(classes).length} classes but dataset ${datasetName} has ${classIds.length}` +
+          (missing.length ? `; missing from the prompts: ${show(missing)}` : '') +
+          (extra.length ? `; not in the dataset: ${show(extra)}` : ''),
+        { file: set.source, fix: 'use the prompt set made for this dataset, or give every dataset class id a name' },
+      );
+    }
+    classNames = classIds.map((id) => {
+      const v = classes[id];
+      return typeof v === 'string' ? [v] : [...v];
+    });
+  }
+  const texts: string[] = [];
+  const textClass: number[] = [];
+  classNames.forEach((names, c) => {
+    for (const name of names) {
+      for (const t of set.templates) {
+        texts.push(t.replaceAll('{c}', name));
+        textClass.push(c);
+      }
+    }
+  });
+  const hash = createHash('sha256').update(JSON.stringify({ classNames, templates: set.templates })).digest('hex');
+  return { promptSet: set.id, classNames, templates: set.templates, texts, textClass: Int32Array.from(textClass), hash };
+}

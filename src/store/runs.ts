@@ -1,0 +1,172 @@
+/** Reading and writing runs and their predictions. Every write is a transaction. */
+import type { Db } from './db.js';
+import { UsageError } from '../errors.js';
+
+export interface RunIdentity {
+  modelName: string;
+  modelDir: string;
+  modelFingerprint: string;
+  modelLayout: string;
+  dataset: string;
+  datasetRoot: string;
+  split: string;
+  nClasses: number;
+  promptSet: string;
+  promptHash: string;
+  params: Record<string, unknown>;
+  environment: Record<string, unknown>;
+}
+
+export interface PredictionRow {
+  idx: number;
+  key: string;
+  label: number;
+  /** class indices, best first; null for a failed sample */
+  top5: number[] | null;
+  top5Logits: number[] | null;
+  error: string | null;
+}
+
+export interface RunSummary {
+  n: number;
+  nFailed: number;
+  top1: number;
+  top5: number;
+  metrics: Record<string, unknown>;
+  timings: Record<string, number>;
+}
+
+export interface RunRecord extends RunIdentity {
+  id: number;
+  status: 'running' | 'finished' | 'failed' | 'interrupted';
+  createdAt: string;
+  finishedAt: string | null;
+  n: number | null;
+  nFailed: number | null;
+  top1: number | null;
+  top5: number | null;
+  metrics: Record<string, unknown> | null;
+  timings: Record<string, number> | null;
+}
+
+export function createRun(db: Db, id: RunIdentity): number {
+  const info = db
+    .prepare(
+      `INSERT INTO runs (status, created_at, model_name, model_dir, model_fingerprint, model_layout, dataset, dataset_root, split,
+         n_classes, prompt_set, prompt_hash, params, environment)
+       VALUES ('running', @createdAt, @modelName, @modelDir, @modelFingerprint, @modelLayout, @dataset, @datasetRoot, @split,
+         @nClasses, @promptSet, @promptHash, @params, @environment)`,
+    )
+    .run({ ...id, createdAt: new Date().toISOString(), params: JSON.stringify(id.params), environment: JSON.stringify(id.environment) });
+  return Number(info.lastInsertRowid);
+}
+
+/** Inserts one batch of predictions atomically. */
+export function insertPredictions(db: Db, runId: number, rows: readonly PredictionRow[]): void {
+  const stmt = db.prepare(
+    `INSERT INTO predictions (run_id, idx, key, label, top5, top5_logits, error) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  db.transaction(() => {
+    for (const r of rows) {
+      stmt.run(runId, r.idx, r.key, r.label, r.top5 && JSON.stringify(r.top5), r.top5Logits && JSON.stringify(r.top5Logits.map(roundLogit)), r.error);
+    }
+  })();
+}
+
+// Logits are float32 on the way in: 7 significant digits keep every bit that matters and the JSON short.
+function roundLogit(x: number): number {
+  return Number(x.toPrecision(7));
+}
+
+export function finishRun(db: Db, runId: number, s: RunSummary): void {
+  db.prepare(
+    `UPDATE runs SET status = 'finished', finished_at = ?, n = ?, n_failed = ?, top1 = ?, top5 = ?, metrics = ?, timings = ? WHERE id = ?`,
+  ).run(new Date().toISOString(), s.n, s.nFailed, s.top1, s.top5, JSON.stringify(s.metrics), JSON.stringify(s.timings), runId);
+}
+
+export function markRun(db: Db, runId: number, status: 'failed' | 'interrupted'): void {
+  db.prepare(`UPDATE runs SET status = ?, finished_at = ? WHERE id = ?`).run(status, new Date().toISOString(), runId);
+}
+
+interface RunRow {
+  id: number;
+  status: RunRecord['status'];
+  created_at: string;
+  finished_at: string | null;
+  model_name: string;
+  model_dir: string;
+  model_fingerprint: string;
+  model_layout: string;
+  dataset: string;
+  dataset_root: string;
+  split: string;
+  n_classes: number;
+  prompt_set: string;
+  prompt_hash: string;
+  params: string;
+  environment: string;
+  timings: string | null;
+  n: number | null;
+  n_failed: number | null;
+  top1: number | null;
+  top5: number | null;
+  metrics: string | null;
+}
+
+function toRecord(r: RunRow): RunRecord {
+  return {
+    id: r.id,
+    status: r.status,
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
+    modelName: r.model_name,
+    modelDir: r.model_dir,
+    modelFingerprint: r.model_fingerprint,
+    modelLayout: r.model_layout,
+    dataset: r.dataset,
+    datasetRoot: r.dataset_root,
+    split: r.split,
+    nClasses: r.n_classes,
+    promptSet: r.prompt_set,
+    promptHash: r.prompt_hash,
+    params: JSON.parse(r.params),
+    environment: JSON.parse(r.environment),
+    timings: r.timings ? JSON.parse(r.timings) : null,
+    n: r.n,
+    nFailed: r.n_failed,
+    top1: r.top1,
+    top5: r.top5,
+    metrics: r.metrics ? JSON.parse(r.metrics) : null,
+  };
+}
+
+export function getRun(db: Db, runId: number, dbFile = 'the database'): RunRecord {
+  const row = db.prepare(`SELECT * FROM runs WHERE id = ?`).get(runId) as RunRow | undefined;
+  if (!row) {
+    const ids = (db.prepare(`SELECT id FROM runs ORDER BY id DESC LIMIT 10`).all() as { id: number }[]).map((r) => r.id);
+    throw new UsageError(`no run ${runId} in ${dbFile}`, { fix: ids.length ? `recent runs: ${ids.join(', ')}` : 'the database has no runs yet: run `clip-bench eval` first' });
+  }
+  return toRecord(row);
+}
+
+export function listRuns(db: Db, opts: { status?: RunRecord['status'] } = {}): RunRecord[] {
+  const rows = (opts.status
+    ? db.prepare(`SELECT * FROM runs WHERE status = ? ORDER BY id`).all(opts.status)
+    : db.prepare(`SELECT * FROM runs ORDER BY id`).all()) as RunRow[];
+  return rows.map(toRecord);
+}
+
+/** Predictions of a run in sample order, streamed. */
+export function* iteratePredictions(db: Db, runId: number): Generator<PredictionRow> {
+  const stmt = db.prepare(`SELECT idx, key, label, top5, top5_logits, error FROM predictions WHERE run_id = ? ORDER BY idx`);
+  for (const r of stmt.iterate(runId) as Iterable<{ idx: number; key: string; label: number; top5: string | null; top5_logits: string | null; error: string | null }>) {
+    yield {
+      idx: r.idx,
+      key: r.key,
+      label: r.label,
+      top5: r.top5 ? JSON.parse(r.top5) : null,
+      top5Logits: r.top5_logits ? JSON.parse(r.top5_logits) : null,
+      error: r.error,
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { buildClassifier, normaliseRows, zeroShotLogits } from '../src/prompts/classifier.js';
+import { mulberry32, normalArray } from '../src/fixtures/random.js';
+
+describe('buildClassifier', () => {
+  it('normalises each prompt, averages per class, renormalises (worked by hand)', () => {
+    // class 0: (3,4) -> (0.6,0.8); (0,2) -> (0,1); mean (0.3,0.9); norm sqrt(0.9) -> (0.316228, 0.948683)
+    // class 1: (-5,0) -> (-1,0)
+    const w = buildClassifier(Float32Array.from([3, 4, 0, 2, -5, 0]), [0, 0, 1], 2, 2);
+    expect(w[0]).toBeCloseTo(0.3 / Math.sqrt(0.9), 6);
+    expect(w[1]).toBeCloseTo(0.9 / Math.sqrt(0.9), 6);
+    expect(Array.from(w.subarray(2))).toEqual([-1, 0]);
+  });
+
+  it('differs from averaging unnormalised embeddings (the normalise-first step matters)', () => {
+    const w = buildClassifier(Float32Array.from([10, 0, 0, 1]), [0, 0], 2, 1);
+    // normalise first: (1,0),(0,1) -> mean (0.5,0.5) -> (0.7071,0.7071); averaging raw would give (0.995, 0.0995)
+    expect(w[0]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(w[1]).toBeCloseTo(Math.SQRT1_2, 6);
+  });
+
+  it('does not modify its input and rejects a class without prompts', () => {
+    const emb = Float32Array.from([3, 4]);
+    buildClassifier(emb, [0], 2, 1);
+    expect(Array.from(emb)).toEqual([3, 4]);
+    expect(() => buildClassifier(emb, [0], 2, 2)).toThrow(/class 1 has no prompts/);
+  });
+});
+
+describe('zeroShotLogits', () => {
+  it('equals 100 × cosine similarity, checked against a direct float64 computation', () => {
+    const rand = mulberry32(3);
+    const dim = 7;
+    const images = normaliseRows(normalArray(rand, 5 * dim, 1), dim);
+    const cls = normaliseRows(normalArray(rand, 3 * dim, 1), dim);
+    const logits = zeroShotLogits(images, cls, dim);
+    expect(logits.length).toBe(15);
+    for (let i = 0; i < 5; i++) {
+      for (let c = 0; c < 3; c++) {
+        let dot = 0;
+        for (let k = 0; k < dim; k++) dot += images[i * dim + k] * cls[c * dim + k];
+        expect(logits[i * 3 + c]).toBeCloseTo(100 * dot, 4);
+        expect(Math.abs(logits[i * 3 + c])).toBeLessThanOrEqual(100.0001);
+      }
+    }
+  });
+});

@@ -1,0 +1,47 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { byCodePoint, imagefolder } from '../src/datasets/imagefolder.js';
+import { getDataset } from '../src/datasets/index.js';
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('imagefolder adapter', () => {
+  it('orders classes and files as torchvision does (sorted, recursive, image extensions only)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-if-'));
+    for (const f of ['b/2.jpg', 'b/10.JPG', 'a/z.png', 'a/sub/y.webp', 'a/notes.txt', 'B/x.jpeg']) {
+      mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+      writeFileSync(path.join(root, f), '');
+    }
+    expect(await imagefolder.classIds(root)).toEqual(['B', 'a', 'b']);
+    const samples = await collect(imagefolder.samples(root));
+    expect(samples.map((s) => [s.key, s.label])).toEqual([
+      ['B/x.jpeg', 0],
+      ['a/sub/y.webp', 1],
+      ['a/z.png', 1],
+      ['b/10.JPG', 2],
+      ['b/2.jpg', 2],
+    ]);
+  });
+
+  it('sorts by code point like Python, not by UTF-16 unit', () => {
+    // U+FF5E (fullwidth tilde) < U+1F600 (emoji) in code points, but not in UTF-16 units
+    expect(['\u{1F600}', '\uFF5E'].sort(byCodePoint)).toEqual(['\uFF5E', '\u{1F600}']);
+  });
+
+  it('explains a root without class folders and a missing root', async () => {
+    const flat = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-flat-'));
+    writeFileSync(path.join(flat, 'ILSVRC2012_val_00000001.JPEG'), '');
+    await expect(imagefolder.classIds(flat)).rejects.toThrow(/expected one sub-folder per class.*ILSVRC2012_val_00000001.JPEG/);
+    await expect(imagefolder.classIds(path.join(flat, 'nope'))).rejects.toThrow(/does not exist/);
+  });
+
+  it('suggests the closest adapter for an unknown name', () => {
+    expect(() => getDataset('imagefoldr')).toThrow(/Did you mean "imagefolder"/);
+  });
+});

@@ -1,0 +1,66 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../src/errors.js';
+import { listPromptSets, loadPromptSet, resolvePrompts } from '../src/prompts/prompt-set.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-prompts-'));
+function file(name: string, content: unknown): string {
+  const f = path.join(tmp, name);
+  writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content));
+  return f;
+}
+
+describe('prompt sets', () => {
+  it('ships the demo, single-template and class-name sets', () => {
+    expect(listPromptSets()).toEqual(expect.arrayContaining(['colours', 'single', 'classname']));
+    expect(loadPromptSet('single').templates).toEqual(['a photo of a {c}.']);
+  });
+
+  it('resolves classes by id, not by position', () => {
+    const set = loadPromptSet(file('ab.json', { classes: { b: 'bee', a: ['ant', 'emmet'] }, templates: ['a {c}.', '{c}!'] }));
+    const r = resolvePrompts(set, ['a', 'b'], 'test');
+    expect(r.classNames).toEqual([['ant', 'emmet'], ['bee']]);
+    expect(r.texts).toEqual(['a ant.', 'ant!', 'a emmet.', 'emmet!', 'a bee.', 'bee!']);
+    expect(Array.from(r.textClass)).toEqual([0, 0, 0, 0, 1, 1]);
+    // the same set against the classes in the other order gives the rows swapped, and another hash
+    const swapped = resolvePrompts(set, ['b', 'a'], 'test');
+    expect(swapped.classNames).toEqual([['bee'], ['ant', 'emmet']]);
+    expect(swapped.hash).not.toBe(r.hash);
+  });
+
+  it('uses the dataset class ids as names when the set has no classes', () => {
+    const r = resolvePrompts(loadPromptSet('single'), ['cat', 'dog'], 'test');
+    expect(r.texts).toEqual(['a photo of a cat.', 'a photo of a dog.']);
+  });
+
+  it('include: inherits classes and overrides templates', () => {
+    file('base.json', { classes: { x: 'ex' }, templates: ['one {c}'] });
+    const child = loadPromptSet(file('child.json', { include: './base.json', templates: ['two {c}'] }));
+    expect(child.classes).toEqual({ x: 'ex' });
+    expect(child.templates).toEqual(['two {c}']);
+  });
+
+  it.each([
+    ['class-count mismatch', { classes: { a: 'A' }, templates: ['{c}'] }, /has 1 classes but dataset test has 2.*missing from the prompts: "b"/],
+    ['empty template list', { templates: [] }, /template list is empty/],
+    ['template without {c}', { templates: ['a photo'] }, /has no \{c\} placeholder/],
+    ['bad class value', { classes: { a: 3 }, templates: ['{c}'] }, /needs a name/],
+  ])('%s is a UsageError naming the file', (_name, content, message) => {
+    const f = file(`bad-${_name.replaceAll(' ', '-')}.json`, content);
+    const run = () => resolvePrompts(loadPromptSet(f), ['a', 'b'], 'test');
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow(message);
+    try {
+      run();
+    } catch (e) {
+      expect((e as UsageError).oneLine()).toContain(f);
+    }
+  });
+
+  it('malformed JSON and unknown ids fail helpfully', () => {
+    expect(() => loadPromptSet(file('broken.json', '{"templates": ['))).toThrow(/not valid JSON/);
+    expect(() => loadPromptSet('singel')).toThrow(/unknown prompt set "singel". Did you mean "single"\?/);
+  });
+});
