@@ -1,0 +1,41 @@
+/**
+ * Writes fixture models and data into an ignored folder (default `fixtures/`).
+ *
+ *   npm run fixtures                                   # demo (toy CLIP + colour images) and the tiny random CLIP
+ *   npm run fixtures -- --arch vit-b-32                # also the random model with ViT-B/32's real dimensions (~600 MB)
+ *   npm run fixtures -- --out /tmp/fx --per-class 50   # elsewhere, with more demo images
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CLIP_ARCH_SIZES, type ClipArchSize } from '../src/fixtures/clip-arch.js';
+import { writeDemo } from '../src/fixtures/demo.js';
+import { fixtureTexts, writeClipArch } from '../src/fixtures/immich-model.js';
+import { loadPromptSet } from '../src/prompts/prompt-set.js';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'fixtures' },
+    arch: { type: 'string', multiple: true, default: ['tiny'] },
+    'per-class': { type: 'string', default: '12' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+
+const sizes = values.arch as string[];
+for (const s of sizes) {
+  if (!(s in CLIP_ARCH_SIZES)) {
+    process.stderr.write(`write-fixtures: unknown --arch ${s}; known: ${Object.keys(CLIP_ARCH_SIZES).join(', ')}\n`);
+    process.exit(2);
+  }
+}
+const out = values.out as string;
+const t0 = performance.now();
+const demo = await writeDemo(path.join(out, 'demo'), Number(values['per-class']));
+console.log(`demo model   ${demo.model}\ndemo images  ${demo.root}`);
+const texts = fixtureTexts(loadPromptSet('colours').templates);
+for (const size of sizes as ClipArchSize[]) {
+  const dir = path.join(out, `clip-${size}`);
+  const cfg = await writeClipArch(dir, size, texts, Number(values.seed));
+  console.log(`random CLIP  ${dir} (${size}: vision ${cfg.visionLayers}×${cfg.visionWidth}, text ${cfg.textLayers}×${cfg.textWidth}, embed ${cfg.embedDim})`);
+}
+console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

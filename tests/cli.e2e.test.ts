@@ -1,0 +1,73 @@
+/** The built `clip-bench` executable, run as a user runs it (needs `npm run build`, which `npm test` does first). */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeDemo, type DemoPaths } from '../src/fixtures/demo.js';
+import { packageRoot } from '../src/paths.js';
+
+const bin = path.join(packageRoot, 'dist', 'src', 'cli', 'main.js');
+let tmp: string;
+let demo: DemoPaths;
+let db: string;
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first (npm test does)`);
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-cli-'));
+  demo = await writeDemo(path.join(tmp, 'demo'), 3);
+  db = path.join(tmp, 'r.sqlite');
+});
+
+describe('clip-bench CLI', () => {
+  it('eval --json prints one JSON object with the run identity and fractions', () => {
+    const r = cli(['eval', '--model', demo.model, '--dataset', 'imagefolder', '--root', demo.root, '--prompts', 'colours', '--db', db, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ runId: 1, model: 'toy-clip', dataset: 'imagefolder', n: 24, top1: 1, top5: 1 });
+  });
+
+  it('predictions --format jsonl prints one line per sample', () => {
+    const r = cli(['predictions', '--run', '1', '--db', db, '--format', 'jsonl']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(24);
+    expect(Object.keys(lines[0])).toEqual(['index', 'key', 'label', 'top5', 'top5_logits']);
+    expect(lines[0]).toMatchObject({ index: 0, key: 'black/0000.jpg', label: 0 });
+  });
+
+  it('report writes Markdown and CSV', () => {
+    expect(cli(['report', '--db', db]).stdout).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \|/);
+    const out = path.join(tmp, 'r.csv');
+    expect(cli(['report', '--db', db, '--format', 'csv', '--out', out]).code).toBe(0);
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('model,fingerprint,dataset,run_id,n,n_failed,top1,top5');
+  });
+
+  it.each([
+    [['eval', '--model', 'nowhere', '--dataset', 'imagefolder', '--root', '.'], /^clip-bench: .*nowhere: model folder not found — pass --model/],
+    [['eval', '--model', 'm', '--dataset', 'imagenette', '--root', '.'], /unknown dataset "imagenette"\. Did you mean "imagefolder"\?/],
+    [['eval', '--model', 'm', '--dataset', 'imagefolder'], /Missing required argument: root/],
+    [['eval', '--model', 'm', '--dataset', 'imagefolder', '--root', '.', '--batch-size', '0'], /--batch-size must be a positive integer/],
+    [['report', '--db', 'missing.sqlite'], /missing\.sqlite: cannot open results database/],
+    [['predictions', '--run', '42', '--db', 'r.sqlite'], /no run 42/],
+    [['evaluate'], /Unknown argument: evaluate|Did you mean eval/],
+  ])('%j fails with one clear line and exit code 2', (args, message) => {
+    const r = cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--help explains each command with examples', () => {
+    const help = execFileSync(process.execPath, [bin, 'eval', '--help'], { encoding: 'utf8' });
+    expect(help).toContain('Zero-shot classify a dataset');
+    expect(help).toContain('Examples:');
+    expect(help).toContain('--prompts');
+  });
+});
