@@ -2,10 +2,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeDemo, type DemoPaths } from '../src/fixtures/demo.js';
-import { packageRoot } from '../src/paths.js';
+import { packageRoot, referenceDir } from '../src/paths.js';
 
 const bin = path.join(packageRoot, 'dist', 'src', 'cli', 'main.js');
 let tmp: string;
@@ -43,7 +44,7 @@ describe('clip-bench CLI', () => {
   });
 
   it('report writes Markdown and CSV', () => {
-    expect(cli(['report', '--db', db]).stdout).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \|/);
+    expect(cli(['report', '--db', db]).stdout).toMatch(/\| model \| imagefolder:colours \|\n\|---\|---:\|\n\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \|/);
     const out = path.join(tmp, 'r.csv');
     expect(cli(['report', '--db', db, '--format', 'csv', '--out', out]).code).toBe(0);
     expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('model,fingerprint,dataset,run_id,n,n_failed,top1,top5');
@@ -51,7 +52,7 @@ describe('clip-bench CLI', () => {
 
   it.each([
     [['eval', '--model', 'nowhere', '--dataset', 'imagefolder', '--root', '.'], /^clip-bench: .*nowhere: model folder not found — pass --model/],
-    [['eval', '--model', 'm', '--dataset', 'imagenette', '--root', '.'], /unknown dataset "imagenette"\. Did you mean "imagefolder"\?/],
+    [['eval', '--model', 'm', '--dataset', 'image-folder', '--root', '.'], /unknown dataset "image-folder"\. Did you mean "imagefolder"\?/],
     [['eval', '--model', 'm', '--dataset', 'imagefolder'], /Missing required argument: root/],
     [['eval', '--model', 'm', '--dataset', 'imagefolder', '--root', '.', '--batch-size', '0'], /--batch-size must be a positive integer/],
     [['report', '--db', 'missing.sqlite'], /missing\.sqlite: cannot open results database/],
@@ -62,6 +63,26 @@ describe('clip-bench CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('tokenize prints ids from the model\'s own tokenizer: specials around, the colour word as its single token', () => {
+    const vocab = (JSON.parse(readFileSync(path.join(demo.model, 'textual', 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
+    const r = cli(['tokenize', '--model', demo.model, '--text', 'A RED square.', '--text', 'blue']);
+    expect(r.code).toBe(0);
+    const [a, b] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as number[]);
+    expect(a).toEqual([vocab['<|startoftext|>'], vocab['a</w>'], vocab['red</w>'], vocab['square</w>'], vocab['.</w>'], vocab['<|endoftext|>']]);
+    expect(b).toEqual([vocab['<|startoftext|>'], vocab['blue</w>'], vocab['<|endoftext|>']]);
+  });
+
+  it.skipIf(!existsSync(path.join(referenceDir, 'clip-bpe')))('tokenize reads stdin and matches the reference ids with the real CLIP vocabulary', () => {
+    const gz = path.join(referenceDir, 'clip-bpe', 'tokens-public.jsonl.gz');
+    const rows = gunzipSync(readFileSync(gz)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: string; ids: number[] });
+    const sample = rows.filter((r) => !r.text.includes('\n') && !/[\r\u2028\u2029\x85\v\f]/.test(r.text)).filter((_, i) => i % 997 === 0);
+    for (const file of ['bpe_simple_vocab_16e6.txt.gz', 'tokenizer.json']) {
+      const r = spawnSync(process.execPath, [bin, 'tokenize', '--tokenizer', path.join(referenceDir, 'clip-bpe', file)], { input: sample.map((s) => s.text).join('\n') + '\n', encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual(sample.map((s) => s.ids));
+    }
   });
 
   it('--help explains each command with examples', () => {

@@ -76,13 +76,13 @@ describe('results store', () => {
     done({ modelName: 'big', modelFingerprint: 'a'.repeat(64) }, 0.9);
     createRun(db, identity({ dataset: 'other' })); // still running
     const table = buildAccuracyTable(listRuns(db));
-    expect(table.columns).toEqual(['imagefolder']);
+    expect(table.columns).toEqual(['imagefolder:d']);
     expect(table.rows.map((r) => [r.model, r.cells[0]?.top1])).toEqual([
       ['big', 0.9],
       ['toy', 0.3],
     ]);
     const md = accuracyTableMarkdown(table);
     expect(md).toContain('| toy (ffffffff) | 30.00 / 100.00 |');
-    expect(accuracyTableCsv(table).split('\n')[2]).toBe(`toy,${'f'.repeat(64)},imagefolder,2,10,0,0.3,1`);
+    expect(accuracyTableCsv(table).split('\n')[2]).toBe(`toy,${'f'.repeat(64)},imagefolder:d,2,10,0,0.3,1`);
   });
 });

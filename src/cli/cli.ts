@@ -11,6 +11,7 @@ import { evalCommand } from './eval.js';
 import { lsCommand } from './ls.js';
 import { predictionsCommand } from './predictions.js';
 import { reportCommand } from './report.js';
+import { tokenizeCommand } from './tokenize.js';
 
 export function buildCli(argv: string[]) {
   return yargs(argv)
@@ -19,6 +20,7 @@ export function buildCli(argv: string[]) {
     .command(evalCommand as never)
     .command(predictionsCommand as never)
     .command(reportCommand as never)
+    .command(tokenizeCommand as never)
     .command(lsCommand as never)
     .command(demoCommand as never)
     .demandCommand(1, 'Name a command; `clip-bench --help` lists them.')

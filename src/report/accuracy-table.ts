@@ -2,6 +2,7 @@
  * The model × dataset accuracy table: for each (model, dataset, split, prompt set) the latest finished run.
  * Pure: builds from run records and renders to Markdown, CSV or JSON.
  */
+import path from 'node:path';
 import type { RunRecord } from '../store/runs.js';
 
 export interface TableCell {
@@ -19,11 +20,17 @@ export interface AccuracyTable {
   rows: { model: string; fingerprint: string; cells: (TableCell | null)[] }[];
 }
 
+/** Generic adapters (any ImageFolder) are told apart by their root folder's name. */
+function datasetLabel(r: RunRecord): string {
+  return r.dataset === 'imagefolder' ? `imagefolder:${path.basename(r.datasetRoot)}` : r.dataset;
+}
+
 export function buildAccuracyTable(runs: readonly RunRecord[]): AccuracyTable {
   const finished = runs.filter((r) => r.status === 'finished' && r.top1 !== null);
-  const splitsVary = new Set(finished.map((r) => `${r.dataset}:${r.split}`)).size > new Set(finished.map((r) => r.dataset)).size;
-  const promptsVary = new Set(finished.map((r) => `${r.dataset}:${r.promptSet}`)).size > new Set(finished.map((r) => r.dataset)).size;
-  const colOf = (r: RunRecord) => [r.dataset, splitsVary ? r.split : null, promptsVary ? r.promptSet : null].filter(Boolean).join(' / ');
+  const nDatasets = new Set(finished.map(datasetLabel)).size;
+  const splitsVary = new Set(finished.map((r) => `${datasetLabel(r)}\0${r.split}`)).size > nDatasets;
+  const promptsVary = new Set(finished.map((r) => `${datasetLabel(r)}\0${r.promptSet}`)).size > nDatasets;
+  const colOf = (r: RunRecord) => [datasetLabel(r), splitsVary ? r.split : null, promptsVary ? r.promptSet : null].filter(Boolean).join(' / ');
   const columns = [...new Set(finished.map(colOf))].sort();
   const byModel = new Map<string, { model: string; fingerprint: string; cells: (TableCell | null)[] }>();
   for (const r of finished) {

@@ -19,6 +19,12 @@ function buildByteAlphabet(): string[] {
 /** `BYTE_TO_CHAR[b]` is the character standing for byte `b` (256 entries). */
 export const BYTE_TO_CHAR: readonly string[] = buildByteAlphabet();
 
+/**
+ * The 256 byte characters in simple_tokenizer's vocabulary order (`bytes_to_unicode().values()`):
+ * the printable bytes ascending, then the shifted ones (U+0100..U+0143). Ids 0..255 of CLIP's vocab.
+ */
+export const BYTE_VOCAB_ORDER: readonly string[] = [...BYTE_TO_CHAR].sort((a, b) => a.charCodeAt(0) - b.charCodeAt(0));
+
 /** Inverse of {@link BYTE_TO_CHAR}. */
 export const CHAR_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
 
@@ -37,3 +43,4 @@ export function toByteLevel(text: string): string {
   for (const b of utf8.encode(text)) out += BYTE_TO_CHAR[b];
   return out;
 }
+

@@ -1,0 +1,37 @@
+/**
+ * CLIP's BPE tokenizer, token for token as OpenAI's `clip.tokenize` (simple_tokenizer.py with
+ * ftfy 6.3.1 cleaning), over the vocabulary files checkpoints ship. Everything here is synchronous.
+ *
+ *   const tok = loadTokenizerFromDir('models/ViT-B-32__openai');
+ *   tok.tokenize('a photo of a dog.');            // [49406, 320, 1125, 539, 320, 1929, 269, 49407]
+ *   tok.tokenizeBatch(texts, { dtype: 'int64' }); // { data: BigInt64Array [n*77], dims: [n, 77], eotIndex }
+ */
+export {
+  ClipTokenizer,
+  DEFAULT_CONTEXT_LENGTH,
+  DEFAULT_PAD_ID,
+  EOT_TOKEN,
+  SOT_TOKEN,
+  type BatchOptions,
+  type ClipTokenizerSpec,
+  type TokenBatch,
+  type TokenDtype,
+  type TokenizeOptions,
+} from './tokenizer.js';
+export {
+  CLIP_MERGE_COUNT,
+  buildClipVocab,
+  loadBpeVocabGz,
+  loadTokenizerJson,
+  loadVocabMerges,
+  parseTokenizerJson,
+  type TokenizerLoadOptions,
+} from './loaders.js';
+export { loadTokenizerFromDir } from './model-dir.js';
+export { buildTokenizerJson, type BuildTokenizerJsonOptions, type TokenizerJson } from './tokenizer-json.js';
+export type { Merge } from './bpe.js';
+export { BYTE_TO_CHAR, BYTE_VOCAB_ORDER } from './byte-level.js';
+export { cleanText } from './clean.js';
+export { fixText } from './ftfy.js';
+export { htmlUnescape } from './html-unescape.js';
+export { preTokenize } from './pretokenize.js';
