@@ -18,6 +18,23 @@ export interface AccuracyTable {
   columns: string[];
   /** row label: model name with a short fingerprint */
   rows: { model: string; fingerprint: string; cells: (TableCell | null)[] }[];
+  /** the runs shown in the cells, with their provenance */
+  runs: RunProvenance[];
+}
+
+export interface RunProvenance {
+  runId: number;
+  model: string;
+  fingerprint: string;
+  dataset: string;
+  root: string;
+  split: string;
+  promptSet: string;
+  promptHash: string;
+  n: number;
+  nFailed: number;
+  date: string;
+  commit: string | null;
 }
 
 /** Generic adapters (any ImageFolder) are told apart by their root folder's name. */
@@ -42,7 +59,24 @@ export function buildAccuracyTable(runs: readonly RunRecord[]): AccuracyTable {
     if (!prev || prev.runId < r.id) row.cells[c] = { runId: r.id, top1: r.top1!, top5: r.top5!, n: r.n!, nFailed: r.nFailed ?? 0 };
   }
   const rows = [...byModel.values()].sort((a, b) => a.model.localeCompare(b.model) || a.fingerprint.localeCompare(b.fingerprint));
-  return { columns, rows };
+  const shown = new Set(rows.flatMap((r) => r.cells.flatMap((c) => (c ? [c.runId] : []))));
+  const runsShown = finished
+    .filter((r) => shown.has(r.id))
+    .map((r) => ({
+      runId: r.id,
+      model: r.modelName,
+      fingerprint: r.modelFingerprint,
+      dataset: r.dataset,
+      root: r.datasetRoot,
+      split: r.split,
+      promptSet: r.promptSet,
+      promptHash: r.promptHash,
+      n: r.n!,
+      nFailed: r.nFailed ?? 0,
+      date: r.finishedAt ?? r.createdAt,
+      commit: typeof r.environment.gitCommit === 'string' ? r.environment.gitCommit : null,
+    }));
+  return { columns, rows, runs: runsShown };
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
@@ -54,6 +88,10 @@ export function accuracyTableMarkdown(t: AccuracyTable): string {
   const sep = `|---|${t.columns.map(() => '---:').join('|')}|`;
   const body = t.rows.map((r) => `| ${label(r)} | ${r.cells.map((c) => (c ? `${pct(c.top1)} / ${pct(c.top5)}` : '–')).join(' | ')} |`);
   const notes = t.rows.flatMap((r) => r.cells.filter((c): c is TableCell => !!c && c.nFailed > 0).map((c) => `- run ${c.runId}: ${c.nFailed} of ${c.n} samples failed to decode and count as wrong`));
+  const runs = t.runs.map(
+    (r) =>
+      `| ${r.runId} | ${r.model} | \`${r.fingerprint.slice(0, 12)}\` | ${r.dataset} | ${r.root} | ${r.split} | ${r.promptSet} (\`${r.promptHash.slice(0, 8)}\`) | ${r.n} | ${r.nFailed} | ${r.date.slice(0, 19)} | ${r.commit ? r.commit.slice(0, 8) : '–'} |`,
+  );
   return [
     'Zero-shot top-1 / top-5 accuracy (%), latest finished run per cell.',
     '',
@@ -62,6 +100,12 @@ export function accuracyTableMarkdown(t: AccuracyTable): string {
     ...body,
     '',
     ...(notes.length ? [...notes, ''] : []),
+    '### Runs',
+    '',
+    '| run | model | fingerprint | dataset | root | split | prompts | n | failed | finished (UTC) | clip-bench |',
+    '|---:|---|---|---|---|---|---|---:|---:|---|---|',
+    ...runs,
+    '',
   ].join('\n');
 }
 
