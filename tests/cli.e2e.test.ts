@@ -1,6 +1,6 @@
 /** The built `clip-bench` executable, run as a user runs it (needs `npm run build`, which `npm test` does first). */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
@@ -82,6 +82,23 @@ describe('clip-bench CLI', () => {
       const r = spawnSync(process.execPath, [bin, 'tokenize', '--tokenizer', path.join(referenceDir, 'clip-bpe', file)], { input: sample.map((s) => s.text).join('\n') + '\n', encoding: 'utf8' });
       expect(r.status).toBe(0);
       expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual(sample.map((s) => s.ids));
+    }
+  });
+
+  it.skipIf(!existsSync(path.join(referenceDir, 'preprocess')))('preprocess writes the reference tensor byte for byte, configured from an Immich or a Hugging Face folder', () => {
+    const hf = path.join(tmp, 'hf-model');
+    mkdirSync(hf, { recursive: true });
+    writeFileSync(
+      path.join(hf, 'preprocessor_config.json'),
+      JSON.stringify({ image_processor_type: 'CLIPImageProcessor', size: { shortest_edge: 224 }, crop_size: { height: 224, width: 224 }, resample: 3, do_center_crop: true, do_convert_rgb: true, image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711] }),
+    );
+    for (const model of [demo.model, hf]) {
+      for (const name of ['jpeg_baseline_420.jpg', 'png_crop_half_227x224.png']) {
+        const out = path.join(tmp, `${path.basename(model)}-${name}.f32`);
+        const r = cli(['preprocess', '--model', model, path.join(referenceDir, 'preprocess', name), '--out', out]);
+        expect(r.code).toBe(0);
+        expect(readFileSync(out).equals(readFileSync(path.join(referenceDir, 'preprocess', `${name}.f32`)))).toBe(true);
+      }
     }
   });
 

@@ -10,6 +10,7 @@ import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { lsCommand } from './ls.js';
 import { predictionsCommand } from './predictions.js';
+import { preprocessCommand } from './preprocess.js';
 import { reportCommand } from './report.js';
 import { tokenizeCommand } from './tokenize.js';
 
@@ -21,6 +22,7 @@ export function buildCli(argv: string[]) {
     .command(predictionsCommand as never)
     .command(reportCommand as never)
     .command(tokenizeCommand as never)
+    .command(preprocessCommand as never)
     .command(lsCommand as never)
     .command(demoCommand as never)
     .demandCommand(1, 'Name a command; `clip-bench --help` lists them.')

@@ -2,10 +2,10 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export function writeAtomic(file: string, text: string): void {
+export function writeAtomic(file: string, content: string | Uint8Array): void {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, content);
   renameSync(tmp, file);
 }
 

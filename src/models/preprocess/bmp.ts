@@ -18,7 +18,6 @@ const BI_RGB = 0;
 const BI_RLE8 = 1;
 const BI_RLE4 = 2;
 const BI_BITFIELDS = 3;
-const BI_ALPHABITFIELDS = 6;
 
 export interface BmpHeader {
   width: number;
@@ -69,11 +68,11 @@ export function readBmpHeader(buf: Uint8Array): BmpHeader {
     bits = u16(buf, 28);
     compression = u32(buf, 30);
     colors = u32(buf, 46);
-    if (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS) {
-      // Masks follow a 40-byte header, or sit inside a V2+ header.
+    if (compression === BI_BITFIELDS) {
+      // Masks follow a 40-byte header (no alpha mask, as Pillow reads it), or sit inside a V3+ header.
       const at = 14 + 40;
       if (buf.length < at + 12) throw new BmpError('truncated bitfield masks');
-      const hasAlpha = dib >= 56 || compression === BI_ALPHABITFIELDS;
+      const hasAlpha = dib >= 56;
       masks = [u32(buf, at), u32(buf, at + 4), u32(buf, at + 8), hasAlpha && buf.length >= at + 16 ? u32(buf, at + 12) : 0];
     }
   } else {
@@ -83,7 +82,7 @@ export function readBmpHeader(buf: Uint8Array): BmpHeader {
   const paletteSize = bits <= 8 ? (colors > 0 && colors <= 1 << bits ? colors : 1 << bits) : 0;
   const palette = new Uint8Array(paletteSize * 3);
   if (paletteSize > 0) {
-    let p = 14 + dib + (compression === BI_BITFIELDS && dib === 40 ? 12 : compression === BI_ALPHABITFIELDS && dib === 40 ? 16 : 0);
+    let p = 14 + dib + (compression === BI_BITFIELDS && dib === 40 ? 12 : 0);
     if (buf.length < p + paletteSize * entry) throw new BmpError('truncated colour table');
     for (let i = 0; i < paletteSize; i++, p += entry) {
       palette[i * 3] = buf[p + 2];
@@ -108,7 +107,7 @@ function greyMode(h: BmpHeader): 'L' | '1' | null {
 export function decodeBmp(buf: Uint8Array): RawImage {
   const h = readBmpHeader(buf);
   if (h.bits <= 8) return decodeIndexed(buf, h);
-  if (h.compression !== BI_RGB && h.compression !== BI_BITFIELDS && h.compression !== BI_ALPHABITFIELDS) {
+  if (h.compression !== BI_RGB && h.compression !== BI_BITFIELDS) {
     throw new BmpError(`unsupported compression ${h.compression} for ${h.bits}-bit BMP`);
   }
   const { width, height } = h;

@@ -137,13 +137,18 @@ export function fromOpenClipPreprocessCfg(json: unknown, file?: string): Preproc
 /** PIL `Image.Resampling` values HF stores in `resample`. */
 const PIL_RESAMPLE: Record<number, Interpolation | string> = { 0: 'nearest', 1: 'lanczos', 2: 'bilinear', 3: 'bicubic', 4: 'box', 5: 'hamming' };
 
+/** Whose conventions to follow where an exporter's pipeline differs from the reference's. */
+export type PreprocessConvention = 'reference' | 'exporter';
+
 /**
  * Hugging Face `preprocessor_config.json` for `CLIPImageProcessor`:
  * `size.shortest_edge` (or `{height,width}` → squash, or a bare int), `crop_size`, `resample`
  * (PIL enum int), `image_mean`, `image_std`, `do_center_crop`, `do_convert_rgb`, `do_resize`.
- * HF crops with floor offsets and converts to RGB before resizing.
+ * transformers crops with floor offsets and converts to RGB before resizing; the reference (PIL,
+ * torchvision) rounds crop offsets half to even and resizes in the source mode. The reference is the
+ * default; `{convention: 'exporter'}` reproduces transformers' own pipeline instead.
  */
-export function fromHfPreprocessorConfig(json: unknown, file?: string): PreprocessConfig {
+export function fromHfPreprocessorConfig(json: unknown, file?: string, opts: { convention?: PreprocessConvention } = {}): PreprocessConfig {
   const o = asObject(json, file);
   const resample = o.resample ?? 3;
   const interpolation = typeof resample === 'number' ? PIL_RESAMPLE[resample] : undefined;
@@ -184,8 +189,7 @@ export function fromHfPreprocessorConfig(json: unknown, file?: string): Preproce
     std: o.image_std === undefined ? OPENAI_CLIP_STD : triple(o.image_std, 'image_std', file),
     interpolation,
     resizeMode,
-    cropRounding: 'floor',
-    convertRgbFirst: o.do_convert_rgb !== false,
+    ...(opts.convention === 'exporter' ? { cropRounding: 'floor' as const, convertRgbFirst: o.do_convert_rgb !== false } : {}),
   };
   validateConfig(cfg, file);
   return cfg;
@@ -203,10 +207,10 @@ function readJson(file: string): unknown {
  * The transform for a model folder: `visual/preprocess_cfg.json` (open_clip/Immich) if present,
  * else `preprocessor_config.json` (Hugging Face), else the OpenAI defaults.
  */
-export function loadPreprocessConfigFromDir(dir: string): PreprocessConfig {
+export function loadPreprocessConfigFromDir(dir: string, opts: { convention?: PreprocessConvention } = {}): PreprocessConfig {
   const openClip = path.join(dir, 'visual', 'preprocess_cfg.json');
   if (existsSync(openClip)) return fromOpenClipPreprocessCfg(readJson(openClip), openClip);
   const hf = path.join(dir, 'preprocessor_config.json');
-  if (existsSync(hf)) return fromHfPreprocessorConfig(readJson(hf), hf);
+  if (existsSync(hf)) return fromHfPreprocessorConfig(readJson(hf), hf, opts);
   return { ...OPENAI_CLIP_CONFIG };
 }

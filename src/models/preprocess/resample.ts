@@ -15,6 +15,8 @@
  * All images here are interleaved [height, width, channels] typed arrays.
  */
 
+import { mulDiv255 } from './convert.js';
+
 export type Filter = 'bicubic' | 'bilinear' | 'nearest';
 
 /** A rectangle of the resized image, in resized-image pixel coordinates. */
@@ -117,75 +119,161 @@ function roundUp(f: number): number {
   return Math.trunc(f >= 0.0 ? f + 0.5 : f - 0.5);
 }
 
+/** `into` (when given and large enough, trimmed to `n`) or a new array. */
+function outputBuffer(n: number, into?: Uint8Array): Uint8Array {
+  if (!into) return new Uint8Array(n);
+  if (into.length < n) throw new RangeError(`output buffer holds ${into.length} samples, need ${n}`);
+  return into.length === n ? into : into.subarray(0, n);
+}
+
+/**
+ * Reused storage for the 8-bit intermediate between the two passes. Fresh large typed arrays
+ * cost page faults and zeroing (about 1 ms per ImageNet image here); the passes run
+ * synchronously, so one buffer per thread is safe.
+ */
+let scratch = new Uint8Array(0);
+const SCRATCH_MAX = 16 << 20;
+
+function intermediate(n: number): Uint8Array | undefined {
+  if (n > SCRATCH_MAX) return undefined;
+  if (scratch.length < n) scratch = new Uint8Array(n);
+  return scratch.subarray(0, n);
+}
+
 /**
  * Horizontal 8-bit pass: rows `rowFirst .. rowFirst+rowCount-1` of `src` ([h, srcW, ch]) →
  * [rowCount, outCount, ch], output columns described by `c` (already windowed).
+ * Pillow sums in int32 and never overflows (samples ≤ 255, weights sum to 2^22 with small
+ * negative lobes), so int32 arithmetic (`Math.imul`, `| 0`) gives the same numbers.
  */
-export function horizontalPass8(src: Uint8Array, srcW: number, ch: number, rowFirst: number, rowCount: number, c: Coeffs): Uint8Array {
+export function horizontalPass8(src: Uint8Array, srcW: number, ch: number, rowFirst: number, rowCount: number, c: Coeffs, into?: Uint8Array): Uint8Array {
+  const out = outputBuffer(rowCount * (c.bounds.length / 2) * ch, into);
+  if (ch === 3) horizontalRgb(src, srcW, rowFirst, rowCount, c, out);
+  else horizontalAny(src, srcW, ch, rowFirst, rowCount, c, out);
+  return out;
+}
+
+/** The RGB hot path: three rows per sweep share each column's weights (fewer loads: ~1.3× faster in V8 than one row). */
+function horizontalRgb(src: Uint8Array, srcW: number, rowFirst: number, rowCount: number, c: Coeffs, out: Uint8Array): void {
   const outW = c.bounds.length / 2;
   const k = normalizeCoeffs8(c.kk);
   const { ksize, bounds } = c;
-  const out = new Uint8Array(rowCount * outW * ch);
-  const acc = new Float64Array(ch);
-  for (let yy = 0; yy < rowCount; yy++) {
-    const rowBase = (yy + rowFirst) * srcW;
-    let o = yy * outW * ch;
+  const srcRow = srcW * 3;
+  const outRow = outW * 3;
+  let yy = 0;
+  for (; yy + 2 < rowCount; yy += 3) {
+    const r0 = (yy + rowFirst) * srcRow;
+    let o0 = yy * outRow;
+    let o1 = o0 + outRow;
+    let o2 = o1 + outRow;
     for (let xx = 0; xx < outW; xx++) {
-      const xmin = bounds[xx * 2];
       const n = bounds[xx * 2 + 1];
       const k0 = xx * ksize;
-      if (ch === 3) {
-        let s0 = HALF;
-        let s1 = HALF;
-        let s2 = HALF;
-        let p = (rowBase + xmin) * 3;
-        for (let x = 0; x < n; x++, p += 3) {
-          const w = k[k0 + x];
-          s0 += src[p] * w;
-          s1 += src[p + 1] * w;
-          s2 += src[p + 2] * w;
-        }
-        out[o++] = clip8(s0);
-        out[o++] = clip8(s1);
-        out[o++] = clip8(s2);
-      } else {
-        acc.fill(HALF);
-        let p = (rowBase + xmin) * ch;
-        for (let x = 0; x < n; x++, p += ch) {
-          const w = k[k0 + x];
-          for (let b = 0; b < ch; b++) acc[b] += src[p + b] * w;
-        }
-        for (let b = 0; b < ch; b++) out[o++] = clip8(acc[b]);
+      let a0 = HALF;
+      let a1 = HALF;
+      let a2 = HALF;
+      let b0 = HALF;
+      let b1 = HALF;
+      let b2 = HALF;
+      let c0 = HALF;
+      let c1 = HALF;
+      let c2 = HALF;
+      let p = r0 + bounds[xx * 2] * 3;
+      for (let x = 0; x < n; x++, p += 3) {
+        const w = k[k0 + x];
+        const q = p + srcRow;
+        const r = q + srcRow;
+        a0 = (a0 + Math.imul(src[p], w)) | 0;
+        a1 = (a1 + Math.imul(src[p + 1], w)) | 0;
+        a2 = (a2 + Math.imul(src[p + 2], w)) | 0;
+        b0 = (b0 + Math.imul(src[q], w)) | 0;
+        b1 = (b1 + Math.imul(src[q + 1], w)) | 0;
+        b2 = (b2 + Math.imul(src[q + 2], w)) | 0;
+        c0 = (c0 + Math.imul(src[r], w)) | 0;
+        c1 = (c1 + Math.imul(src[r + 1], w)) | 0;
+        c2 = (c2 + Math.imul(src[r + 2], w)) | 0;
+      }
+      out[o0++] = clip8(a0);
+      out[o0++] = clip8(a1);
+      out[o0++] = clip8(a2);
+      out[o1++] = clip8(b0);
+      out[o1++] = clip8(b1);
+      out[o1++] = clip8(b2);
+      out[o2++] = clip8(c0);
+      out[o2++] = clip8(c1);
+      out[o2++] = clip8(c2);
+    }
+  }
+  if (yy < rowCount) horizontalAny(src, srcW, 3, rowFirst + yy, rowCount - yy, c, out.subarray(yy * outRow));
+}
+
+/** Any channel count, one channel at a time. */
+function horizontalAny(src: Uint8Array, srcW: number, ch: number, rowFirst: number, rowCount: number, c: Coeffs, out: Uint8Array): void {
+  const outW = c.bounds.length / 2;
+  const k = normalizeCoeffs8(c.kk);
+  const { ksize, bounds } = c;
+  for (let yy = 0; yy < rowCount; yy++) {
+    const rowBase = (yy + rowFirst) * srcW;
+    for (let b = 0; b < ch; b++) {
+      for (let xx = 0; xx < outW; xx++) {
+        const n = bounds[xx * 2 + 1];
+        const k0 = xx * ksize;
+        let ss = HALF;
+        let p = (rowBase + bounds[xx * 2]) * ch + b;
+        for (let x = 0; x < n; x++, p += ch) ss = (ss + Math.imul(src[p], k[k0 + x])) | 0;
+        out[(yy * outW + xx) * ch + b] = clip8(ss);
       }
     }
   }
-  return out;
 }
 
 /**
  * Vertical 8-bit pass over `src` ([rows, width, ch]) whose row 0 is input row `rowOffset`;
- * output rows described by `c` (already windowed) → [outCount, width, ch].
+ * output rows described by `c` (already windowed) → [outCount, width, ch]. Samples are
+ * independent here, so rows are swept six samples at a time sharing the row weights.
  */
-export function verticalPass8(src: Uint8Array, width: number, ch: number, rowOffset: number, c: Coeffs): Uint8Array {
+export function verticalPass8(src: Uint8Array, width: number, ch: number, rowOffset: number, c: Coeffs, into?: Uint8Array): Uint8Array {
   const outH = c.bounds.length / 2;
   const k = normalizeCoeffs8(c.kk);
   const { ksize, bounds } = c;
   const rowLen = width * ch;
-  const out = new Uint8Array(outH * rowLen);
-  const acc = new Float64Array(rowLen);
+  const out = outputBuffer(outH * rowLen, into);
   for (let yy = 0; yy < outH; yy++) {
-    const ymin = bounds[yy * 2] - rowOffset;
+    const first = (bounds[yy * 2] - rowOffset) * rowLen;
     const n = bounds[yy * 2 + 1];
     const k0 = yy * ksize;
-    // Accumulate whole rows at a time: same sums as Pillow's per-pixel loop, in the same order.
-    acc.fill(HALF);
-    for (let y = 0; y < n; y++) {
-      const w = k[k0 + y];
-      const p = (ymin + y) * rowLen;
-      for (let i = 0; i < rowLen; i++) acc[i] += src[p + i] * w;
-    }
     const o = yy * rowLen;
-    for (let i = 0; i < rowLen; i++) out[o + i] = clip8(acc[i]);
+    let i = 0;
+    for (; i + 6 <= rowLen; i += 6) {
+      let s0 = HALF;
+      let s1 = HALF;
+      let s2 = HALF;
+      let s3 = HALF;
+      let s4 = HALF;
+      let s5 = HALF;
+      let p = first + i;
+      for (let y = 0; y < n; y++, p += rowLen) {
+        const w = k[k0 + y];
+        s0 = (s0 + Math.imul(src[p], w)) | 0;
+        s1 = (s1 + Math.imul(src[p + 1], w)) | 0;
+        s2 = (s2 + Math.imul(src[p + 2], w)) | 0;
+        s3 = (s3 + Math.imul(src[p + 3], w)) | 0;
+        s4 = (s4 + Math.imul(src[p + 4], w)) | 0;
+        s5 = (s5 + Math.imul(src[p + 5], w)) | 0;
+      }
+      out[o + i] = clip8(s0);
+      out[o + i + 1] = clip8(s1);
+      out[o + i + 2] = clip8(s2);
+      out[o + i + 3] = clip8(s3);
+      out[o + i + 4] = clip8(s4);
+      out[o + i + 5] = clip8(s5);
+    }
+    for (; i < rowLen; i++) {
+      let ss = HALF;
+      let p = first + i;
+      for (let y = 0; y < n; y++, p += rowLen) ss = (ss + Math.imul(src[p], k[k0 + y])) | 0;
+      out[o + i] = clip8(ss);
+    }
   }
   return out;
 }
@@ -241,6 +329,7 @@ export function cropSamples<T extends Samples>(src: T, srcW: number, ch: number,
  * `ImagingResampleInner` restricted to `win`: resize `src` ([srcH, srcW, ch]) to outW×outH with
  * a convolution filter and return only the window, [win.height, win.width, ch].
  * Uint8Array input takes the 8-bit fixed-point path, Int32Array the mode-`I` path.
+ * `into` optionally receives the 8-bit result (it must hold at least the window).
  */
 export function resampleConvolution<T extends Samples>(
   src: T,
@@ -251,6 +340,7 @@ export function resampleConvolution<T extends Samples>(
   outH: number,
   filter: 'bicubic' | 'bilinear',
   win: Window,
+  into?: Uint8Array,
 ): T {
   const is8 = src instanceof Uint8Array;
   if (!is8 && ch !== 1) throw new Error('resample: int32 images must have one channel');
@@ -262,22 +352,20 @@ export function resampleConvolution<T extends Samples>(
   // Input rows the vertical pass reads (Pillow's ybox), or exactly the window rows.
   const rowFirst = cv ? cv.bounds[0] : win.top;
   const rowEnd = cv ? cv.bounds[cv.bounds.length - 2] + cv.bounds[cv.bounds.length - 1] : win.top + win.height;
+  const rows = rowEnd - rowFirst;
 
   let mid: Samples;
-  let midW: number;
   if (needH) {
-    const ch_ = precomputeCoeffs(srcW, outW, filter, win.left, win.width);
+    const chh = precomputeCoeffs(srcW, outW, filter, win.left, win.width);
     mid = is8
-      ? horizontalPass8(src as Uint8Array, srcW, ch, rowFirst, rowEnd - rowFirst, ch_)
-      : horizontalPass32(src as Int32Array, srcW, rowFirst, rowEnd - rowFirst, ch_);
-    midW = win.width;
+      ? horizontalPass8(src as Uint8Array, srcW, ch, rowFirst, rows, chh, cv ? intermediate(rows * win.width * ch) : into)
+      : horizontalPass32(src as Int32Array, srcW, rowFirst, rows, chh);
   } else {
-    // No horizontal pass: the vertical pass reads source columns of the window directly.
-    mid = cropSamples(src, srcW, ch, { left: win.left, top: rowFirst, width: win.width, height: rowEnd - rowFirst });
-    midW = win.width;
+    // No horizontal pass: the vertical pass reads the window's source columns directly.
+    mid = cropSamples(src, srcW, ch, { left: win.left, top: rowFirst, width: win.width, height: rows });
   }
   if (!cv) return mid as T;
-  return (is8 ? verticalPass8(mid as Uint8Array, midW, ch, rowFirst, cv) : verticalPass32(mid as Int32Array, midW, rowFirst, cv)) as T;
+  return (is8 ? verticalPass8(mid as Uint8Array, win.width, ch, rowFirst, cv, into) : verticalPass32(mid as Int32Array, win.width, rowFirst, cv)) as T;
 }
 
 /**
@@ -315,12 +403,6 @@ export function resampleNearest<T extends Samples>(src: T, srcW: number, srcH: n
     }
   }
   return out;
-}
-
-/** Pillow's `MULDIV255`: round(a·b/255) with integer ops. */
-function mulDiv255(a: number, b: number): number {
-  const t = a * b + 128;
-  return ((t >> 8) + t) >> 8;
 }
 
 /**

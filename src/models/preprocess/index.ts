@@ -1,0 +1,37 @@
+/** CLIP image preprocessing reproducing OpenAI's PIL/torchvision transform byte for byte. */
+export type { Channels, PilMode, RawImage } from './image.js';
+export type { Interpolation, PreprocessConfig, PreprocessConvention } from './config.js';
+export {
+  DEFAULT_MAX_PIXELS,
+  OPENAI_CLIP_CONFIG,
+  OPENAI_CLIP_MEAN,
+  OPENAI_CLIP_STD,
+  fromHfPreprocessorConfig,
+  fromOpenClipPreprocessCfg,
+  loadPreprocessConfigFromDir,
+  makePreprocessConfig,
+  validateConfig,
+} from './config.js';
+export type { CropPlan, CropRounding, ResizeMode, Size } from './geometry.js';
+export { cropOffset, planCrop, resizedSize, roundHalfEven } from './geometry.js';
+export type { Coeffs, Filter, Window } from './resample.js';
+export {
+  bicubicKernel,
+  bilinearKernel,
+  nearestIndices,
+  normalizeCoeffs8,
+  precomputeCoeffs,
+  premultiplyAlpha,
+  resampleConvolution,
+  resampleNearest,
+  unpremultiplyAlpha,
+} from './resample.js';
+export { cmykToRgb, toRgb } from './convert.js';
+export type { DecodeOptions } from './decode.js';
+export { decodeImage, readImageFile } from './decode.js';
+export { decodePnm } from './pnm.js';
+export { decodeBmp } from './bmp.js';
+export type { PreprocessCallOptions } from './transform.js';
+export { normalizeToChw, preprocessImage, preprocessToRgbU8, resizeWindow, transformDecoded } from './transform.js';
+export type { PreprocessPool, PreprocessPoolOptions } from './pool.js';
+export { createPreprocessPool } from './pool.js';
