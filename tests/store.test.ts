@@ -13,6 +13,8 @@ const identity = (over: Partial<RunIdentity> = {}): RunIdentity => ({
   modelDir: '/m',
   modelFingerprint: 'f'.repeat(64),
   modelLayout: 'immich',
+  modelVariant: 'fp32',
+  executionProvider: 'cpu',
   dataset: 'imagefolder',
   datasetRoot: '/d',
   split: 'all',

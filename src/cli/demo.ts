@@ -30,6 +30,9 @@ export const demoCommand = {
       'batch-size': 32,
       workers: a.workers,
       threads: 0,
+      provider: 'cpu',
+      'graph-optimization': 'all',
+      convention: 'reference',
       json: a.json,
     });
     const table = renderReport(a.db, 'md');

@@ -2,6 +2,8 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { runZeroShot, type EvalResult } from '../eval/zero-shot.js';
 import { openDb } from '../store/db.js';
+import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
+import type { PreprocessConvention } from '../models/preprocess/index.js';
 import { OPTIONS } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -16,6 +18,10 @@ export interface EvalArgs {
   limit?: number;
   workers: number;
   threads: number;
+  variant?: string;
+  provider: ExecutionProvider;
+  'graph-optimization': SessionOptions['graphOptimization'];
+  convention: PreprocessConvention;
   json: boolean;
 }
 
@@ -33,7 +39,7 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
 export function formatEvalResult(r: EvalResult): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   return [
-    `run ${r.runId}: ${r.model} on ${r.dataset}/${r.split} with prompts "${r.promptSet}"`,
+    `run ${r.runId}: ${r.model} (${r.layout}, ${r.variant}) on ${r.dataset}/${r.split} with prompts "${r.promptSet}"`,
     `  top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}   over ${r.n} samples${r.nFailed ? ` (${r.nFailed} failed to decode, counted as wrong)` : ''}`,
     `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts)`,
   ].join('\n');
@@ -55,6 +61,10 @@ export const evalCommand = {
         limit: OPTIONS.limit,
         workers: OPTIONS.workers,
         threads: OPTIONS.threads,
+        variant: OPTIONS.variant,
+        provider: OPTIONS.provider,
+        'graph-optimization': OPTIONS['graph-optimization'],
+        convention: OPTIONS.convention,
         json: OPTIONS.json,
       })
       .check((a) => {
@@ -85,7 +95,9 @@ export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
         batchSize: a['batch-size'],
         limit: a.limit,
         workers: a.workers,
-        session: { intraOpThreads: a.threads },
+        variant: a.variant,
+        session: { intraOpThreads: a.threads, executionProvider: a.provider, graphOptimization: a['graph-optimization'] },
+        preprocessConvention: a.convention,
       },
       (p) => bar.update(p.stage === 'text' ? 'prompts' : 'images', p.done, p.total),
     );

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { DEFAULT_DB } from '../store/db.js';
 
 export const OPTIONS = {
-  model: { type: 'string', describe: 'Folder of an ONNX CLIP export (Immich layout: visual/model.onnx, textual/model.onnx).' },
+  model: { type: 'string', describe: 'Folder of an ONNX CLIP export: Immich (visual/, textual/), Hugging Face (onnx/*.onnx) or described by a clip-bench.json manifest.' },
   dataset: { type: 'string', describe: 'Dataset adapter to read --root with; `clip-bench ls datasets` lists them.' },
   root: { type: 'string', describe: 'Folder that holds the dataset in its native layout.' },
   split: { type: 'string', describe: 'Dataset split to evaluate; defaults to the adapter\'s first split.' },
@@ -16,6 +16,14 @@ export const OPTIONS = {
   limit: { type: 'number', describe: 'Score only this many samples, spread evenly over the split (for quick checks).' },
   workers: { type: 'number', default: Math.max(1, Math.min(4, os.availableParallelism())), describe: 'Worker threads that decode and preprocess images.' },
   threads: { type: 'number', default: 0, describe: 'onnxruntime intra-op threads; 0 lets onnxruntime use one per core.' },
+  variant: { type: 'string', describe: 'Precision variant of the checkpoint to load (fp32, fp16, quantized, int8, uint8, q4, bnb4, q4f16); default fp32, else the only one there. `clip-bench inspect` lists them.' },
+  provider: { choices: ['cpu', 'cuda'] as const, default: 'cpu' as const, describe: 'onnxruntime execution provider; cuda needs an install with CUDA libraries (ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci).' },
+  'graph-optimization': { choices: ['disabled', 'basic', 'extended', 'all'] as const, default: 'all' as const, describe: 'onnxruntime graph optimisation level.' },
+  convention: {
+    choices: ['reference', 'exporter'] as const,
+    default: 'reference' as const,
+    describe: "Where an exporter's preprocessing differs from the reference (Hugging Face: floor crop offsets, RGB conversion before resizing), follow the reference (default) or the exporter.",
+  },
   json: { type: 'boolean', default: false, describe: 'Print one JSON object (machine-readable) instead of text.' },
   out: { type: 'string', describe: 'Write the output to this file (atomically) instead of stdout.' },
 } as const;

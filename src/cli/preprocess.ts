@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { loadPreprocessConfigFromDir, OPENAI_CLIP_CONFIG, preprocessImage, type PreprocessConvention } from '../models/preprocess/index.js';
+import { OPTIONS } from './options.js';
 import { writeAtomic } from './output.js';
 
 export const preprocessCommand = {
@@ -11,11 +12,7 @@ export const preprocessCommand = {
       .options({
         model: { type: 'string', describe: 'Model folder whose visual/preprocess_cfg.json or preprocessor_config.json sets the transform; without it, OpenAI CLIP\'s 224 px defaults.' },
         out: { type: 'string', demandOption: true, describe: 'Output file for the [3, size, size] float32 tensor.' },
-        convention: {
-          choices: ['reference', 'exporter'] as const,
-          default: 'reference' as const,
-          describe: "Where an exporter's pipeline differs from the reference (Hugging Face: floor crop offsets, RGB conversion before resizing), follow the reference (default) or the exporter.",
-        },
+        convention: OPTIONS.convention,
         'apply-exif': { type: 'boolean', default: false, describe: 'Rotate by the EXIF orientation first (the reference pipeline ignores it).' },
         json: { type: 'boolean', default: false, describe: 'Print the tensor\'s shape and statistics as JSON.' },
       })

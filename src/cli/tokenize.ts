@@ -1,20 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
-import { loadBpeVocabGz, loadTokenizerFromDir, loadTokenizerJson, loadVocabMerges, type ClipTokenizer } from '../models/tokenizer/index.js';
+import { loadTokenizerFile, loadTokenizerFromDir, type ClipTokenizer } from '../models/tokenizer/index.js';
 import { OPTIONS } from './options.js';
 
 /** A tokenizer from a model folder, or from one file of any format checkpoints ship. */
 export function tokenizerFrom(a: { model?: string; tokenizer?: string }): ClipTokenizer {
-  if (a.model) return loadTokenizerFromDir(a.model);
-  const file = a.tokenizer!;
-  if (!existsSync(file)) throw new UsageError('tokenizer file not found', { file, fix: 'pass a tokenizer.json, vocab.json (with merges.txt beside it), bpe_simple_vocab_16e6.txt.gz or a model folder' });
-  if (statSync(file).isDirectory()) return loadTokenizerFromDir(file);
-  if (file.endsWith('.txt.gz')) return loadBpeVocabGz(file);
-  if (path.basename(file) === 'vocab.json') return loadVocabMerges(file, path.join(path.dirname(file), 'merges.txt'));
-  return loadTokenizerJson(file);
+  return a.model ? loadTokenizerFromDir(a.model) : loadTokenizerFile(a.tokenizer!);
 }
 
 export const tokenizeCommand = {

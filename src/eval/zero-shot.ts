@@ -7,7 +7,7 @@ import { getDataset, type Sample } from '../datasets/index.js';
 import { UsageError } from '../errors.js';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { SessionOptions } from '../models/onnx-session.js';
-import { createPreprocessPool } from '../models/preprocess/index.js';
+import { createPreprocessPool, type PreprocessConvention } from '../models/preprocess/index.js';
 import { buildClassifier, zeroShotLogits } from '../prompts/classifier.js';
 import { loadPromptSet, resolvePrompts, type ResolvedPrompts } from '../prompts/prompt-set.js';
 import type { Db } from '../store/db.js';
@@ -27,7 +27,10 @@ export interface EvalOptions {
   limit?: number;
   /** preprocessing worker threads */
   workers: number;
+  /** precision variant of the checkpoint (fp32, fp16, quantized, …) */
+  variant?: string;
   session?: Partial<SessionOptions>;
+  preprocessConvention?: PreprocessConvention;
 }
 
 export interface EvalProgress {
@@ -39,6 +42,8 @@ export interface EvalProgress {
 export interface EvalResult {
   runId: number;
   model: string;
+  layout: string;
+  variant: string;
   modelFingerprint: string;
   dataset: string;
   split: string;
@@ -95,7 +100,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
   const samples = spreadSubset(await collect(adapter.samples(root, split)), opts.limit);
   const tList = performance.now();
 
-  const ckpt = await loadCheckpoint(opts.modelDir, opts.session);
+  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention });
   const tLoad = performance.now();
   const pool = createPreprocessPool({ threads: opts.workers, cfg: ckpt.preprocess });
   let runId: number | undefined;
@@ -107,6 +112,8 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       modelDir: path.resolve(opts.modelDir),
       modelFingerprint: ckpt.fingerprint,
       modelLayout: ckpt.layout,
+      modelVariant: ckpt.variant,
+      executionProvider: ckpt.sessionOptions.executionProvider,
       dataset: adapter.id,
       datasetRoot: root,
       split,
@@ -171,7 +178,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
         failed_samples_count_as_wrong: true,
       },
     });
-    return { runId, model: ckpt.name, modelFingerprint: ckpt.fingerprint, dataset: adapter.id, split, promptSet: prompts.promptSet, promptHash: prompts.hash, n, nFailed, top1, top5, timings };
+    return { runId, model: ckpt.name, layout: ckpt.layout, variant: ckpt.variant, modelFingerprint: ckpt.fingerprint, dataset: adapter.id, split, promptSet: prompts.promptSet, promptHash: prompts.hash, n, nFailed, top1, top5, timings };
   } catch (err) {
     if (runId !== undefined) markRun(db, runId, 'failed');
     throw err;

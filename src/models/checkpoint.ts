@@ -1,17 +1,20 @@
 /**
- * A CLIP checkpoint on disk: which files it uses, its tokenizer and preprocessing, and two encoders
- * that return L2-normalised embeddings. Layout detection lives in `layout.ts`.
+ * A CLIP checkpoint on disk: which files it uses (`layout.ts`), its tokenizer and preprocessing, and
+ * two encoders that return L2-normalised embeddings whatever the export did. The graphs' signatures are
+ * checked when the sessions open, so a wrong graph fails with one line instead of deep inside a run.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { normaliseRows } from '../prompts/classifier.js';
 import { fingerprintFiles } from './fingerprint.js';
-import { detectLayout, type ModelLayout, type TowerSpec } from './layout.js';
+import { detectLayout, type DetectedLayout, type ModelLayout, type TowerSpec } from './layout.js';
 import {
   createSession,
   DEFAULT_SESSION_OPTIONS,
   fixedBatch,
   floatData,
+  floatToHalfArray,
   inputSignatures,
   ort,
   outputSignatures,
@@ -19,14 +22,22 @@ import {
   type SessionOptions,
   type TensorSignature,
 } from './onnx-session.js';
-import { loadTokenizerFromDir, type ClipTokenizer } from './tokenizer/index.js';
-import { loadPreprocessConfigFromDir, type PreprocessConfig } from './preprocess/index.js';
+import { loadTokenizerFile, loadTokenizerFromDir, type ClipTokenizer } from './tokenizer/index.js';
+import {
+  fromHfPreprocessorConfig,
+  fromOpenClipPreprocessCfg,
+  loadPreprocessConfigFromDir,
+  type PreprocessConfig,
+  type PreprocessConvention,
+} from './preprocess/index.js';
 
 export interface Tower {
   file: string;
   session: Session;
   input: TensorSignature;
   output: TensorSignature;
+  /** text graphs that take an attention mask */
+  mask?: TensorSignature;
   /** the graph's fixed batch size, if its first axis is not dynamic */
   batch?: number;
 }
@@ -35,6 +46,8 @@ export interface Checkpoint {
   dir: string;
   name: string;
   layout: ModelLayout;
+  variant: string;
+  variants: string[];
   fingerprint: string;
   files: string[];
   embedDim: number;
@@ -43,50 +56,80 @@ export interface Checkpoint {
   sessionOptions: SessionOptions;
   visual: Tower;
   textual: Tower;
-  /** images: [n, 3, H, W] float32 → [n, embedDim], unit rows */
+  /** images: [n, 3, size, size] float32 → [n, embedDim], unit rows */
   encodeImages(pixels: Float32Array, n: number): Promise<Float32Array>;
   /** texts → [texts.length, embedDim], unit rows */
   encodeTexts(texts: readonly string[]): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
+export interface LoadOptions {
+  variant?: string;
+  session?: Partial<SessionOptions>;
+  /** where an exporter's preprocessing differs from the reference's, whose to follow */
+  preprocessConvention?: PreprocessConvention;
+}
 
-async function openTower(dir: string, spec: TowerSpec, opts: SessionOptions): Promise<Tower> {
-  const file = path.join(dir, spec.file);
-  const session = await createSession(file, opts);
-  const pick = (sigs: TensorSignature[], names: string[]) => names.map((n) => sigs.find((s) => s.name === n)).find((s) => s !== undefined);
-  const input = pick(inputSignatures(session), spec.inputs);
-  const output = pick(outputSignatures(session), spec.outputs);
+type Feeds = Record<string, InstanceType<ReturnType<typeof ort>['Tensor']>>;
+
+function pick(sigs: TensorSignature[], names: readonly string[]): TensorSignature | undefined {
+  return names.map((n) => sigs.find((s) => s.name === n)).find((s) => s !== undefined);
+}
+
+function describeSigs(sigs: TensorSignature[]): string {
+  return sigs.map((s) => `${s.name} ${s.type}[${s.shape.join(',')}]`).join(', ');
+}
+
+function openTower(file: string, session: Session, spec: TowerSpec, kind: 'image' | 'text'): Tower {
+  const ins = inputSignatures(session);
+  const outs = outputSignatures(session);
+  const input = pick(ins, spec.inputs);
+  const output = pick(outs, spec.outputs);
   if (!input || !output) {
     throw new UsageError(
-      `expected input ${spec.inputs.join('|')} and output ${spec.outputs.join('|')}, found inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`,
-      { file, fix: 'this graph is not the layout it was detected as; describe it with a clip-bench.json manifest' },
+      `expected ${kind} input ${spec.inputs.join('|')} and output ${spec.outputs.join('|')}; the graph has inputs [${describeSigs(ins)}] and outputs [${describeSigs(outs)}]`,
+      { file, fix: 'use the export\'s own layout, or name the inputs and outputs in a clip-bench.json manifest' },
     );
   }
-  return { file, session, input, output, batch: fixedBatch(input) };
+  const ok = kind === 'image' ? ['float32', 'float16'] : ['int32', 'int64'];
+  const rank = kind === 'image' ? 4 : 2;
+  if (!ok.includes(input.type) || input.shape.length !== rank) {
+    throw new UsageError(`${kind} input "${input.name}" is ${input.type}[${input.shape.join(',')}], expected rank ${rank} ${ok.join(' or ')}`, {
+      file,
+      fix: kind === 'image' ? 'the image graph must take [N, 3, H, W] pixels' : 'the text graph must take [N, L] token ids',
+    });
+  }
+  if (!['float32', 'float16'].includes(output.type)) {
+    throw new UsageError(`output "${output.name}" is ${output.type}, expected float32 or float16 embeddings`, { file });
+  }
+  const mask = spec.mask ? ins.find((s) => s.name === spec.mask) : undefined;
+  if (mask && !['int32', 'int64'].includes(mask.type)) throw new UsageError(`attention mask "${mask.name}" is ${mask.type}, expected int32 or int64`, { file });
+  return { file, session, input, output, mask, batch: fixedBatch(input) };
+}
+
+function tensor(type: string, data: Float32Array | Int32Array | BigInt64Array | Uint16Array, dims: number[]) {
+  return new (ort().Tensor)(type as 'float32', data as Float32Array, dims);
+}
+
+/** Converts ids to the graph's integer type. */
+function idsAs(type: string, ids: Int32Array | BigInt64Array): Int32Array | BigInt64Array {
+  if (type === 'int64') return ids instanceof BigInt64Array ? ids : BigInt64Array.from(ids, (v) => BigInt(v));
+  return ids instanceof Int32Array ? ids : Int32Array.from(ids, (v) => Number(v));
 }
 
 /**
- * Runs `tower` on n rows of shape `rowShape`, in chunks of its fixed batch (padding the last) or all at once.
- * @returns [n, dim] float32 and dim, read from the output's last axis
+ * Runs a tower on n rows, in chunks of its fixed batch size (padding the last) or all at once.
+ * `feeds(start, rows, feedRows)` builds the inputs of one chunk.
+ * @returns [n, dim] float32, dim read from the output's last axis
  */
-async function runTower(tower: Tower, data: Float32Array | Int32Array | BigInt64Array, n: number, rowShape: number[]): Promise<{ data: Float32Array; dim: number }> {
-  const O = ort();
-  const rowSize = rowShape.reduce((a, b) => a * b, 1);
-  const type = data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : 'int64';
-  const chunk = tower.batch ?? n;
+async function runTower(tower: Tower, n: number, feeds: (start: number, rows: number, feedRows: number) => Feeds): Promise<{ data: Float32Array; dim: number }> {
+  const chunk = tower.batch ?? Math.max(n, 1);
   let out: Float32Array | undefined;
   let dim = 0;
   for (let start = 0; start < n; start += chunk) {
     const rows = Math.min(chunk, n - start);
     const feedRows = tower.batch ?? rows;
-    let slice = data.subarray(start * rowSize, (start + rows) * rowSize);
-    if (feedRows > rows) {
-      const padded = new (data.constructor as new (len: number) => typeof data)(feedRows * rowSize);
-      padded.set(slice as never);
-      slice = padded;
-    }
-    const result = (await tower.session.run({ [tower.input.name]: new O.Tensor(type, slice, [feedRows, ...rowShape]) }))[tower.output.name];
+    const result = (await tower.session.run(feeds(start, rows, feedRows), [tower.output.name]))[tower.output.name];
     if (result.dims.length !== 2 || result.dims[0] !== feedRows) {
       throw new UsageError(`output "${tower.output.name}" has shape [${result.dims}], expected [${feedRows}, embedding size]`, {
         file: tower.file,
@@ -100,58 +143,118 @@ async function runTower(tower: Tower, data: Float32Array | Int32Array | BigInt64
   return { data: out ?? new Float32Array(0), dim };
 }
 
-function embedDimOf(tower: Tower): number | undefined {
-  const d = tower.output.shape[tower.output.shape.length - 1];
-  return typeof d === 'number' ? d : undefined;
+/** Rows [start, start+rows) of a row-major array, zero-padded to feedRows rows. */
+function rowsOf<T extends Float32Array | Int32Array | BigInt64Array>(data: T, rowSize: number, start: number, rows: number, feedRows: number): T {
+  const slice = data.subarray(start * rowSize, (start + rows) * rowSize) as T;
+  if (feedRows === rows) return slice;
+  const padded = new (data.constructor as new (len: number) => T)(feedRows * rowSize);
+  padded.set(slice as never);
+  return padded;
 }
 
-/** Opens the checkpoint in `dir`: detects its layout, loads tokenizer and preprocessing, creates both sessions. */
-export async function loadCheckpoint(dir: string, opts: Partial<SessionOptions> = {}): Promise<Checkpoint> {
-  const sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...opts };
-  const layout = await detectLayout(dir);
-  const tokenizer = loadTokenizerFromDir(dir);
-  const preprocess = loadPreprocessConfigFromDir(dir);
-  const visual = await openTower(dir, layout.visual, sessionOptions);
-  const textual = await openTower(dir, layout.textual, sessionOptions);
-  const dims = [embedDimOf(visual), embedDimOf(textual)];
-  const embedDim = dims[0] ?? dims[1];
-  if (dims[0] !== undefined && dims[1] !== undefined && dims[0] !== dims[1]) {
-    throw new UsageError(`image embeddings have ${dims[0]} dimensions but text embeddings ${dims[1]}`, {
-      file: dir,
-      fix: 'the two towers come from different models; use the visual and textual files of one export',
+function manifestPreprocess(dir: string, layout: DetectedLayout, convention: PreprocessConvention): PreprocessConfig {
+  const pre = layout.manifest!.preprocess;
+  if (pre === undefined) return loadPreprocessConfigFromDir(dir, { convention });
+  if (typeof pre === 'object') return fromOpenClipPreprocessCfg(pre, path.join(dir, 'clip-bench.json'));
+  const file = path.join(dir, pre);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`cannot read the preprocessing config: ${(err as Error).message}`, { file, fix: 'fix "preprocess" in clip-bench.json' });
+  }
+  return path.basename(file) === 'preprocessor_config.json' ? fromHfPreprocessorConfig(json, file, { convention }) : fromOpenClipPreprocessCfg(json, file);
+}
+
+/** Opens the checkpoint in `dir`: detects its layout, loads tokenizer and preprocessing, creates the sessions. */
+export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promise<Checkpoint> {
+  const sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...opts.session };
+  const convention = opts.preprocessConvention ?? 'reference';
+  const layout = detectLayout(dir, opts.variant);
+  const m = layout.manifest;
+  const tokenizer = m ? loadTokenizerFile(path.join(dir, m.tokenizer), m.contextLength ? { contextLength: m.contextLength } : {}) : loadTokenizerFromDir(dir);
+  const preprocess = m ? manifestPreprocess(dir, layout, convention) : loadPreprocessConfigFromDir(dir, { convention });
+
+  const visualFile = path.join(dir, layout.visual.file);
+  const textualFile = path.join(dir, layout.textual.file);
+  const visualSession = await createSession(visualFile, sessionOptions);
+  const textualSession = layout.combined ? visualSession : await createSession(textualFile, sessionOptions);
+  const visual = openTower(visualFile, visualSession, layout.visual, 'image');
+  const textual = openTower(textualFile, textualSession, layout.textual, 'text');
+
+  // Pixel and context sizes stated by the graphs must agree with the preprocessing and the tokenizer.
+  const [, channels, h, w] = visual.input.shape;
+  if ((typeof channels === 'number' && channels !== 3) || (typeof h === 'number' && h !== preprocess.size) || (typeof w === 'number' && w !== preprocess.size)) {
+    throw new UsageError(`image input "${visual.input.name}" expects [N,${channels},${h},${w}] but preprocessing gives [N,3,${preprocess.size},${preprocess.size}]`, {
+      file: visualFile,
+      fix: 'the preprocessing config does not belong to this graph; fix its size',
     });
   }
-  const textDtype = textual.input.type === 'int64' ? 'int64' : 'int32';
+  const ctx = textual.input.shape[1];
+  if (typeof ctx === 'number' && ctx !== tokenizer.contextLength) {
+    throw new UsageError(`text input "${textual.input.name}" expects ${ctx} tokens but the tokenizer gives ${tokenizer.contextLength}`, {
+      file: textualFile,
+      fix: 'set the context length in the tokenizer config (or "contextLength" in clip-bench.json)',
+    });
+  }
+
+  const size = preprocess.size;
+  const pixelRow = 3 * size * size;
+  const L = tokenizer.contextLength;
+  /** Inputs the combined graph needs for the tower not being run: one blank row. */
+  const blank = tokenizer.tokenizeBatch(['']);
+  const blankImage = (): Feeds => imageFeeds(new Float32Array(pixelRow), 0, 1, 1);
+  const blankText = (): Feeds => textFeeds(blank.data, blank.eotIndex, 0, 1, 1);
+
+  function imageFeeds(pixels: Float32Array, start: number, rows: number, feedRows: number): Feeds {
+    const chunk = rowsOf(pixels, pixelRow, start, rows, feedRows);
+    return { [visual.input.name]: tensor(visual.input.type, visual.input.type === 'float16' ? floatToHalfArray(chunk) : chunk, [feedRows, 3, size, size]) };
+  }
+
+  function textFeeds(ids: Int32Array | BigInt64Array, eotIndex: Int32Array, start: number, rows: number, feedRows: number): Feeds {
+    const feeds: Feeds = { [textual.input.name]: tensor(textual.input.type, idsAs(textual.input.type, rowsOf(ids, L, start, rows, feedRows)), [feedRows, L]) };
+    if (textual.mask) {
+      // 1 up to and including <|endoftext|>, 0 on padding (what Hugging Face tokenizers return).
+      const mask = new Int32Array(feedRows * L);
+      for (let r = 0; r < rows; r++) mask.fill(1, r * L, r * L + eotIndex[start + r] + 1);
+      feeds[textual.mask.name] = tensor(textual.mask.type, idsAs(textual.mask.type, mask), [feedRows, L]);
+    }
+    return feeds;
+  }
+
   const files = layout.files;
   const fingerprint = await fingerprintFiles(dir, files);
-
   const ckpt: Checkpoint = {
     dir,
     name: path.basename(path.resolve(dir)),
     layout: layout.layout,
+    variant: layout.variant,
+    variants: layout.variants,
     fingerprint,
     files,
-    embedDim: embedDim ?? 0, // set below when neither graph states it
+    embedDim: 0,
     tokenizer,
     preprocess,
     sessionOptions,
     visual,
     textual,
     async encodeImages(pixels, n) {
-      const size = preprocess.size;
-      const r = await runTower(visual, pixels, n, [3, size, size]);
+      const r = await runTower(visual, n, (start, rows, feedRows) => ({ ...(layout.combined ? blankText() : {}), ...imageFeeds(pixels, start, rows, feedRows) }));
       checkDim(visual, r.dim);
       return normaliseRows(r.data, r.dim);
     },
     async encodeTexts(texts) {
-      const batch = tokenizer.tokenizeBatch([...texts], { dtype: textDtype });
-      const r = await runTower(textual, batch.data, texts.length, [tokenizer.contextLength]);
+      const batch = tokenizer.tokenizeBatch([...texts], { dtype: textual.input.type === 'int64' ? 'int64' : 'int32' });
+      const r = await runTower(textual, texts.length, (start, rows, feedRows) => ({
+        ...(layout.combined ? blankImage() : {}),
+        ...textFeeds(batch.data, batch.eotIndex, start, rows, feedRows),
+      }));
       checkDim(textual, r.dim);
       return normaliseRows(r.data, r.dim);
     },
     async release() {
       await visual.session.release();
-      await textual.session.release();
+      if (!layout.combined) await textual.session.release();
     },
   };
   function checkDim(tower: Tower, dim: number): void {
@@ -159,6 +262,25 @@ export async function loadCheckpoint(dir: string, opts: Partial<SessionOptions> 
       throw new UsageError(`embedding size ${dim} differs from the model's ${ckpt.embedDim}`, { file: tower.file, fix: 'use the visual and textual files of one export' });
     }
   }
-  if (embedDim === undefined) ckpt.embedDim = (await runTower(textual, tokenizer.tokenizeBatch([''], { dtype: textDtype }).data, 1, [tokenizer.contextLength])).dim;
+  // The embedding size: from the graphs' output shapes, else by encoding one empty prompt.
+  const stated = [visual.output.shape.at(-1), textual.output.shape.at(-1)].map((d) => (typeof d === 'number' ? d : undefined));
+  if (stated[0] !== undefined && stated[1] !== undefined && stated[0] !== stated[1]) {
+    throw new UsageError(`image embeddings have ${stated[0]} dimensions but text embeddings ${stated[1]}`, {
+      file: dir,
+      fix: 'the two towers come from different models; use the visual and textual files of one export',
+    });
+  }
+  const probeText = async () => (await runTower(textual, 1, (s0, rows, feedRows) => ({ ...(layout.combined ? blankImage() : {}), ...textFeeds(blank.data, blank.eotIndex, s0, rows, feedRows) }))).dim;
+  const probeImage = async () => (await runTower(visual, 1, (s0, rows, feedRows) => ({ ...(layout.combined ? blankText() : {}), ...imageFeeds(new Float32Array(pixelRow), s0, rows, feedRows) }))).dim;
+  ckpt.embedDim = stated[0] ?? stated[1] ?? (await probeText());
+  if (stated[0] === undefined || stated[1] === undefined) {
+    const probe = await probeImage();
+    if (probe !== ckpt.embedDim) {
+      throw new UsageError(`image embeddings have ${probe} dimensions but text embeddings ${ckpt.embedDim}`, {
+        file: dir,
+        fix: 'the two towers come from different models; use the visual and textual files of one export',
+      });
+    }
+  }
   return ckpt;
 }

@@ -1,15 +1,22 @@
 /**
- * Which files of a model folder make a CLIP checkpoint, and the I/O names to use.
- * Known layouts:
- * - `immich`: `visual/model.onnx` (`image` → `embedding`, older exports `image_embedding`),
- *   `textual/model.onnx` (`text` → `embedding`, older `text_embedding`), `textual/tokenizer.json`,
- *   `visual/preprocess_cfg.json`, `config.json`.
+ * Which files of a model folder make a CLIP checkpoint, which precision variant is used, and which
+ * I/O names to look for. File names decide the layout; the graphs' own signatures are checked when the
+ * sessions open (`checkpoint.ts`).
+ *
+ * - `immich`: `visual/model.onnx` (`image` → `embedding`, older `image_embedding`), `textual/model.onnx`
+ *   (`text` → `embedding`, older `text_embedding`), `textual/tokenizer.json`, `visual/preprocess_cfg.json`.
+ * - `hf-split`: `onnx/vision_model{suffix}.onnx` (`pixel_values` → `image_embeds`) and
+ *   `onnx/text_model{suffix}.onnx` (`input_ids` [+ `attention_mask`] → `text_embeds`).
+ * - `hf-combined`: `onnx/model{suffix}.onnx` with all three inputs and both embedding outputs.
+ * - `manifest`: a `clip-bench.json` naming two ONNX files, their inputs and outputs, tokenizer and preprocessing.
+ * Suffixes name precision variants: `_fp16`, `_quantized`, `_int8`, `_uint8`, `_q4`, `_bnb4`, `_q4f16`.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { readManifest, type Manifest } from './manifest.js';
 
-export type ModelLayout = 'immich';
+export type ModelLayout = 'immich' | 'hf-split' | 'hf-combined' | 'manifest';
 
 export interface TowerSpec {
   /** path relative to the model folder */
@@ -17,36 +24,147 @@ export interface TowerSpec {
   /** input names to look for, first match wins */
   inputs: string[];
   outputs: string[];
+  /** optional attention-mask input of a text graph */
+  mask?: string;
 }
 
 export interface DetectedLayout {
   layout: ModelLayout;
+  /** precision variant in use: `fp32` for unsuffixed files */
+  variant: string;
+  /** every variant the folder offers */
+  variants: string[];
   visual: TowerSpec;
   textual: TowerSpec;
+  /** hf-combined: both towers are one graph (`visual.file === textual.file`) */
+  combined: boolean;
   /** every file the checkpoint uses, relative to its folder: what the fingerprint covers */
   files: string[];
+  manifest?: Manifest;
 }
 
-const IMMICH_SIDE_FILES = ['textual/tokenizer.json', 'visual/preprocess_cfg.json', 'config.json', 'textual/tokenizer_config.json'];
+export const KNOWN_SUFFIXES = ['fp16', 'quantized', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'] as const;
 
-export async function detectLayout(dir: string): Promise<DetectedLayout> {
+const HF_SIDE_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt', 'config.json', 'preprocessor_config.json'];
+const IMMICH_SIDE_FILES = ['textual/tokenizer.json', 'textual/tokenizer_config.json', 'visual/preprocess_cfg.json', 'config.json'];
+
+/** `vision_model_fp16.onnx` → `fp16`; `vision_model.onnx` → `fp32`. */
+function variantOf(file: string, stem: string): string | undefined {
+  const m = new RegExp(`^${stem}(?:_([a-z0-9]+))?\\.onnx$`).exec(file);
+  if (!m) return undefined;
+  return m[1] ?? 'fp32';
+}
+
+function pickVariant(dir: string, available: string[], requested: string | undefined): string {
+  const sorted = [...new Set(available)].sort((a, b) => (a === 'fp32' ? -1 : b === 'fp32' ? 1 : a.localeCompare(b)));
+  if (requested === undefined) return sorted[0];
+  if (sorted.includes(requested)) return requested;
+  throw new UsageError(`no "${requested}" variant in this model`, { file: dir, fix: `pass --variant with one of: ${sorted.join(', ')}` });
+}
+
+function hfLayout(dir: string, requested: string | undefined): DetectedLayout | undefined {
+  const onnxDir = path.join(dir, 'onnx');
+  if (!existsSync(onnxDir) || !statSync(onnxDir).isDirectory()) return undefined;
+  const names = readdirSync(onnxDir);
+  const byStem = (stem: string) => new Map(names.flatMap((n) => (variantOf(n, stem) ? [[variantOf(n, stem)!, n] as const] : [])));
+  const vision = byStem('vision_model');
+  const text = byStem('text_model');
+  const combined = byStem('model');
+  const split = [...vision.keys()].filter((v) => text.has(v));
+  const lonely = [...vision.keys(), ...text.keys()].filter((v) => !(vision.has(v) && text.has(v)));
+  const available = [...split, ...combined.keys()];
+  if (available.length === 0) {
+    if (lonely.length) {
+      const have = vision.size ? 'vision_model' : 'text_model';
+      const missing = vision.size ? 'text_model' : 'vision_model';
+      throw new UsageError(`found onnx/${have}*.onnx but no onnx/${missing}*.onnx`, { file: onnxDir, fix: `download the ${missing} file of the same variant too` });
+    }
+    return undefined;
+  }
+  const variant = pickVariant(dir, available, requested);
+  const side = HF_SIDE_FILES.filter((f) => existsSync(path.join(dir, f)));
+  if (vision.has(variant) && text.has(variant)) {
+    const v = `onnx/${vision.get(variant)}`;
+    const t = `onnx/${text.get(variant)}`;
+    return {
+      layout: 'hf-split',
+      variant,
+      variants: [...new Set(available)].sort(),
+      visual: { file: v, inputs: ['pixel_values'], outputs: ['image_embeds'] },
+      textual: { file: t, inputs: ['input_ids'], outputs: ['text_embeds'], mask: 'attention_mask' },
+      combined: false,
+      files: [v, t, ...side],
+    };
+  }
+  const c = `onnx/${combined.get(variant)}`;
+  return {
+    layout: 'hf-combined',
+    variant,
+    variants: [...new Set(available)].sort(),
+    visual: { file: c, inputs: ['pixel_values'], outputs: ['image_embeds'] },
+    textual: { file: c, inputs: ['input_ids'], outputs: ['text_embeds'], mask: 'attention_mask' },
+    combined: true,
+    files: [c, ...side],
+  };
+}
+
+function immichLayout(dir: string, requested: string | undefined): DetectedLayout | undefined {
+  const has = (rel: string) => existsSync(path.join(dir, rel));
+  if (!has('visual') && !has('textual')) return undefined;
+  const variantsIn = (sub: string) => (has(sub) ? readdirSync(path.join(dir, sub)).flatMap((n) => (variantOf(n, 'model') ? [variantOf(n, 'model')!] : [])) : []);
+  const visual = variantsIn('visual');
+  const textual = variantsIn('textual');
+  const available = visual.filter((v) => textual.includes(v));
+  if (available.length === 0) {
+    const missing = visual.length === 0 ? 'visual/model.onnx' : 'textual/model.onnx';
+    throw new UsageError(`Immich layout without ${missing}`, { file: path.join(dir, missing), fix: 'copy the complete export (both the visual/ and the textual/ folder)' });
+  }
+  const variant = pickVariant(dir, available, requested);
+  const file = (sub: string) => `${sub}/model${variant === 'fp32' ? '' : `_${variant}`}.onnx`;
+  return {
+    layout: 'immich',
+    variant,
+    variants: [...new Set(available)].sort(),
+    visual: { file: file('visual'), inputs: ['image'], outputs: ['embedding', 'image_embedding'] },
+    textual: { file: file('textual'), inputs: ['text'], outputs: ['embedding', 'text_embedding'], mask: 'attention_mask' },
+    combined: false,
+    files: [file('visual'), file('textual'), ...IMMICH_SIDE_FILES.filter(has)],
+  };
+}
+
+function manifestLayout(dir: string, requested: string | undefined): DetectedLayout | undefined {
+  if (!existsSync(path.join(dir, 'clip-bench.json'))) return undefined;
+  const m = readManifest(dir);
+  if (requested !== undefined && requested !== m.variant) {
+    throw new UsageError(`no "${requested}" variant in this model`, { file: path.join(dir, 'clip-bench.json'), fix: `its manifest describes the ${m.variant} variant only` });
+  }
+  return {
+    layout: 'manifest',
+    variant: m.variant,
+    variants: [m.variant],
+    visual: { file: m.visual.file, inputs: [m.visual.input], outputs: [m.visual.output] },
+    textual: { file: m.textual.file, inputs: [m.textual.input], outputs: [m.textual.output], mask: m.textual.attentionMask },
+    combined: false,
+    files: ['clip-bench.json', m.visual.file, m.textual.file, ...m.sideFiles],
+    manifest: m,
+  };
+}
+
+/** Detects the layout of `dir`; `variant` picks a precision variant (default: fp32, else the first). */
+export function detectLayout(dir: string, variant?: string): DetectedLayout {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UsageError('model folder not found', { file: dir, fix: 'pass --model with the folder of an ONNX CLIP export' });
   }
-  const has = (rel: string) => existsSync(path.join(dir, rel));
-  if (has('visual/model.onnx') || has('textual/model.onnx')) {
-    for (const rel of ['visual/model.onnx', 'textual/model.onnx']) {
-      if (!has(rel)) throw new UsageError(`Immich layout without ${rel}`, { file: path.join(dir, rel), fix: 'copy the complete export (visual/ and textual/ folders)' });
+  const found = manifestLayout(dir, variant) ?? immichLayout(dir, variant) ?? hfLayout(dir, variant);
+  if (found) {
+    for (const f of [found.visual.file, found.textual.file]) {
+      if (!existsSync(path.join(dir, f))) throw new UsageError('model file not found', { file: path.join(dir, f), fix: 'copy the complete export' });
     }
-    return {
-      layout: 'immich',
-      visual: { file: 'visual/model.onnx', inputs: ['image'], outputs: ['embedding', 'image_embedding'] },
-      textual: { file: 'textual/model.onnx', inputs: ['text'], outputs: ['embedding', 'text_embedding'] },
-      files: ['visual/model.onnx', 'textual/model.onnx', ...IMMICH_SIDE_FILES.filter(has)],
-    };
+    return found;
   }
-  throw new UsageError('no known CLIP export layout in this folder (expected visual/model.onnx and textual/model.onnx)', {
-    file: dir,
-    fix: 'point --model at an Immich-style export folder',
-  });
+  const onnx = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
+  throw new UsageError(
+    `no known CLIP export layout (Immich visual/ + textual/, Hugging Face onnx/, or a clip-bench.json manifest)${onnx.length ? `; found ${onnx.join(', ')}` : ''}`,
+    { file: dir, fix: onnx.length ? 'describe the two ONNX files in a clip-bench.json manifest (see README)' : 'point --model at the folder of an ONNX CLIP export' },
+  );
 }

@@ -21,16 +21,29 @@ export function ort(): Ort {
   return ortModule;
 }
 
+export type ExecutionProvider = 'cpu' | 'cuda';
+
 export interface SessionOptions {
   /** threads per operator (0 = onnxruntime's default, one per core) */
   intraOpThreads: number;
   graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
-  executionProvider: 'cpu';
+  executionProvider: ExecutionProvider;
+}
+
+/** Execution providers this onnxruntime-node install can use. */
+export function availableProviders(): string[] {
+  const O = ort() as Ort & { listSupportedBackends?: () => { name: string; bundled: boolean }[] };
+  return (O.listSupportedBackends?.() ?? [{ name: 'cpu', bundled: true }]).filter((b) => b.bundled || b.name === 'cpu').map((b) => b.name);
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = { intraOpThreads: 0, graphOptimization: 'all', executionProvider: 'cpu' };
 
 export async function createSession(file: string, opts: SessionOptions): Promise<Session> {
+  if (opts.executionProvider !== 'cpu' && !availableProviders().includes(opts.executionProvider)) {
+    throw new UsageError(`this onnxruntime-node install has no ${opts.executionProvider} execution provider (available: ${availableProviders().join(', ')})`, {
+      fix: 'on a machine with CUDA 12, reinstall with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci`, or use --provider cpu',
+    });
+  }
   try {
     return await ort().InferenceSession.create(file, {
       executionProviders: [opts.executionProvider],
@@ -77,6 +90,48 @@ export function floatData(t: OrtTypes.Tensor): Float32Array {
     return out;
   }
   throw new Error(`unexpected output type ${t.type}`);
+}
+
+/** float32 → IEEE 754 binary16 bits, round to nearest even (for graphs with float16 inputs). */
+export function floatToHalfArray(src: Float32Array): Uint16Array {
+  const out = new Uint16Array(src.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < src.length; i++) {
+    f[0] = src[i];
+    const x = u[0];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    let e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00;
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      mant |= 0x800000;
+      const shift = 14 - e;
+      let half = mant >>> shift;
+      const rem = mant & ((1 << shift) - 1);
+      const mid = 1 << (shift - 1);
+      if (rem > mid || (rem === mid && half & 1)) half++;
+      out[i] = sign | half;
+      continue;
+    }
+    let half = (e << 10) | (mant >>> 13);
+    const rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+    out[i] = sign | half;
+  }
+  return out;
 }
 
 /** IEEE 754 binary16 → number. */

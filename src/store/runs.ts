@@ -7,6 +7,8 @@ export interface RunIdentity {
   modelDir: string;
   modelFingerprint: string;
   modelLayout: string;
+  modelVariant: string;
+  executionProvider: string;
   dataset: string;
   datasetRoot: string;
   split: string;
@@ -52,10 +54,10 @@ export interface RunRecord extends RunIdentity {
 export function createRun(db: Db, id: RunIdentity): number {
   const info = db
     .prepare(
-      `INSERT INTO runs (status, created_at, model_name, model_dir, model_fingerprint, model_layout, dataset, dataset_root, split,
-         n_classes, prompt_set, prompt_hash, params, environment)
-       VALUES ('running', @createdAt, @modelName, @modelDir, @modelFingerprint, @modelLayout, @dataset, @datasetRoot, @split,
-         @nClasses, @promptSet, @promptHash, @params, @environment)`,
+      `INSERT INTO runs (status, created_at, model_name, model_dir, model_fingerprint, model_layout, model_variant, execution_provider,
+         dataset, dataset_root, split, n_classes, prompt_set, prompt_hash, params, environment)
+       VALUES ('running', @createdAt, @modelName, @modelDir, @modelFingerprint, @modelLayout, @modelVariant, @executionProvider,
+         @dataset, @datasetRoot, @split, @nClasses, @promptSet, @promptHash, @params, @environment)`,
     )
     .run({ ...id, createdAt: new Date().toISOString(), params: JSON.stringify(id.params), environment: JSON.stringify(id.environment) });
   return Number(info.lastInsertRowid);
@@ -97,6 +99,8 @@ interface RunRow {
   model_dir: string;
   model_fingerprint: string;
   model_layout: string;
+  model_variant: string;
+  execution_provider: string;
   dataset: string;
   dataset_root: string;
   split: string;
@@ -123,6 +127,8 @@ function toRecord(r: RunRow): RunRecord {
     modelDir: r.model_dir,
     modelFingerprint: r.model_fingerprint,
     modelLayout: r.model_layout,
+    modelVariant: r.model_variant,
+    executionProvider: r.execution_provider,
     dataset: r.dataset,
     datasetRoot: r.dataset_root,
     split: r.split,

@@ -14,6 +14,8 @@ export const MIGRATIONS: readonly string[] = [
     model_dir TEXT NOT NULL,
     model_fingerprint TEXT NOT NULL,
     model_layout TEXT NOT NULL,
+    model_variant TEXT NOT NULL,
+    execution_provider TEXT NOT NULL,
     dataset TEXT NOT NULL,
     dataset_root TEXT NOT NULL,
     split TEXT NOT NULL,

@@ -2,10 +2,10 @@
  * Finding a model folder's tokenizer, and letting the checkpoint's own configs set the context
  * length and the pad id.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { bpeVocabGzSpec, checkOptions, tokenizerJsonSpec, vocabMergesSpec, withOptions, type TokenizerLoadOptions } from './loaders.js';
+import { bpeVocabGzSpec, checkOptions, loadBpeVocabGz, loadTokenizerJson, loadVocabMerges, tokenizerJsonSpec, vocabMergesSpec, withOptions, type TokenizerLoadOptions } from './loaders.js';
 import { isRecord, readJson } from './read-files.js';
 import type { ClipTokenizer, ClipTokenizerSpec } from './tokenizer.js';
 
@@ -102,4 +102,18 @@ export function loadTokenizerFromDir(dir: string, opts: TokenizerLoadOptions = {
 /** Drops unset keys, so that spreading does not overwrite a value with undefined. */
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Loads a tokenizer from one path of any form checkpoints ship: a model folder, `tokenizer.json`,
+ * `vocab.json` (with `merges.txt` beside it) or `bpe_simple_vocab_16e6.txt.gz`.
+ */
+export function loadTokenizerFile(file: string, opts: TokenizerLoadOptions = {}): ClipTokenizer {
+  if (!existsSync(file)) {
+    throw new UsageError('tokenizer file not found', { file, fix: 'pass a tokenizer.json, vocab.json (with merges.txt beside it), bpe_simple_vocab_16e6.txt.gz or a model folder' });
+  }
+  if (statSync(file).isDirectory()) return loadTokenizerFromDir(file, opts);
+  if (file.endsWith('.txt.gz')) return loadBpeVocabGz(file, opts);
+  if (path.basename(file) === 'vocab.json') return loadVocabMerges(file, path.join(path.dirname(file), 'merges.txt'), opts);
+  return loadTokenizerJson(file, opts);
 }
