@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeDemo } from '../src/fixtures/demo.js';
-import { fixtureTexts, writeClipArch } from '../src/fixtures/immich-model.js';
+import { fixtureTexts, writeClipArch } from '../src/fixtures/fixture-models.js';
 import type { ClipArchSize } from '../src/fixtures/clip-arch.js';
 import { runZeroShot } from '../src/eval/zero-shot.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';

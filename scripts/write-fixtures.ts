@@ -4,12 +4,14 @@
  *   npm run fixtures                                   # demo (toy CLIP + colour images) and the tiny random CLIP
  *   npm run fixtures -- --arch vit-b-32                # also the random model with ViT-B/32's real dimensions (~600 MB)
  *   npm run fixtures -- --out /tmp/fx --per-class 50   # elsewhere, with more demo images
+ *   npm run fixtures -- --layouts                      # also the toy CLIP in every export layout (fixtures/layouts/)
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLIP_ARCH_SIZES, type ClipArchSize } from '../src/fixtures/clip-arch.js';
 import { writeDemo } from '../src/fixtures/demo.js';
-import { fixtureTexts, writeClipArch } from '../src/fixtures/immich-model.js';
+import { fixtureTexts, writeClipArch, writeToyClip } from '../src/fixtures/fixture-models.js';
+import { FIXTURE_LAYOUTS } from '../src/fixtures/model-layouts.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 
 const { values } = parseArgs({
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     arch: { type: 'string', multiple: true, default: ['tiny'] },
     'per-class': { type: 'string', default: '12' },
     seed: { type: 'string', default: '1' },
+    layouts: { type: 'boolean', default: false },
   },
 });
 
@@ -35,7 +38,14 @@ console.log(`demo model   ${demo.model}\ndemo images  ${demo.root}`);
 const texts = fixtureTexts(loadPromptSet('colours').templates);
 for (const size of sizes as ClipArchSize[]) {
   const dir = path.join(out, `clip-${size}`);
-  const cfg = await writeClipArch(dir, size, texts, Number(values.seed));
+  const cfg = await writeClipArch(dir, size, texts, { seed: Number(values.seed) });
   console.log(`random CLIP  ${dir} (${size}: vision ${cfg.visionLayers}×${cfg.visionWidth}, text ${cfg.textLayers}×${cfg.textWidth}, embed ${cfg.embedDim})`);
+}
+if (values.layouts) {
+  for (const layout of FIXTURE_LAYOUTS) {
+    const dir = path.join(out, 'layouts', `toy-${layout}`);
+    await writeToyClip(dir, texts, { layout, fp16Variant: true });
+    console.log(`toy CLIP     ${dir} (${layout})`);
+  }
 }
 console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
+import { inspectCommand } from './inspect.js';
 import { lsCommand } from './ls.js';
 import { predictionsCommand } from './predictions.js';
 import { preprocessCommand } from './preprocess.js';
@@ -21,6 +22,7 @@ export function buildCli(argv: string[]) {
     .command(evalCommand as never)
     .command(predictionsCommand as never)
     .command(reportCommand as never)
+    .command(inspectCommand as never)
     .command(tokenizeCommand as never)
     .command(preprocessCommand as never)
     .command(lsCommand as never)

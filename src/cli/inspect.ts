@@ -1,0 +1,75 @@
+import type { Argv } from 'yargs';
+import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
+import { inputSignatures, outputSignatures, type TensorSignature } from '../models/onnx-session.js';
+import { OPTIONS } from './options.js';
+
+/** Everything `inspect` reports about a checkpoint, as plain data. */
+export function describeCheckpoint(c: Checkpoint) {
+  const sig = (s: TensorSignature) => ({ name: s.name, type: s.type, shape: s.shape });
+  const tower = (t: Checkpoint['visual']) => ({
+    file: t.file,
+    inputs: inputSignatures(t.session).map(sig),
+    outputs: outputSignatures(t.session).map(sig),
+    uses: { input: t.input.name, output: t.output.name, ...(t.mask ? { attentionMask: t.mask.name } : {}) },
+    batch: t.batch ?? 'dynamic',
+  });
+  return {
+    model: c.name,
+    dir: c.dir,
+    layout: c.layout,
+    variant: c.variant,
+    variants: c.variants,
+    fingerprint: c.fingerprint,
+    files: c.files,
+    embedDim: c.embedDim,
+    visual: tower(c.visual),
+    textual: tower(c.textual),
+    tokenizer: { vocabSize: c.tokenizer.vocabSize, contextLength: c.tokenizer.contextLength, padId: c.tokenizer.padId, sotId: c.tokenizer.sotId, eotId: c.tokenizer.eotId },
+    preprocess: c.preprocess,
+    session: c.sessionOptions,
+  };
+}
+
+export function formatDescription(d: ReturnType<typeof describeCheckpoint>): string {
+  const io = (xs: { name: string; type: string; shape: (number | string)[] }[]) => xs.map((s) => `${s.name} ${s.type}[${s.shape.join(', ')}]`).join('; ');
+  const tower = (label: string, t: ReturnType<typeof describeCheckpoint>['visual']) =>
+    [`${label.padEnd(12)} ${t.file}`, `${''.padEnd(12)} in:  ${io(t.inputs)}`, `${''.padEnd(12)} out: ${io(t.outputs)}`, `${''.padEnd(12)} uses ${t.uses.input} → ${t.uses.output}${'attentionMask' in t.uses ? ` (mask ${t.uses.attentionMask})` : ''}, batch ${t.batch}`];
+  const p = d.preprocess;
+  return [
+    `model        ${d.model}  (${d.dir})`,
+    `layout       ${d.layout}, variant ${d.variant} (available: ${d.variants.join(', ')})`,
+    `fingerprint  ${d.fingerprint}`,
+    `files        ${d.files.join(', ')}`,
+    `embedding    ${d.embedDim} dimensions`,
+    ...tower('image tower', d.visual),
+    ...tower('text tower', d.textual),
+    `tokenizer    vocab ${d.tokenizer.vocabSize}, context ${d.tokenizer.contextLength}, pad ${d.tokenizer.padId}, sot ${d.tokenizer.sotId}, eot ${d.tokenizer.eotId}`,
+    `preprocess   ${p.size} px, ${p.interpolation}, resize ${p.resizeMode}${p.resizeSize ? ` to ${p.resizeSize}` : ''}, crop offsets ${p.cropRounding}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`,
+    `session      ${d.session.executionProvider}, graph optimisation ${d.session.graphOptimization}, intra-op threads ${d.session.intraOpThreads || 'default'}`,
+  ].join('\n');
+}
+
+export const inspectCommand = {
+  command: 'inspect',
+  describe: "Describe a checkpoint: detected layout and variant, files, the graphs' inputs and outputs, embedding size, tokenizer and preprocessing settings, fingerprint.",
+  builder: (y: Argv) =>
+    y
+      .options({
+        model: { ...OPTIONS.model, demandOption: true },
+        variant: OPTIONS.variant,
+        provider: OPTIONS.provider,
+        convention: OPTIONS.convention,
+        json: OPTIONS.json,
+      })
+      .example('$0 inspect --model fixtures/demo/toy-clip', 'What the demo model is made of.')
+      .example('$0 inspect --model ~/models/clip-vit-base-patch32 --variant fp16 --json', 'A Hugging Face export\'s fp16 variant, as JSON.'),
+  handler: async (a: { model: string; variant?: string; provider: 'cpu' | 'cuda'; convention: 'reference' | 'exporter'; json: boolean }) => {
+    const c = await loadCheckpoint(a.model, { variant: a.variant, session: { executionProvider: a.provider }, preprocessConvention: a.convention });
+    try {
+      const d = describeCheckpoint(c);
+      process.stdout.write(a.json ? JSON.stringify(d) + '\n' : formatDescription(d) + '\n');
+    } finally {
+      await c.release();
+    }
+  },
+};
