@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildClassifier, normaliseRows, zeroShotLogits } from '../src/prompts/classifier.js';
+import { buildClassifier, groupMaxLogits, normaliseRows, zeroShotLogits } from '../src/prompts/classifier.js';
 import { mulberry32, normalArray } from '../src/fixtures/random.js';
 
 describe('buildClassifier', () => {
@@ -43,5 +43,13 @@ describe('zeroShotLogits', () => {
         expect(Math.abs(logits[i * 3 + c])).toBeLessThanOrEqual(100.0001);
       }
     }
+  });
+});
+
+describe('groupMaxLogits', () => {
+  it('takes the max over each group (ObjectNet-style), and identity groups select a subset', () => {
+    const logits = Float32Array.from([1, 5, 3, 2, /* row 2 */ -1, -4, 0, 7]); // [2, 4]
+    expect(Array.from(groupMaxLogits(logits, 4, [[0, 2], [1], [3, 2, 0]]))).toEqual([3, 5, 3, 0, -4, 7]);
+    expect(Array.from(groupMaxLogits(logits, 4, [[3], [1]]))).toEqual([2, 5, 7, -4]);
   });
 });

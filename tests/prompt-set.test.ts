@@ -30,6 +30,13 @@ describe('prompt sets', () => {
     expect(swapped.hash).not.toBe(r.hash);
   });
 
+  it('a subset dataset may use part of a larger set, but every one of its classes must be named', () => {
+    const set = loadPromptSet(file('big.json', { classes: { a: 'A', b: 'B', c: 'C' }, templates: ['{c}'] }));
+    expect(resolvePrompts(set, ['c', 'a'], 'sub', { subset: true }).texts).toEqual(['C', 'A']);
+    expect(() => resolvePrompts(set, ['c', 'a'], 'sub')).toThrow(/not in the dataset: "b"/);
+    expect(() => resolvePrompts(set, ['c', 'z'], 'sub', { subset: true })).toThrow(/lacks 1 of the 2 classes of dataset sub; missing from the prompts: "z"/);
+  });
+
   it('uses the dataset class ids as names when the set has no classes', () => {
     const r = resolvePrompts(loadPromptSet('single'), ['cat', 'dog'], 'test');
     expect(r.texts).toEqual(['a photo of a cat.', 'a photo of a dog.']);

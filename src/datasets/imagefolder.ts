@@ -79,6 +79,7 @@ export const imagefolder = {
   id: 'imagefolder',
   description: 'Any torchvision-style ImageFolder: <root>/<class>/<image>; classes are the sorted folder names.',
   splits: ['all'],
+  layout: 'ROOT/<class>/…/<image>.{jpg,jpeg,png,ppm,bmp,pgm,tif,tiff,webp}',
   classIds: (root: string) => classFolders(root),
   async *samples(root: string) {
     const ids = await classFolders(root);

@@ -1,4 +1,5 @@
 /** The fixed interface every dataset adapter implements. */
+import type { MetricId } from '../eval/metric-ids.js';
 
 export interface Sample {
   /** stable identity of the sample within its dataset, e.g. its path relative to the root */
@@ -9,14 +10,37 @@ export interface Sample {
   label: number;
 }
 
+/**
+ * When the classifier's classes are not the dataset's own: ImageNet-R/A score with the 200 ImageNet
+ * classes they contain; ObjectNet scores each of its classes by the max over its mapped ImageNet classes.
+ */
+export interface ClassifierPlan {
+  /** class ids of the prompt set to build the classifier from (e.g. ImageNet WordNet ids) */
+  promptClassIds: string[];
+  /** for each dataset class (label order): indices into `promptClassIds` whose max logit is its logit */
+  groups: number[][];
+  /** how the scores were formed, stored with the run (e.g. "imagenet-200-subset", "objectnet-max-over-mapped") */
+  description: string;
+}
+
 export interface DatasetAdapter {
   id: string;
   description: string;
   splits: readonly string[];
+  /** the expected tree under --root, for the README, `clip-bench datasets` and error messages */
+  layout: string;
+  /** samples per split in the official distribution, where fixed */
+  expectedCount?: Partial<Record<string, number>>;
   /** the class ids in label order (folder names, WordNet ids, …) */
   classIds(root: string, split: string): Promise<string[]>;
   /** every sample of a split, in a deterministic order */
   samples(root: string, split: string): AsyncIterable<Sample>;
   /** prompt set used when the user names none */
   defaultPrompts?: string;
+  /** the paper's headline metric for this dataset (default top1) */
+  metric?: MetricId;
+  /** build the classifier over other classes than `classIds` and map the logits back */
+  classifierPlan?(root: string, split: string): Promise<ClassifierPlan>;
+  /** preprocessing changes the benchmark prescribes (e.g. ObjectNet's 2-pixel border crop) */
+  preprocess?: { trimBorder?: number };
 }

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { SessionOptions } from '../models/onnx-session.js';
 import { createPreprocessPool, type PreprocessConvention } from '../models/preprocess/index.js';
-import { buildClassifier, zeroShotLogits } from '../prompts/classifier.js';
+import { buildClassifier, groupMaxLogits, zeroShotLogits } from '../prompts/classifier.js';
 import { loadPromptSet, resolvePrompts, type ResolvedPrompts } from '../prompts/prompt-set.js';
 import type { Db } from '../store/db.js';
 import { createRun, finishRun, insertPredictions, markRun, type PredictionRow } from '../store/runs.js';
@@ -95,14 +95,16 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
   }
   const root = path.resolve(opts.root);
   const classIds = await adapter.classIds(root, split);
+  const plan = adapter.classifierPlan ? await adapter.classifierPlan(root, split) : undefined;
   const promptSet = loadPromptSet(opts.prompts ?? adapter.defaultPrompts ?? 'single');
-  const prompts = resolvePrompts(promptSet, classIds, adapter.id);
+  const prompts = resolvePrompts(promptSet, plan?.promptClassIds ?? classIds, adapter.id, { subset: plan !== undefined });
   const samples = spreadSubset(await collect(adapter.samples(root, split)), opts.limit);
   const tList = performance.now();
 
   const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention });
   const tLoad = performance.now();
-  const pool = createPreprocessPool({ threads: opts.workers, cfg: ckpt.preprocess });
+  const preprocess = { ...ckpt.preprocess, ...adapter.preprocess };
+  const pool = createPreprocessPool({ threads: opts.workers, cfg: preprocess });
   let runId: number | undefined;
   try {
     const classifier = await encodeClassifier(ckpt, prompts, 256, onProgress);
@@ -120,7 +122,15 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       nClasses: classIds.length,
       promptSet: prompts.promptSet,
       promptHash: prompts.hash,
-      params: { batchSize: opts.batchSize, limit: opts.limit ?? null, workers: opts.workers, preprocess: ckpt.preprocess, session: ckpt.sessionOptions, nTemplates: prompts.templates.length },
+      params: {
+        batchSize: opts.batchSize,
+        limit: opts.limit ?? null,
+        workers: opts.workers,
+        preprocess,
+        session: ckpt.sessionOptions,
+        nTemplates: prompts.templates.length,
+        classifier: plan?.description ?? 'one classifier row per dataset class',
+      },
       environment: { ...environment() },
     });
     const preds: (number[] | null)[] = [];
@@ -137,7 +147,8 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       const pixels = new Float32Array(ok.length * pixelsPerImage);
       ok.forEach((i, j) => pixels.set((decoded[i] as PromiseFulfilledResult<Float32Array>).value, j * pixelsPerImage));
       const emb = ok.length ? await ckpt.encodeImages(pixels, ok.length) : new Float32Array(0);
-      const logits = zeroShotLogits(emb, classifier, ckpt.embedDim);
+      const promptLogits = zeroShotLogits(emb, classifier, ckpt.embedDim);
+      const logits = plan ? groupMaxLogits(promptLogits, prompts.classNames.length, plan.groups) : promptLogits;
       const nClasses = classIds.length;
       const rows: PredictionRow[] = batch.map((s, i) => {
         const j = ok.indexOf(i);

@@ -64,3 +64,22 @@ export function zeroShotLogits(images: Float32Array, classifier: Float32Array, d
   }
   return out;
 }
+
+/**
+ * Scores dataset classes from classifier classes: each dataset class takes the max logit over its
+ * group (ObjectNet: over the ImageNet classes mapped to it; a subset: a single class each).
+ * @param logits [n, nPromptClasses]
+ * @returns      [n, groups.length]
+ */
+export function groupMaxLogits(logits: Float32Array, nPromptClasses: number, groups: readonly (readonly number[])[]): Float32Array {
+  const n = logits.length / nPromptClasses;
+  const out = new Float32Array(n * groups.length);
+  for (let i = 0; i < n; i++) {
+    groups.forEach((g, c) => {
+      let best = -Infinity;
+      for (const j of g) best = Math.max(best, logits[i * nPromptClasses + j]);
+      out[i * groups.length + c] = best;
+    });
+  }
+  return out;
+}

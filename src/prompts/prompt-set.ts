@@ -103,18 +103,22 @@ export interface ResolvedPrompts {
  * Matches a prompt set to a dataset's classes by id, never by position.
  * @param classIds the dataset's class ids in label order (e.g. folder names or WordNet ids)
  */
-export function resolvePrompts(set: PromptSet, classIds: readonly string[], datasetName: string): ResolvedPrompts {
+export function resolvePrompts(set: PromptSet, classIds: readonly string[], datasetName: string, opts: { subset?: boolean } = {}): ResolvedPrompts {
   let classNames: string[][];
   if (!set.classes) {
     classNames = classIds.map((id) => [id]);
   } else {
     const classes = set.classes;
     const missing = classIds.filter((id) => !(id in classes));
-    const extra = Object.keys(classes).filter((id) => !classIds.includes(id));
+    const wanted = new Set(classIds);
+    // A subset dataset (ImageNet-R/A, an ImageNet ImageFolder of some classes) uses part of a larger set.
+    const extra = opts.subset ? [] : Object.keys(classes).filter((id) => !wanted.has(id));
     if (missing.length || extra.length) {
       const show = (xs: string[]) => xs.slice(0, 5).map((x) => JSON.stringify(x)).join(', ') + (xs.length > 5 ? ` and ${xs.length - 5} more` : '');
       throw new UsageError(
-        `prompt set "${set.id}" has ${Object.keys(classes).length} classes but dataset ${datasetName} has ${classIds.length}` +
+        (opts.subset
+          ? `prompt set "${set.id}" lacks ${missing.length} of the ${classIds.length} classes of dataset ${datasetName}`
+          : `prompt set "${set.id}" has ${Object.keys(classes).length} classes but dataset ${datasetName} has ${classIds.length}`) +
           (missing.length ? `; missing from the prompts: ${show(missing)}` : '') +
           (extra.length ? `; not in the dataset: ${show(extra)}` : ''),
         { file: set.source, fix: 'use the prompt set made for this dataset, or give every dataset class id a name' },

@@ -34,6 +34,8 @@ export interface PreprocessConfig {
   convertRgbFirst?: boolean;
   /** Refuse images with more pixels than this (decompression-bomb guard); PIL's error threshold by default. */
   maxPixels?: number;
+  /** Pixels cut from every edge of the decoded image before anything else (ObjectNet's 2-pixel border). */
+  trimBorder?: number;
 }
 
 /** PIL's `Image.MAX_IMAGE_PIXELS` is 89,478,485; it raises `DecompressionBombError` above twice that. */
@@ -78,6 +80,7 @@ export function validateConfig(cfg: PreprocessConfig, file?: string): void {
     throw bad('fillColor must be an integer 0-255 or three of them');
   }
   if (cfg.maxPixels !== undefined && !posInt(cfg.maxPixels)) throw bad('maxPixels must be a positive integer');
+  if (cfg.trimBorder !== undefined && !(Number.isInteger(cfg.trimBorder) && cfg.trimBorder >= 0)) throw bad('trimBorder must be a non-negative integer');
 }
 
 type Json = Record<string, unknown>;

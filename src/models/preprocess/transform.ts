@@ -58,7 +58,15 @@ export function transformDecoded(img: RawImage, cfg: PreprocessConfig = OPENAI_C
 /** Reused RGB crop for `preprocessImage`, which normalises it right away (see `resample.ts` on why). */
 let rgbScratch = new Uint8Array(0);
 
-function cropToRgb(img: RawImage, cfg: PreprocessConfig, reuse: boolean): Uint8Array {
+/** The image without `b` pixels on every edge (as `Image.crop((b, b, w − b, h − b))`); unchanged when too small to trim. */
+export function trimBorder(img: RawImage, b: number): RawImage {
+  if (b === 0 || img.width <= 2 * b || img.height <= 2 * b) return img;
+  const win: Window = { left: b, top: b, width: img.width - 2 * b, height: img.height - 2 * b };
+  return { ...img, width: win.width, height: win.height, data: cropSamples(img.data, img.width, img.channels, win) };
+}
+
+function cropToRgb(decoded: RawImage, cfg: PreprocessConfig, reuse: boolean): Uint8Array {
+  const img = cfg.trimBorder ? trimBorder(decoded, cfg.trimBorder) : decoded;
   const src: RawImage = cfg.convertRgbFirst && img.mode !== 'RGB' ? { width: img.width, height: img.height, channels: 3, mode: 'RGB', data: toRgb(img) } : img;
   const plan = planCrop(src.width, src.height, cfg);
   const S = plan.size;
