@@ -4,6 +4,7 @@ import { runZeroShot, type EvalResult } from '../eval/zero-shot.js';
 import { openDb } from '../store/db.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
 import type { PreprocessConvention } from '../models/preprocess/index.js';
+import { paperCell } from '../report/paper.js';
 import { OPTIONS } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -22,6 +23,7 @@ export interface EvalArgs {
   provider: ExecutionProvider;
   'graph-optimization': SessionOptions['graphOptimization'];
   convention: PreprocessConvention;
+  reference?: string;
   json: boolean;
 }
 
@@ -65,6 +67,7 @@ export const evalCommand = {
         provider: OPTIONS.provider,
         'graph-optimization': OPTIONS['graph-optimization'],
         convention: OPTIONS.convention,
+        reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours.' },
         json: OPTIONS.json,
       })
       .check((a) => {
@@ -75,10 +78,39 @@ export const evalCommand = {
       .example('$0 eval --model fixtures/demo/toy-clip --dataset imagefolder --root fixtures/demo/colours --prompts colours', 'Evaluate the demo model on the demo images.')
       .example('$0 eval --model ~/models/ViT-B-32__openai --dataset imagefolder --root ~/data/imagenet/val --limit 1000 --json', 'A quick 1000-image check, printed as JSON.'),
   handler: async (a: EvalArgs) => {
+    if (a.reference) paperCell('imagenet', a.reference); // an unknown paper model fails before the run, not after
     const result = await evalAndReport(a);
-    process.stdout.write(a.json ? JSON.stringify(result) + '\n' : formatEvalResult(result) + '\n');
+    const reference = a.reference ? compareWithPaper(result, a.reference) : undefined;
+    if (a.json) {
+      process.stdout.write(JSON.stringify(reference ? { ...result, reference } : result) + '\n');
+      return;
+    }
+    process.stdout.write(formatEvalResult(result) + '\n' + (reference ? formatPaperComparison(reference) + '\n' : ''));
   },
 };
+
+export interface PaperComparison {
+  model: string;
+  dataset: string;
+  /** percent, or null where the paper has no number for this dataset */
+  paper: number | null;
+  verified: boolean | null;
+  ours: number;
+  delta: number | null;
+}
+
+/** Our top-1 beside the paper's number for the same dataset and paper model, in percent. */
+export function compareWithPaper(r: EvalResult, model: string): PaperComparison {
+  const cell = paperCell(r.dataset, model);
+  const ours = 100 * r.top1;
+  return { model, dataset: r.dataset, paper: cell?.value ?? null, verified: cell?.verified ?? null, ours, delta: cell ? ours - cell.value : null };
+}
+
+export function formatPaperComparison(c: PaperComparison): string {
+  if (c.paper === null) return `  paper: no ${c.model} number for ${c.dataset}`;
+  const sign = c.delta! >= 0 ? '+' : '';
+  return `  paper ${c.model}: ${c.paper.toFixed(1)}%${c.verified ? '' : ' (unverified cell)'}   ours ${c.ours.toFixed(2)}%   Δ ${sign}${c.delta!.toFixed(2)} points`;
+}
 
 export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
   const db = openDb(a.db);
