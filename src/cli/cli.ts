@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
+import { datasetsCommand } from './datasets.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
@@ -25,6 +26,7 @@ export function buildCli(argv: string[]) {
     .command(inspectCommand as never)
     .command(tokenizeCommand as never)
     .command(preprocessCommand as never)
+    .command(datasetsCommand as never)
     .command(lsCommand as never)
     .command(demoCommand as never)
     .demandCommand(1, 'Name a command; `clip-bench --help` lists them.')

@@ -1,10 +1,10 @@
 import type { Argv } from 'yargs';
-import { DATASETS } from '../datasets/index.js';
+import { datasetRows } from './datasets.js';
 import { listPromptSets, loadPromptSet } from '../prompts/prompt-set.js';
 
 export const lsCommand = {
   command: 'ls <what>',
-  describe: 'List the datasets or prompt sets clip-bench knows.',
+  describe: 'List the datasets or prompt sets clip-bench knows, one line each (`clip-bench datasets` gives the full dataset table).',
   builder: (y: Argv) =>
     y
       .positional('what', { choices: ['datasets', 'prompts'] as const, describe: 'What to list.' })
@@ -13,7 +13,7 @@ export const lsCommand = {
   handler: (a: { what: 'datasets' | 'prompts'; json: boolean }) => {
     const rows =
       a.what === 'datasets'
-        ? Object.values(DATASETS).map((d) => ({ id: d.id, splits: d.splits.join(','), description: d.description }))
+        ? datasetRows().map((d) => ({ id: d.id, splits: d.splits.join(','), metric: d.metric, description: d.description }))
         : listPromptSets().map((id) => {
             const p = loadPromptSet(id);
             return { id, templates: String(p.templates.length), classes: p.classes ? String(Object.keys(p.classes).length) : 'from dataset', description: p.description ?? '' };

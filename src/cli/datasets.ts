@@ -1,0 +1,56 @@
+import type { Argv } from 'yargs';
+import { DATASETS, type DatasetAdapter } from '../datasets/index.js';
+import { loadPromptSet } from '../prompts/prompt-set.js';
+
+export interface DatasetRow {
+  id: string;
+  splits: string[];
+  metric: string;
+  prompts: string;
+  classes: number | null;
+  templates: number | null;
+  expected: string;
+  layout: string;
+  description: string;
+}
+
+/** One row per registered adapter: what it reads, how it is scored, and which prompts it uses. */
+export function datasetRows(adapters: readonly DatasetAdapter[] = Object.values(DATASETS)): DatasetRow[] {
+  return adapters.map((d) => {
+    const prompts = d.defaultPrompts ?? 'single';
+    const set = loadPromptSet(prompts);
+    return {
+      id: d.id,
+      splits: [...d.splits],
+      metric: d.metric ?? 'top1',
+      prompts,
+      classes: set.classes ? Object.keys(set.classes).length : null,
+      templates: set.templates.length,
+      expected: Object.entries(d.expectedCount ?? {}).map(([s, n]) => `${s}: ${n}`).join(', '),
+      layout: d.layout,
+      description: d.description,
+    };
+  });
+}
+
+export function formatDatasetRows(rows: DatasetRow[]): string {
+  return rows
+    .map((r) =>
+      [
+        `${r.id}  (${r.splits.join(', ')}; ${r.metric}; prompts ${r.prompts}: ${r.classes ?? 'folder'} classes × ${r.templates} templates${r.expected ? `; ${r.expected} samples` : ''})`,
+        `    ${r.description}`,
+        `    ${r.layout}`,
+      ].join('\n'),
+    )
+    .join('\n\n');
+}
+
+export const datasetsCommand = {
+  command: 'datasets',
+  describe: 'List every dataset adapter with its expected layout, splits, class count, metric and template count.',
+  builder: (y: Argv) => y.options({ json: { type: 'boolean', default: false, describe: 'Print JSON instead of text.' } }).example('$0 datasets', 'What --dataset accepts and what each expects under --root.'),
+  handler: (a: { json: boolean }) => {
+    const rows = datasetRows();
+    process.stdout.write(a.json ? JSON.stringify(rows) + '\n' : formatDatasetRows(rows) + '\n');
+  },
+};
