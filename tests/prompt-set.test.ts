@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -64,6 +64,24 @@ describe('prompt sets', () => {
     } catch (e) {
       expect((e as UsageError).oneLine()).toContain(f);
     }
+  });
+
+  it('reads CLIP_benchmark\'s classnames.txt + templates (folder or file) and {classnames, templates} JSON, by position', () => {
+    const dir = path.join(tmp, 'cb');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'classnames.txt'), 'apple\nbanana split\n\n');
+    writeFileSync(path.join(dir, 'zeroshot_classification_templates.txt'), 'a photo of a {c}.\nart of the {c}.\n');
+    for (const ref of [dir, path.join(dir, 'classnames.txt')]) {
+      const r = resolvePrompts(loadPromptSet(ref), ['0', '1'], 'test');
+      expect(r.texts).toEqual(['a photo of a apple.', 'art of the apple.', 'a photo of a banana split.', 'art of the banana split.']);
+    }
+    const j = loadPromptSet(file('cb.json', { classnames: ['x', ['y', 'why']], templates: ['{c}'] }));
+    expect(resolvePrompts(j, ['a', 'b'], 'test').classNames).toEqual([['x'], ['y', 'why']]);
+    expect(() => resolvePrompts(j, ['a', 'b', 'c'], 'test')).toThrow(/lists 2 class names by position but dataset test has 3 classes/);
+    const bare = path.join(tmp, 'bare');
+    mkdirSync(bare, { recursive: true });
+    writeFileSync(path.join(bare, 'classnames.txt'), 'a\n');
+    expect(() => loadPromptSet(bare)).toThrow(/no zeroshot_classification_templates\.txt or templates\.txt/);
   });
 
   it('malformed JSON and unknown ids fail helpfully', () => {

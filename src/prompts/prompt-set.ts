@@ -2,9 +2,13 @@
  * Prompt sets are data: `configs/prompts/<id>.json` or a user's JSON file with
  * `{ id, description?, include?, classes?: {classId: name | [synonyms]}, templates: ["… {c} …"] }`.
  * `include` names one other prompt set (same folder or a path) whose fields this one overrides.
+ * Also accepted, as CLIP_benchmark writes them: `{ "classnames": [...], "templates": [...] }` and a
+ * folder (or its `classnames.txt`) with `classnames.txt` (one class per line, label order) beside
+ * `zeroshot_classification_templates.txt` or `templates.txt` (one template with `{c}` per line).
+ * Such positional lists must have exactly the dataset's class count.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, unknownName } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -16,6 +20,8 @@ export interface PromptSet {
   description?: string;
   /** dataset class id → display name, or synonyms sharing one classifier row; absent: the ids are the names */
   classes?: Record<string, string | string[]>;
+  /** names in the dataset's label order (CLIP_benchmark files), instead of `classes` */
+  classnames?: string[][];
   templates: string[];
   /** where it was loaded from */
   source: string;
@@ -30,16 +36,47 @@ export function listPromptSets(): string[] {
 }
 
 function looksLikeFile(ref: string): boolean {
-  return ref.endsWith('.json') || ref.includes('/') || ref.includes(path.sep);
+  return ref.endsWith('.json') || ref.endsWith('.txt') || ref.includes('/') || ref.includes(path.sep);
+}
+
+const TEMPLATE_FILES = ['zeroshot_classification_templates.txt', 'templates.txt'];
+
+function textLines(file: string): string[] {
+  return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
+/** CLIP_benchmark's text files: `classnames.txt` and a templates file in one folder. */
+function loadTextPromptSet(dirOrFile: string): PromptSet {
+  const dir = statSync(dirOrFile).isDirectory() ? dirOrFile : path.dirname(dirOrFile);
+  const namesFile = statSync(dirOrFile).isDirectory() ? path.join(dir, 'classnames.txt') : dirOrFile;
+  if (!existsSync(namesFile)) throw new UsageError('no classnames.txt in this folder', { file: dir, fix: 'add classnames.txt (one class name per line, in label order)' });
+  const templatesFile = TEMPLATE_FILES.map((f) => path.join(dir, f)).find((f) => existsSync(f));
+  if (!templatesFile) throw new UsageError(`no ${TEMPLATE_FILES.join(' or ')} beside the class names`, { file: dir, fix: 'add a templates file with one template containing {c} per line' });
+  return validated({ id: path.basename(dir), classnames: textLines(namesFile).map((n) => [n]), templates: textLines(templatesFile), source: namesFile }, templatesFile);
+}
+
+/** Checks what every prompt set must satisfy; `file` is named in errors. */
+function validated(set: PromptSet, file: string): PromptSet {
+  if (!Array.isArray(set.templates) || set.templates.length === 0) {
+    throw new UsageError('the template list is empty or missing', { file, fix: 'add "templates": ["a photo of a {c}.", …]' });
+  }
+  set.templates.forEach((t, i) => {
+    if (typeof t !== 'string' || !t.includes('{c}')) {
+      throw new UsageError(`template ${i} (${JSON.stringify(t)}) has no {c} placeholder`, { file, fix: "write the class name's place as {c}" });
+    }
+  });
+  if (set.classnames && set.classnames.length === 0) throw new UsageError('the class name list is empty', { file, fix: 'list one class name per class, in label order' });
+  return set;
 }
 
 /** Loads a prompt set by id (`configs/prompts/<id>.json`) or by file path. */
 export function loadPromptSet(ref: string, depth = 0): PromptSet {
-  const file = looksLikeFile(ref) ? path.resolve(ref) : path.join(PROMPTS_DIR, `${ref}.json`);
+  const file = looksLikeFile(ref) || existsSync(ref) ? path.resolve(ref) : path.join(PROMPTS_DIR, `${ref}.json`);
   if (!existsSync(file)) {
     if (looksLikeFile(ref)) throw new UsageError('prompt file not found', { file: ref, fix: `pass an existing JSON file or one of: ${listPromptSets().join(', ')}` });
     throw unknownName('prompt set', ref, listPromptSets());
   }
+  if (statSync(file).isDirectory() || file.endsWith('.txt')) return loadTextPromptSet(file);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -58,14 +95,12 @@ export function loadPromptSet(ref: string, depth = 0): PromptSet {
     base = loadPromptSet(inc, depth + 1);
   }
   const templates = obj.templates ?? base.templates;
-  if (!Array.isArray(templates) || templates.length === 0) {
-    throw new UsageError('the template list is empty or missing', { file, fix: 'add "templates": ["a photo of a {c}.", …]' });
+  let classnames: string[][] | undefined;
+  if (obj.classnames !== undefined) {
+    const ok = Array.isArray(obj.classnames) && obj.classnames.every((n) => (typeof n === 'string' && n) || (Array.isArray(n) && n.length && n.every((x) => typeof x === 'string' && x)));
+    if (!ok) throw new UsageError('"classnames" must be a list of names (or of synonym lists), in label order', { file });
+    classnames = (obj.classnames as (string | string[])[]).map((n) => (typeof n === 'string' ? [n] : n));
   }
-  templates.forEach((t, i) => {
-    if (typeof t !== 'string' || !t.includes('{c}')) {
-      throw new UsageError(`template ${i} (${JSON.stringify(t)}) has no {c} placeholder`, { file, fix: 'write the class name\'s place as {c}' });
-    }
-  });
   const classes = (obj.classes ?? base.classes) as PromptSet['classes'];
   if (classes !== undefined) {
     if (typeof classes !== 'object' || classes === null || Array.isArray(classes)) {
@@ -76,13 +111,17 @@ export function loadPromptSet(ref: string, depth = 0): PromptSet {
       if (!ok) throw new UsageError(`class ${JSON.stringify(id)} needs a name or a non-empty list of synonyms`, { file });
     }
   }
-  return {
-    id: typeof obj.id === 'string' ? obj.id : path.basename(file, '.json'),
-    description: typeof obj.description === 'string' ? obj.description : base.description,
-    classes,
-    templates: templates as string[],
-    source: file,
-  };
+  return validated(
+    {
+      id: typeof obj.id === 'string' ? obj.id : path.basename(file, '.json'),
+      description: typeof obj.description === 'string' ? obj.description : base.description,
+      classes,
+      classnames: classnames ?? base.classnames,
+      templates: templates as string[],
+      source: file,
+    },
+    file,
+  );
 }
 
 /** The prompts for one dataset, in the dataset's class order, ready to tokenize. */
@@ -105,7 +144,16 @@ export interface ResolvedPrompts {
  */
 export function resolvePrompts(set: PromptSet, classIds: readonly string[], datasetName: string, opts: { subset?: boolean } = {}): ResolvedPrompts {
   let classNames: string[][];
-  if (!set.classes) {
+  if (set.classnames) {
+    // Positional (CLIP_benchmark): only safe when the counts agree exactly.
+    if (set.classnames.length !== classIds.length || opts.subset) {
+      throw new UsageError(`prompt set "${set.id}" lists ${set.classnames.length} class names by position but dataset ${datasetName} has ${classIds.length} classes`, {
+        file: set.source,
+        fix: 'give one name per dataset class in label order, or key names by class id in a JSON "classes" object',
+      });
+    }
+    classNames = set.classnames.map((n) => [...n]);
+  } else if (!set.classes) {
     classNames = classIds.map((id) => [id]);
   } else {
     const classes = set.classes;
