@@ -7,11 +7,14 @@
 export class UsageError extends Error {
   readonly file?: string;
   readonly fix?: string;
-  constructor(message: string, opts: { file?: string; fix?: string; cause?: unknown } = {}) {
+  /** the CLI's exit code: 2 for a mistake in the input, 130 for an interrupted run */
+  readonly exitCode: number;
+  constructor(message: string, opts: { file?: string; fix?: string; cause?: unknown; exitCode?: number } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'UsageError';
     this.file = opts.file;
     this.fix = opts.fix;
+    this.exitCode = opts.exitCode ?? 2;
   }
 
   /** The single line the CLI prints: `file: message (fix)`. */

@@ -23,6 +23,8 @@ const identity = (over: Partial<RunIdentity> = {}): RunIdentity => ({
   promptHash: 'h',
   params: { batchSize: 2 },
   environment: { node: process.version },
+  identity: 'i',
+  shard: null,
   ...over,
 });
 

@@ -6,11 +6,13 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
+import { cacheCommand } from './cache.js';
 import { datasetsCommand } from './datasets.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
 import { lsCommand } from './ls.js';
+import { mergeCommand } from './merge.js';
 import { predictionsCommand } from './predictions.js';
 import { preprocessCommand } from './preprocess.js';
 import { reportCommand } from './report.js';
@@ -23,6 +25,8 @@ export function buildCli(argv: string[]) {
     .command(evalCommand as never)
     .command(predictionsCommand as never)
     .command(reportCommand as never)
+    .command(mergeCommand as never)
+    .command(cacheCommand as never)
     .command(inspectCommand as never)
     .command(tokenizeCommand as never)
     .command(preprocessCommand as never)
@@ -46,7 +50,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`clip-bench: ${err.oneLine()}\n`);
-      process.exitCode = 2;
+      process.exitCode = err.exitCode;
       return;
     }
     process.stderr.write(`clip-bench: internal error (please report it)\n${(err as Error)?.stack ?? String(err)}\n`);

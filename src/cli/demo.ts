@@ -33,6 +33,8 @@ export const demoCommand = {
       provider: 'cpu',
       'graph-optimization': 'all',
       convention: 'reference',
+      cache: true,
+      quiet: false,
       json: a.json,
     });
     const table = renderReport(a.db, 'md');

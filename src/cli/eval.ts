@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
-import { runZeroShot, type EvalResult } from '../eval/zero-shot.js';
+import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eval/zero-shot.js';
 import { openDb } from '../store/db.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
 import type { PreprocessConvention } from '../models/preprocess/index.js';
@@ -24,6 +24,10 @@ export interface EvalArgs {
   'graph-optimization': SessionOptions['graphOptimization'];
   convention: PreprocessConvention;
   reference?: string;
+  cache: boolean;
+  resume?: number;
+  shard?: string;
+  quiet: boolean;
   json: boolean;
 }
 
@@ -35,15 +39,23 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
   if (!positive(a.limit)) return `--limit must be a positive integer, got ${a.limit}`;
   if (!positive(a.workers)) return `--workers must be a positive integer, got ${a.workers}`;
   if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 0)) return `--threads must be 0 or a positive integer, got ${a.threads}`;
+  if (a.shard !== undefined && !/^\d+\/\d+$/.test(a.shard)) return `--shard must be i/n, got ${a.shard}`;
+  if (a.shard !== undefined) {
+    const [i, n] = a.shard.split('/').map(Number);
+    if (n < 1 || i >= n) return `--shard i/n needs 0 ≤ i < n, got ${a.shard}`;
+  }
+  if (a.resume !== undefined && !(Number.isInteger(a.resume) && a.resume > 0)) return `--resume takes a run id, got ${a.resume}`;
   return null;
 }
 
 export function formatEvalResult(r: EvalResult): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const c = r.cache;
   return [
-    `run ${r.runId}: ${r.model} (${r.layout}, ${r.variant}) on ${r.dataset}/${r.split} with prompts "${r.promptSet}"`,
+    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} with prompts "${r.promptSet}"`,
     `  top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}   over ${r.n} samples${r.nFailed ? ` (${r.nFailed} failed to decode, counted as wrong)` : ''}`,
-    `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts)`,
+    `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts); ` +
+      `cache: ${c.imageHits} of ${c.imageHits + c.imageMisses} images and ${c.textHits} of ${c.textHits + c.textMisses} prompts reused`,
   ].join('\n');
 }
 
@@ -67,6 +79,10 @@ export const evalCommand = {
         provider: OPTIONS.provider,
         'graph-optimization': OPTIONS['graph-optimization'],
         convention: OPTIONS.convention,
+        cache: OPTIONS.cache,
+        resume: OPTIONS.resume,
+        shard: OPTIONS.shard,
+        quiet: OPTIONS.quiet,
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours.' },
         json: OPTIONS.json,
       })
@@ -76,7 +92,8 @@ export const evalCommand = {
         return true;
       })
       .example('$0 eval --model fixtures/demo/toy-clip --dataset imagefolder --root fixtures/demo/colours --prompts colours', 'Evaluate the demo model on the demo images.')
-      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset imagefolder --root ~/data/imagenet/val --limit 1000 --json', 'A quick 1000-image check, printed as JSON.'),
+      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset imagefolder --root ~/data/imagenet/val --limit 1000 --json', 'A quick 1000-image check, printed as JSON.')
+      .example('$0 eval ... --shard 2/8 --db shard-2.sqlite', 'One of eight shards; combine them with `clip-bench merge`.'),
   handler: async (a: EvalArgs) => {
     if (a.reference) paperCell('imagenet', a.reference); // an unknown paper model fails before the run, not after
     const result = await evalAndReport(a);
@@ -114,7 +131,15 @@ export function formatPaperComparison(c: PaperComparison): string {
 
 export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
   const db = openDb(a.db);
-  const bar = progressBar();
+  const bar = progressBar(process.stderr, a.quiet ? 'quiet' : 'auto');
+  // SIGINT/SIGTERM stop the run between batches, marked interrupted; a second signal exits at once.
+  const controller = new AbortController();
+  const stop = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     return await runZeroShot(
       db,
@@ -130,10 +155,25 @@ export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
         variant: a.variant,
         session: { intraOpThreads: a.threads, executionProvider: a.provider, graphOptimization: a['graph-optimization'] },
         preprocessConvention: a.convention,
+        cache: a.cache,
+        resume: a.resume,
+        shard: a.shard ? parseShard(a.shard) : undefined,
+        signal: controller.signal,
       },
       (p) => bar.update(p.stage === 'text' ? 'prompts' : 'images', p.done, p.total),
     );
+  } catch (err) {
+    if (err instanceof RunInterrupted) {
+      bar.done();
+      throw new UsageError(`${err.message}; finished samples are saved`, {
+        fix: `run the same command again to continue (or add --resume ${err.runId})`,
+        exitCode: 130,
+      });
+    }
+    throw err;
   } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     bar.done();
     db.close();
   }

@@ -25,5 +25,9 @@ export const OPTIONS = {
     describe: "Where an exporter's preprocessing differs from the reference (Hugging Face: floor crop offsets, RGB conversion before resizing), follow the reference (default) or the exporter.",
   },
   json: { type: 'boolean', default: false, describe: 'Print one JSON object (machine-readable) instead of text.' },
+  quiet: { type: 'boolean', default: false, describe: 'No progress output on stderr.' },
+  cache: { type: 'boolean', default: true, describe: 'Reuse and store text and image embeddings in the results DB; --no-cache encodes everything afresh and stores nothing.' },
+  resume: { type: 'number', describe: 'Continue this unfinished run (same arguments as it was started with). Without it, an unfinished run with the same identity is continued automatically.' },
+  shard: { type: 'string', describe: 'Evaluate only shard i of n ("i/n": samples whose index mod n is i); merge the shard DBs with `clip-bench merge`.' },
   out: { type: 'string', describe: 'Write the output to this file (atomically) instead of stdout.' },
 } as const;

@@ -1,36 +1,69 @@
 /**
  * One zero-shot evaluation: checkpoint × dataset split × prompt set → predictions and metrics in the DB.
- * The numeric core (classifier, logits, top-k) is pure; this module wires the I/O edges together.
+ * The numeric core (classifier, logits, top-k) is pure; this module wires the I/O edges together:
+ * caches (no known prompt or image is encoded twice), resume (an unfinished run with the same identity
+ * continues where it stopped), shards (a deterministic slice of the split) and interruption.
  */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { getDataset, type Sample } from '../datasets/index.js';
+import { getDataset, type DatasetAdapter, type Sample } from '../datasets/index.js';
+import type { ClassifierPlan } from '../datasets/types.js';
 import { UsageError } from '../errors.js';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { SessionOptions } from '../models/onnx-session.js';
-import { createPreprocessPool, type PreprocessConvention } from '../models/preprocess/index.js';
+import { createPreprocessPool, type PreprocessConfig, type PreprocessConvention } from '../models/preprocess/index.js';
 import { buildClassifier, groupMaxLogits, zeroShotLogits } from '../prompts/classifier.js';
 import { loadPromptSet, resolvePrompts, type ResolvedPrompts } from '../prompts/prompt-set.js';
+import { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
-import { createRun, finishRun, insertPredictions, markRun, type PredictionRow } from '../store/runs.js';
+import {
+  createRun,
+  findResumable,
+  finishedIndices,
+  finishRun,
+  getRun,
+  insertPredictions,
+  iteratePredictions,
+  markRun,
+  reopenRun,
+  type PredictionRow,
+} from '../store/runs.js';
 import { environment } from './environment.js';
 import { accuracyStderr, topK, topKCorrect } from './metrics.js';
+
+/** Bumped when scoring changes, so results of different scoring never share an identity. */
+export const METRICS_VERSION = 1;
 
 export interface EvalOptions {
   modelDir: string;
   dataset: string;
   root: string;
   split?: string;
-  /** prompt set id or JSON file; default: the dataset's own, else `single` */
+  /** prompt set id or file; default: the dataset's own, else `single` */
   prompts?: string;
   batchSize: number;
   /** score only this many samples, spread evenly over the split */
   limit?: number;
+  /** evaluate only samples with index ≡ shard.index (mod shard.count) */
+  shard?: Shard;
   /** preprocessing worker threads */
   workers: number;
   /** precision variant of the checkpoint (fp32, fp16, quantized, …) */
   variant?: string;
   session?: Partial<SessionOptions>;
   preprocessConvention?: PreprocessConvention;
+  /** read and write the embedding caches (default true) */
+  cache?: boolean;
+  /** continue this run (its identity must match); by default an unfinished run with the same identity is continued */
+  resume?: number;
+  /** stop between batches, mark the run interrupted */
+  signal?: AbortSignal;
+}
+
+export interface Shard {
+  index: number;
+  count: number;
 }
 
 export interface EvalProgress {
@@ -41,12 +74,14 @@ export interface EvalProgress {
 
 export interface EvalResult {
   runId: number;
+  resumed: boolean;
   model: string;
   layout: string;
   variant: string;
   modelFingerprint: string;
   dataset: string;
   split: string;
+  shard: string | null;
   promptSet: string;
   promptHash: string;
   n: number;
@@ -54,6 +89,23 @@ export interface EvalResult {
   top1: number;
   top5: number;
   timings: Record<string, number>;
+  cache: { textHits: number; textMisses: number; imageHits: number; imageMisses: number };
+}
+
+/** Thrown when a run stops on a signal; the run is marked interrupted and can be resumed. */
+export class RunInterrupted extends Error {
+  constructor(readonly runId: number, readonly done: number, readonly total: number) {
+    super(`run ${runId} interrupted after ${done} of ${total} samples`);
+    this.name = 'RunInterrupted';
+  }
+}
+
+/** Parses `--shard i/n`. */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : undefined;
+  if (!shard || shard.count < 1 || shard.index >= shard.count) throw new UsageError(`--shard must be i/n with 0 ≤ i < n, got "${text}"`, { fix: 'e.g. --shard 0/4 for the first of four shards' });
+  return shard;
 }
 
 /** Every k-th sample so that `limit` samples cover the whole split (ImageFolder order is class-major). */
@@ -63,20 +115,41 @@ export function spreadSubset<T>(items: readonly T[], limit: number | undefined):
   return Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)]);
 }
 
-/** Encodes every prompt (each distinct text once) and averages them into the classifier [nClasses, dim]. */
-export async function encodeClassifier(ckpt: Checkpoint, prompts: ResolvedPrompts, batchSize: number, onProgress?: (p: EvalProgress) => void): Promise<Float32Array> {
+/** The samples to score with their global indices (positions in the possibly limited split). */
+export function selectSamples(all: readonly Sample[], limit: number | undefined, shard: Shard | undefined): { idx: number; sample: Sample }[] {
+  return spreadSubset(all, limit)
+    .map((sample, idx) => ({ idx, sample }))
+    .filter(({ idx }) => !shard || idx % shard.count === shard.index);
+}
+
+function sha256(x: unknown): string {
+  return createHash('sha256').update(typeof x === 'string' ? x : JSON.stringify(x)).digest('hex');
+}
+
+/** Encodes every prompt (each distinct text once, cached ones not at all) and averages them into the classifier. */
+export async function encodeClassifier(
+  ckpt: Checkpoint,
+  prompts: ResolvedPrompts,
+  batchSize: number,
+  cache?: EmbeddingCache,
+  onProgress?: (p: EvalProgress) => void,
+): Promise<{ classifier: Float32Array; hits: number; misses: number }> {
   const unique = [...new Set(prompts.texts)];
-  const row = new Map(unique.map((t, i) => [t, i]));
   const dim = ckpt.embedDim;
-  const uniqueEmb = new Float32Array(unique.length * dim);
-  for (let start = 0; start < unique.length; start += batchSize) {
-    const chunk = unique.slice(start, start + batchSize);
-    uniqueEmb.set(await ckpt.encodeTexts(chunk), start * dim);
-    onProgress?.({ stage: 'text', done: Math.min(start + batchSize, unique.length), total: unique.length });
+  const cached = cache ? cache.getTexts(unique) : unique.map(() => undefined);
+  const todo = unique.filter((_, i) => !cached[i]);
+  const encoded = new Map<string, Float32Array>();
+  for (let start = 0; start < todo.length; start += batchSize) {
+    const chunk = todo.slice(start, start + batchSize);
+    const emb = await ckpt.encodeTexts(chunk);
+    cache?.putTexts(chunk, emb, dim);
+    chunk.forEach((t, i) => encoded.set(t, emb.subarray(i * dim, (i + 1) * dim)));
+    onProgress?.({ stage: 'text', done: Math.min(start + batchSize, todo.length), total: todo.length });
   }
+  const byText = new Map(unique.map((t, i) => [t, cached[i] ?? encoded.get(t)!]));
   const all = new Float32Array(prompts.texts.length * dim);
-  prompts.texts.forEach((t, i) => all.set(uniqueEmb.subarray(row.get(t)! * dim, (row.get(t)! + 1) * dim), i * dim));
-  return buildClassifier(all, prompts.textClass, dim, prompts.classNames.length);
+  prompts.texts.forEach((t, i) => all.set(byText.get(t)!, i * dim));
+  return { classifier: buildClassifier(all, prompts.textClass, dim, prompts.classNames.length), hits: unique.length - todo.length, misses: todo.length };
 }
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -85,9 +158,93 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** Runs the evaluation and records it in `db`. */
-export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult> {
-  const t0 = performance.now();
+/** size:mtime of a file, or '' when it cannot be read (the sample will fail with the real reason). */
+function fileStamp(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
+interface Scored {
+  embedding?: Float32Array;
+  error?: string;
+}
+
+/** Embeddings for a batch: cached ones looked up, the rest preprocessed in the pool and encoded. */
+async function embedBatch(
+  batch: readonly Sample[],
+  ckpt: Checkpoint,
+  pool: ReturnType<typeof createPreprocessPool>,
+  cache: EmbeddingCache,
+  preprocessKey: string,
+  counts: EvalResult['cache'],
+): Promise<Scored[]> {
+  const items = batch.map((s) => ({ sample: path.resolve(s.path), stamp: fileStamp(s.path) }));
+  const cached = cache.getImages(preprocessKey, items);
+  const decoded = await Promise.allSettled(batch.map((s, i) => (cached[i] ? Promise.resolve(undefined) : pool.run(s.path))));
+  const out: Scored[] = batch.map(() => ({}));
+  const size = ckpt.preprocess.size;
+  const row = 3 * size * size;
+  const toEncode: number[] = [];
+  decoded.forEach((d, i) => {
+    if (cached[i]) out[i].embedding = cached[i];
+    else if (d.status === 'rejected') out[i].error = d.reason instanceof Error ? d.reason.message : String(d.reason);
+    else toEncode.push(i);
+  });
+  counts.imageHits += batch.length - toEncode.length - out.filter((o) => o.error).length;
+  counts.imageMisses += toEncode.length;
+  if (toEncode.length) {
+    const pixels = new Float32Array(toEncode.length * row);
+    toEncode.forEach((i, j) => pixels.set((decoded[i] as PromiseFulfilledResult<Float32Array>).value, j * row));
+    const emb = await ckpt.encodeImages(pixels, toEncode.length);
+    const dim = ckpt.embedDim;
+    toEncode.forEach((i, j) => (out[i].embedding = emb.slice(j * dim, (j + 1) * dim)));
+    cache.putImages(preprocessKey, toEncode.map((i) => ({ ...items[i], embedding: out[i].embedding! })));
+  }
+  return out;
+}
+
+/** Top-1/top-5 over all predictions of a run, read back from the DB: the same numbers however the run was split or resumed. */
+export function summarisePredictions(db: Db, runId: number): { n: number; nFailed: number; top1: number; top5: number } {
+  const preds: (number[] | null)[] = [];
+  const labels: number[] = [];
+  for (const p of iteratePredictions(db, runId)) {
+    preds.push(p.top5);
+    labels.push(p.label);
+  }
+  const n = preds.length;
+  return {
+    n,
+    nFailed: preds.filter((p) => p === null).length,
+    top1: n ? topKCorrect(preds, labels, 1) / n : 0,
+    top5: n ? topKCorrect(preds, labels, 5) / n : 0,
+  };
+}
+
+export function metricsOf(s: { n: number; top1: number; top5: number }): Record<string, unknown> {
+  return {
+    top1: { value: s.top1, higher_is_better: true, stderr: accuracyStderr(s.top1, s.n) },
+    top5: { value: s.top5, higher_is_better: true, stderr: accuracyStderr(s.top5, s.n) },
+    headline: 'top1',
+    failed_samples_count_as_wrong: true,
+    metrics_version: METRICS_VERSION,
+  };
+}
+
+interface Prepared {
+  adapter: DatasetAdapter;
+  split: string;
+  root: string;
+  classIds: string[];
+  plan?: ClassifierPlan;
+  prompts: ResolvedPrompts;
+  selected: { idx: number; sample: Sample }[];
+}
+
+async function prepare(opts: EvalOptions): Promise<Prepared> {
   const adapter = getDataset(opts.dataset);
   const split = opts.split ?? adapter.splits[0];
   if (!adapter.splits.includes(split)) {
@@ -98,77 +255,122 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
   const plan = adapter.classifierPlan ? await adapter.classifierPlan(root, split) : undefined;
   const promptSet = loadPromptSet(opts.prompts ?? adapter.defaultPrompts ?? 'single');
   const prompts = resolvePrompts(promptSet, plan?.promptClassIds ?? classIds, adapter.id, { subset: plan !== undefined });
-  const samples = spreadSubset(await collect(adapter.samples(root, split)), opts.limit);
+  const selected = selectSamples(await collect(adapter.samples(root, split)), opts.limit, opts.shard);
+  return { adapter, split, root, classIds, plan, prompts, selected };
+}
+
+/** Runs the evaluation and records it in `db`. */
+export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult> {
+  const t0 = performance.now();
+  const { adapter, split, root, classIds, plan, prompts, selected } = await prepare(opts);
   const tList = performance.now();
 
   const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention });
   const tLoad = performance.now();
-  const preprocess = { ...ckpt.preprocess, ...adapter.preprocess };
+  const preprocess: PreprocessConfig = { ...ckpt.preprocess, ...adapter.preprocess };
+  const preprocessKey = sha256(preprocess);
+  const shard = opts.shard ? `${opts.shard.index}/${opts.shard.count}` : null;
+  const classifierDescription = plan?.description ?? 'one classifier row per dataset class';
+  const identity = sha256({
+    model: ckpt.fingerprint,
+    variant: ckpt.variant,
+    dataset: adapter.id,
+    root,
+    split,
+    prompts: prompts.hash,
+    limit: opts.limit ?? null,
+    preprocess,
+    classifier: classifierDescription,
+    metricsVersion: METRICS_VERSION,
+  });
+  const cache = new EmbeddingCache(db, ckpt.fingerprint, ckpt.variant, opts.cache ?? true);
+  const counts = { textHits: 0, textMisses: 0, imageHits: 0, imageMisses: 0 };
+
+  let runId: number;
+  let resumed = false;
+  if (opts.resume !== undefined) {
+    const run = getRun(db, opts.resume);
+    if (run.identity !== identity || run.shard !== shard) {
+      throw new UsageError(`run ${opts.resume} was made with other settings (model, dataset, prompts, limit, shard or preprocessing differ)`, {
+        fix: 'repeat the arguments of the original run, or leave out --resume to start a new run',
+      });
+    }
+    if (run.status === 'finished') throw new UsageError(`run ${opts.resume} is already finished`, { fix: 'nothing to resume; `clip-bench report` shows it' });
+    runId = opts.resume;
+    resumed = true;
+  } else {
+    const found = findResumable(db, identity, shard);
+    resumed = found !== undefined;
+    runId =
+      found ??
+      createRun(db, {
+        modelName: ckpt.name,
+        modelDir: path.resolve(opts.modelDir),
+        modelFingerprint: ckpt.fingerprint,
+        modelLayout: ckpt.layout,
+        modelVariant: ckpt.variant,
+        executionProvider: ckpt.sessionOptions.executionProvider,
+        dataset: adapter.id,
+        datasetRoot: root,
+        split,
+        nClasses: classIds.length,
+        promptSet: prompts.promptSet,
+        promptHash: prompts.hash,
+        params: {
+          batchSize: opts.batchSize,
+          limit: opts.limit ?? null,
+          workers: opts.workers,
+          preprocess,
+          session: ckpt.sessionOptions,
+          nTemplates: prompts.templates.length,
+          classifier: classifierDescription,
+        },
+        environment: { ...environment() },
+        identity,
+        shard,
+      });
+  }
+  if (resumed) reopenRun(db, runId);
+
   const pool = createPreprocessPool({ threads: opts.workers, cfg: preprocess });
-  let runId: number | undefined;
+  let pending: Promise<Scored[]> | undefined;
   try {
-    const classifier = await encodeClassifier(ckpt, prompts, 256, onProgress);
+    const text = await encodeClassifier(ckpt, prompts, 256, cache, onProgress);
+    counts.textHits = text.hits;
+    counts.textMisses = text.misses;
     const tText = performance.now();
-    runId = createRun(db, {
-      modelName: ckpt.name,
-      modelDir: path.resolve(opts.modelDir),
-      modelFingerprint: ckpt.fingerprint,
-      modelLayout: ckpt.layout,
-      modelVariant: ckpt.variant,
-      executionProvider: ckpt.sessionOptions.executionProvider,
-      dataset: adapter.id,
-      datasetRoot: root,
-      split,
-      nClasses: classIds.length,
-      promptSet: prompts.promptSet,
-      promptHash: prompts.hash,
-      params: {
-        batchSize: opts.batchSize,
-        limit: opts.limit ?? null,
-        workers: opts.workers,
-        preprocess,
-        session: ckpt.sessionOptions,
-        nTemplates: prompts.templates.length,
-        classifier: plan?.description ?? 'one classifier row per dataset class',
-      },
-      environment: { ...environment() },
-    });
-    const preds: (number[] | null)[] = [];
-    const size = ckpt.preprocess.size;
-    const pixelsPerImage = 3 * size * size;
-    // Preprocessing runs in worker threads; start the next batch before encoding this one so they overlap.
-    const startBatch = (batch: Sample[]) => Promise.allSettled(batch.map((s) => pool.run(s.path)));
-    let pending = startBatch(samples.slice(0, opts.batchSize));
-    for (let start = 0; start < samples.length; start += opts.batchSize) {
-      const batch = samples.slice(start, start + opts.batchSize);
-      const decoded = await pending;
-      pending = startBatch(samples.slice(start + opts.batchSize, start + 2 * opts.batchSize));
-      const ok = decoded.flatMap((d, i) => (d.status === 'fulfilled' ? [i] : []));
-      const pixels = new Float32Array(ok.length * pixelsPerImage);
-      ok.forEach((i, j) => pixels.set((decoded[i] as PromiseFulfilledResult<Float32Array>).value, j * pixelsPerImage));
-      const emb = ok.length ? await ckpt.encodeImages(pixels, ok.length) : new Float32Array(0);
-      const promptLogits = zeroShotLogits(emb, classifier, ckpt.embedDim);
+    const done = finishedIndices(db, runId);
+    const todo = selected.filter(({ idx }) => !done.has(idx));
+    const nClasses = classIds.length;
+    // Preprocessing runs in worker threads; the next batch starts before this one is encoded, so they overlap.
+    const batchAt = (start: number) => todo.slice(start, start + opts.batchSize);
+    const embed = (b: typeof todo) => embedBatch(b.map((x) => x.sample), ckpt, pool, cache, preprocessKey, counts);
+    pending = embed(batchAt(0));
+    for (let start = 0; start < todo.length; start += opts.batchSize) {
+      const batch = batchAt(start);
+      const scored = await pending;
+      if (opts.signal?.aborted) {
+        markRun(db, runId, 'interrupted');
+        throw new RunInterrupted(runId, done.size + start, selected.length);
+      }
+      pending = embed(batchAt(start + opts.batchSize));
+      const ok = scored.flatMap((s, i) => (s.embedding ? [i] : []));
+      const emb = new Float32Array(ok.length * ckpt.embedDim);
+      ok.forEach((i, j) => emb.set(scored[i].embedding!, j * ckpt.embedDim));
+      const promptLogits = zeroShotLogits(emb, text.classifier, ckpt.embedDim);
       const logits = plan ? groupMaxLogits(promptLogits, prompts.classNames.length, plan.groups) : promptLogits;
-      const nClasses = classIds.length;
-      const rows: PredictionRow[] = batch.map((s, i) => {
+      const rows: PredictionRow[] = batch.map(({ idx, sample }, i) => {
         const j = ok.indexOf(i);
-        if (j < 0) {
-          const reason = (decoded[i] as PromiseRejectedResult).reason;
-          return { idx: start + i, key: s.key, label: s.label, top5: null, top5Logits: null, error: reason instanceof Error ? reason.message : String(reason) };
-        }
+        if (j < 0) return { idx, key: sample.key, label: sample.label, top5: null, top5Logits: null, error: scored[i].error ?? 'unknown error' };
         const row = logits.subarray(j * nClasses, (j + 1) * nClasses);
         const top5 = topK(row, 5);
-        return { idx: start + i, key: s.key, label: s.label, top5, top5Logits: top5.map((c) => row[c]), error: null };
+        return { idx, key: sample.key, label: sample.label, top5, top5Logits: top5.map((c) => row[c]), error: null };
       });
       insertPredictions(db, runId, rows);
-      for (const r of rows) preds.push(r.top5);
-      onProgress?.({ stage: 'images', done: start + batch.length, total: samples.length });
+      onProgress?.({ stage: 'images', done: done.size + start + batch.length, total: selected.length });
     }
-    const labels = samples.map((s) => s.label);
-    const n = samples.length;
-    const top1 = n ? topKCorrect(preds, labels, 1) / n : 0;
-    const top5 = n ? topKCorrect(preds, labels, 5) / n : 0;
-    const nFailed = preds.filter((p) => p === null).length;
+    await pending; // the look-ahead past the last batch is empty; settle it before closing the pool
+    const summary = summarisePredictions(db, runId);
     const tEnd = performance.now();
     const timings = {
       listSeconds: (tList - t0) / 1000,
@@ -177,21 +379,26 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       imageSeconds: (tEnd - tText) / 1000,
       totalSeconds: (tEnd - t0) / 1000,
     };
-    finishRun(db, runId, {
-      n,
-      nFailed,
-      top1,
-      top5,
+    finishRun(db, runId, { ...summary, timings, metrics: metricsOf(summary) });
+    return {
+      runId,
+      resumed,
+      model: ckpt.name,
+      layout: ckpt.layout,
+      variant: ckpt.variant,
+      modelFingerprint: ckpt.fingerprint,
+      dataset: adapter.id,
+      split,
+      shard,
+      promptSet: prompts.promptSet,
+      promptHash: prompts.hash,
+      ...summary,
       timings,
-      metrics: {
-        top1: { value: top1, higher_is_better: true, stderr: accuracyStderr(top1, n) },
-        top5: { value: top5, higher_is_better: true, stderr: accuracyStderr(top5, n) },
-        failed_samples_count_as_wrong: true,
-      },
-    });
-    return { runId, model: ckpt.name, layout: ckpt.layout, variant: ckpt.variant, modelFingerprint: ckpt.fingerprint, dataset: adapter.id, split, promptSet: prompts.promptSet, promptHash: prompts.hash, n, nFailed, top1, top5, timings };
+      cache: counts,
+    };
   } catch (err) {
-    if (runId !== undefined) markRun(db, runId, 'failed');
+    pending?.catch(() => undefined); // the look-ahead batch's own failure, if any, is moot now
+    if (!(err instanceof RunInterrupted)) markRun(db, runId, 'failed');
     throw err;
   } finally {
     await pool.close();

@@ -17,6 +17,10 @@ export interface RunIdentity {
   promptHash: string;
   params: Record<string, unknown>;
   environment: Record<string, unknown>;
+  /** sha256 of everything that determines the predictions of the whole split (shards share it) */
+  identity: string;
+  /** "i/n" for a shard of the split, null for all of it */
+  shard: string | null;
 }
 
 export interface PredictionRow {
@@ -55,9 +59,9 @@ export function createRun(db: Db, id: RunIdentity): number {
   const info = db
     .prepare(
       `INSERT INTO runs (status, created_at, model_name, model_dir, model_fingerprint, model_layout, model_variant, execution_provider,
-         dataset, dataset_root, split, n_classes, prompt_set, prompt_hash, params, environment)
+         dataset, dataset_root, split, n_classes, prompt_set, prompt_hash, params, environment, identity, shard)
        VALUES ('running', @createdAt, @modelName, @modelDir, @modelFingerprint, @modelLayout, @modelVariant, @executionProvider,
-         @dataset, @datasetRoot, @split, @nClasses, @promptSet, @promptHash, @params, @environment)`,
+         @dataset, @datasetRoot, @split, @nClasses, @promptSet, @promptHash, @params, @environment, @identity, @shard)`,
     )
     .run({ ...id, createdAt: new Date().toISOString(), params: JSON.stringify(id.params), environment: JSON.stringify(id.environment) });
   return Number(info.lastInsertRowid);
@@ -86,6 +90,23 @@ export function finishRun(db: Db, runId: number, s: RunSummary): void {
   ).run(new Date().toISOString(), s.n, s.nFailed, s.top1, s.top5, JSON.stringify(s.metrics), JSON.stringify(s.timings), runId);
 }
 
+/** The newest unfinished run with this identity and shard, to continue where it stopped. */
+export function findResumable(db: Db, identity: string, shard: string | null): number | undefined {
+  return db.prepare(`SELECT id FROM runs WHERE identity = ? AND shard IS ? AND status != 'finished' ORDER BY id DESC LIMIT 1`).pluck().get(identity, shard) as
+    | number
+    | undefined;
+}
+
+/** Sample indices that already have a prediction in a run. */
+export function finishedIndices(db: Db, runId: number): Set<number> {
+  return new Set(db.prepare(`SELECT idx FROM predictions WHERE run_id = ?`).pluck().all(runId) as number[]);
+}
+
+/** Marks a resumed run as running again. */
+export function reopenRun(db: Db, runId: number): void {
+  db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`).run(runId);
+}
+
 export function markRun(db: Db, runId: number, status: 'failed' | 'interrupted'): void {
   db.prepare(`UPDATE runs SET status = ?, finished_at = ? WHERE id = ?`).run(status, new Date().toISOString(), runId);
 }
@@ -109,6 +130,8 @@ interface RunRow {
   prompt_hash: string;
   params: string;
   environment: string;
+  identity: string | null;
+  shard: string | null;
   timings: string | null;
   n: number | null;
   n_failed: number | null;
@@ -137,6 +160,8 @@ function toRecord(r: RunRow): RunRecord {
     promptHash: r.prompt_hash,
     params: JSON.parse(r.params),
     environment: JSON.parse(r.environment),
+    identity: r.identity ?? '',
+    shard: r.shard,
     timings: r.timings ? JSON.parse(r.timings) : null,
     n: r.n,
     nFailed: r.n_failed,

@@ -44,4 +44,28 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, idx)
   ) WITHOUT ROWID;
   `,
+  // v2: run identity (for resume and merge), shards, and the embedding caches.
+  `
+  ALTER TABLE runs ADD COLUMN identity TEXT;  -- sha256 of everything that determines the predictions
+  ALTER TABLE runs ADD COLUMN shard TEXT;     -- "i/n" for a shard of a split, NULL for the whole split
+  CREATE INDEX runs_by_identity ON runs (identity, status);
+
+  CREATE TABLE text_embeddings (
+    model_fingerprint TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    text TEXT NOT NULL,
+    embedding BLOB NOT NULL,   -- float32 little-endian, L2-normalised
+    PRIMARY KEY (model_fingerprint, variant, text)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE image_embeddings (
+    model_fingerprint TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    preprocess TEXT NOT NULL,  -- sha256 of the preprocessing config
+    sample TEXT NOT NULL,      -- absolute path of the image
+    stamp TEXT NOT NULL,       -- size and mtime when it was encoded: a changed file is encoded again
+    embedding BLOB NOT NULL,
+    PRIMARY KEY (model_fingerprint, variant, preprocess, sample)
+  ) WITHOUT ROWID;
+  `,
 ];
