@@ -59,6 +59,24 @@ describe.each(Object.keys(kinds))('%s model in every layout', (kind) => {
   });
 });
 
+describe('dynamic sequence length', () => {
+  it('a Hugging Face text graph runs only up to the longest <|endoftext|> and pools exactly what the full-length run pools', async () => {
+    const full = await loadCheckpoint(modelDir('tiny', 'immich'));
+    const cut = await loadCheckpoint(modelDir('tiny', 'hf-split'));
+    expect(full.textual.input.shape[1]).toBe(77);
+    expect(cut.textual.input.shape[1]).toBe('sequence_length');
+    const prompts = [...texts, '', 'red', 'a blurry photo of a magenta object.'];
+    const a = await full.encodeTexts(prompts);
+    const b = await cut.encodeTexts(prompts);
+    await full.release();
+    await cut.release();
+    let max = 0;
+    for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+    // the causal mask gives padding positions exactly zero weight; only float summation order may differ
+    expect(max).toBeLessThan(1e-5);
+  });
+});
+
 describe('inspect', () => {
   it.each([
     ['immich', 'immich', 'dynamic', 'image', 'embedding', 'int32'],

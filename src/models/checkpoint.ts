@@ -143,6 +143,13 @@ async function runTower(tower: Tower, n: number, feeds: (start: number, rows: nu
   return { data: out ?? new Float32Array(0), dim };
 }
 
+/** The first `len` columns of a row-major [rows, width] array. */
+function takeColumns<T extends Int32Array | BigInt64Array>(data: T, rows: number, width: number, len: number): T {
+  const out = new (data.constructor as new (n: number) => T)(rows * len);
+  for (let r = 0; r < rows; r++) out.set(data.subarray(r * width, r * width + len) as never, r * len);
+  return out;
+}
+
 /** Rows [start, start+rows) of a row-major array, zero-padded to feedRows rows. */
 function rowsOf<T extends Float32Array | Int32Array | BigInt64Array>(data: T, rowSize: number, start: number, rows: number, feedRows: number): T {
   const slice = data.subarray(start * rowSize, (start + rows) * rowSize) as T;
@@ -211,13 +218,23 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
     return { [visual.input.name]: tensor(visual.input.type, visual.input.type === 'float16' ? floatToHalfArray(chunk) : chunk, [feedRows, 3, size, size]) };
   }
 
+  /** A text graph with a dynamic sequence axis gets only up to the longest <|endoftext|> of each batch. */
+  const dynamicSequence = typeof textual.input.shape[1] !== 'number';
+
   function textFeeds(ids: Int32Array | BigInt64Array, eotIndex: Int32Array, start: number, rows: number, feedRows: number): Feeds {
-    const feeds: Feeds = { [textual.input.name]: tensor(textual.input.type, idsAs(textual.input.type, rowsOf(ids, L, start, rows, feedRows)), [feedRows, L]) };
+    let len = L;
+    if (dynamicSequence) {
+      len = 1;
+      for (let r = 0; r < rows; r++) len = Math.max(len, eotIndex[start + r] + 1);
+    }
+    const chunk = rowsOf(ids, L, start, rows, feedRows);
+    const cut = len === L ? chunk : takeColumns(chunk, feedRows, L, len);
+    const feeds: Feeds = { [textual.input.name]: tensor(textual.input.type, idsAs(textual.input.type, cut), [feedRows, len]) };
     if (textual.mask) {
       // 1 up to and including <|endoftext|>, 0 on padding (what Hugging Face tokenizers return).
-      const mask = new Int32Array(feedRows * L);
-      for (let r = 0; r < rows; r++) mask.fill(1, r * L, r * L + eotIndex[start + r] + 1);
-      feeds[textual.mask.name] = tensor(textual.mask.type, idsAs(textual.mask.type, mask), [feedRows, L]);
+      const mask = new Int32Array(feedRows * len);
+      for (let r = 0; r < rows; r++) mask.fill(1, r * len, r * len + eotIndex[start + r] + 1);
+      feeds[textual.mask.name] = tensor(textual.mask.type, idsAs(textual.mask.type, mask), [feedRows, len]);
     }
     return feeds;
   }
