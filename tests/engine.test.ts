@@ -108,7 +108,7 @@ describe('shards and merge', () => {
       sources.push({ file, db });
     }
     const summarise = (db: ReturnType<typeof openDb>, runId: number) => {
-      const s = summarisePredictions(db, runId);
+      const s = summarisePredictions(db, runId, false);
       return { ...s, metrics: metricsOf(s) };
     };
     expect(() => mergeShardRuns(sources.slice(0, 2), openDb(':memory:'), summarise)).toThrow(/shards 2\/3 are missing or unfinished/);

@@ -35,6 +35,7 @@ export const demoCommand = {
       convention: 'reference',
       cache: true,
       quiet: false,
+      'exclude-failures': false,
       json: a.json,
     });
     const table = renderReport(a.db, 'md');

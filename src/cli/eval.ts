@@ -28,6 +28,7 @@ export interface EvalArgs {
   resume?: number;
   shard?: string;
   quiet: boolean;
+  'exclude-failures': boolean;
   json: boolean;
 }
 
@@ -53,7 +54,8 @@ export function formatEvalResult(r: EvalResult): string {
   const c = r.cache;
   return [
     `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} with prompts "${r.promptSet}"`,
-    `  top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}   over ${r.n} samples${r.nFailed ? ` (${r.nFailed} failed to decode, counted as wrong)` : ''}`,
+    `  top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}   over ${r.n} samples` +
+      (r.nFailed ? (r.excludeFailures ? ` (${r.nFailed} failed to decode and are excluded)` : ` (${r.nFailed} failed to decode, counted as wrong)`) : ''),
     `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts); ` +
       `cache: ${c.imageHits} of ${c.imageHits + c.imageMisses} images and ${c.textHits} of ${c.textHits + c.textMisses} prompts reused`,
   ].join('\n');
@@ -83,6 +85,7 @@ export const evalCommand = {
         resume: OPTIONS.resume,
         shard: OPTIONS.shard,
         quiet: OPTIONS.quiet,
+        'exclude-failures': { type: 'boolean', default: false, describe: 'Score only the samples that decoded. By default, as in the paper, a sample that fails to decode counts as wrong over the whole split.' },
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours.' },
         json: OPTIONS.json,
       })
@@ -159,6 +162,7 @@ export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
         resume: a.resume,
         shard: a.shard ? parseShard(a.shard) : undefined,
         signal: controller.signal,
+        excludeFailures: a['exclude-failures'],
       },
       (p) => bar.update(p.stage === 'text' ? 'prompts' : 'images', p.done, p.total),
     );

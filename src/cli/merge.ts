@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { metricsOf, summarisePredictions } from '../eval/zero-shot.js';
 import { openDb } from '../store/db.js';
+import { getRun } from '../store/runs.js';
 import { mergeShardRuns } from '../store/merge.js';
 import { OPTIONS } from './options.js';
 
@@ -20,7 +21,7 @@ export const mergeCommand = {
     const into = openDb(a.into);
     try {
       const merged = mergeShardRuns(sources, into, (db, runId) => {
-        const s = summarisePredictions(db, runId);
+        const s = summarisePredictions(db, runId, getRun(db, runId).params.excludeFailures === true);
         return { ...s, metrics: metricsOf(s) };
       });
       if (a.json) process.stdout.write(JSON.stringify(merged) + '\n');

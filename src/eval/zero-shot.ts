@@ -59,6 +59,8 @@ export interface EvalOptions {
   resume?: number;
   /** stop between batches, mark the run interrupted */
   signal?: AbortSignal;
+  /** score only decoded samples; by default (as the paper) a sample that fails to decode counts as wrong */
+  excludeFailures?: boolean;
 }
 
 export interface Shard {
@@ -86,6 +88,7 @@ export interface EvalResult {
   promptHash: string;
   n: number;
   nFailed: number;
+  excludeFailures: boolean;
   top1: number;
   top5: number;
   timings: Record<string, number>;
@@ -207,29 +210,37 @@ async function embedBatch(
   return out;
 }
 
+export interface Summary {
+  /** samples scored: all of them, or only the decoded ones with excludeFailures */
+  n: number;
+  nFailed: number;
+  top1: number;
+  top5: number;
+  excludeFailures: boolean;
+}
+
 /** Top-1/top-5 over all predictions of a run, read back from the DB: the same numbers however the run was split or resumed. */
-export function summarisePredictions(db: Db, runId: number): { n: number; nFailed: number; top1: number; top5: number } {
+export function summarisePredictions(db: Db, runId: number, excludeFailures = false): Summary {
   const preds: (number[] | null)[] = [];
   const labels: number[] = [];
+  let nFailed = 0;
   for (const p of iteratePredictions(db, runId)) {
+    if (p.top5 === null) nFailed++;
+    if (p.top5 === null && excludeFailures) continue;
     preds.push(p.top5);
     labels.push(p.label);
   }
   const n = preds.length;
-  return {
-    n,
-    nFailed: preds.filter((p) => p === null).length,
-    top1: n ? topKCorrect(preds, labels, 1) / n : 0,
-    top5: n ? topKCorrect(preds, labels, 5) / n : 0,
-  };
+  return { n, nFailed, top1: n ? topKCorrect(preds, labels, 1) / n : 0, top5: n ? topKCorrect(preds, labels, 5) / n : 0, excludeFailures };
 }
 
-export function metricsOf(s: { n: number; top1: number; top5: number }): Record<string, unknown> {
+export function metricsOf(s: Summary): Record<string, unknown> {
   return {
     top1: { value: s.top1, higher_is_better: true, stderr: accuracyStderr(s.top1, s.n) },
     top5: { value: s.top5, higher_is_better: true, stderr: accuracyStderr(s.top5, s.n) },
     headline: 'top1',
-    failed_samples_count_as_wrong: true,
+    failed_samples: s.nFailed,
+    failed_samples_count_as_wrong: !s.excludeFailures,
     metrics_version: METRICS_VERSION,
   };
 }
@@ -281,6 +292,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
     limit: opts.limit ?? null,
     preprocess,
     classifier: classifierDescription,
+    excludeFailures: opts.excludeFailures ?? false,
     metricsVersion: METRICS_VERSION,
   });
   const cache = new EmbeddingCache(db, ckpt.fingerprint, ckpt.variant, opts.cache ?? true);
@@ -324,6 +336,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
           session: ckpt.sessionOptions,
           nTemplates: prompts.templates.length,
           classifier: classifierDescription,
+          excludeFailures: opts.excludeFailures ?? false,
         },
         environment: { ...environment() },
         identity,
@@ -370,7 +383,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       onProgress?.({ stage: 'images', done: done.size + start + batch.length, total: selected.length });
     }
     await pending; // the look-ahead past the last batch is empty; settle it before closing the pool
-    const summary = summarisePredictions(db, runId);
+    const summary = summarisePredictions(db, runId, opts.excludeFailures ?? false);
     const tEnd = performance.now();
     const timings = {
       listSeconds: (tList - t0) / 1000,

@@ -11,6 +11,8 @@ export interface TableCell {
   top5: number;
   n: number;
   nFailed: number;
+  /** failed samples left out of n (--exclude-failures) rather than counted as wrong */
+  failuresExcluded: boolean;
 }
 
 export interface AccuracyTable {
@@ -56,7 +58,7 @@ export function buildAccuracyTable(runs: readonly RunRecord[]): AccuracyTable {
     const row = byModel.get(key)!;
     const c = columns.indexOf(colOf(r));
     const prev = row.cells[c];
-    if (!prev || prev.runId < r.id) row.cells[c] = { runId: r.id, top1: r.top1!, top5: r.top5!, n: r.n!, nFailed: r.nFailed ?? 0 };
+    if (!prev || prev.runId < r.id) row.cells[c] = { runId: r.id, top1: r.top1!, top5: r.top5!, n: r.n!, nFailed: r.nFailed ?? 0, failuresExcluded: r.params.excludeFailures === true };
   }
   const rows = [...byModel.values()].sort((a, b) => a.model.localeCompare(b.model) || a.fingerprint.localeCompare(b.fingerprint));
   const shown = new Set(rows.flatMap((r) => r.cells.flatMap((c) => (c ? [c.runId] : []))));
@@ -87,7 +89,11 @@ export function accuracyTableMarkdown(t: AccuracyTable): string {
   const head = `| model | ${t.columns.join(' | ')} |`;
   const sep = `|---|${t.columns.map(() => '---:').join('|')}|`;
   const body = t.rows.map((r) => `| ${label(r)} | ${r.cells.map((c) => (c ? `${pct(c.top1)} / ${pct(c.top5)}` : '–')).join(' | ')} |`);
-  const notes = t.rows.flatMap((r) => r.cells.filter((c): c is TableCell => !!c && c.nFailed > 0).map((c) => `- run ${c.runId}: ${c.nFailed} of ${c.n} samples failed to decode and count as wrong`));
+  const notes = t.rows.flatMap((r) =>
+    r.cells
+      .filter((c): c is TableCell => !!c && c.nFailed > 0)
+      .map((c) => (c.failuresExcluded ? `- run ${c.runId}: ${c.nFailed} samples failed to decode and are excluded (scored over the ${c.n} decoded)` : `- run ${c.runId}: ${c.nFailed} of ${c.n} samples failed to decode and count as wrong`)),
+  );
   const runs = t.runs.map(
     (r) =>
       `| ${r.runId} | ${r.model} | \`${r.fingerprint.slice(0, 12)}\` | ${r.dataset} | ${r.root} | ${r.split} | ${r.promptSet} (\`${r.promptHash.slice(0, 8)}\`) | ${r.n} | ${r.nFailed} | ${r.date.slice(0, 19)} | ${r.commit ? r.commit.slice(0, 8) : '–'} |`,
