@@ -53,3 +53,20 @@ describe('groupMaxLogits', () => {
     expect(Array.from(groupMaxLogits(logits, 4, [[3], [1]]))).toEqual([2, 5, 7, -4]);
   });
 });
+
+describe('LogitScorer (onnxruntime MatMul)', () => {
+  it('equals the plain zeroShotLogits on random unit vectors', async () => {
+    const { LogitScorer } = await import('../src/eval/scorer.js');
+    const rand = mulberry32(9);
+    const dim = 33;
+    const images = normaliseRows(normalArray(rand, 70 * dim, 1), dim);
+    const cls = normaliseRows(normalArray(rand, 11 * dim, 1), dim);
+    const scorer = await LogitScorer.create(cls, dim);
+    const got = await scorer.logits(images);
+    await scorer.release();
+    const want = zeroShotLogits(images, cls, dim);
+    expect(got.length).toBe(want.length);
+    // float32 accumulation over 33 terms of size ≤ 1, times 100
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(2e-4);
+  });
+});

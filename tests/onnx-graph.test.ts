@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { OnnxGraph } from '../src/fixtures/onnx-graph.js';
+import { OnnxGraph } from '../src/models/onnx/graph.js';
 
 describe('OnnxGraph writer', () => {
   it('writes a model onnxruntime loads and runs: y = relu(x·W + b), checked by hand', async () => {

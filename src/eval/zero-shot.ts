@@ -13,7 +13,7 @@ import { UsageError } from '../errors.js';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { SessionOptions } from '../models/onnx-session.js';
 import { createPreprocessPool, type PreprocessConfig, type PreprocessConvention } from '../models/preprocess/index.js';
-import { buildClassifier, groupMaxLogits, zeroShotLogits } from '../prompts/classifier.js';
+import { buildClassifier, groupMaxLogits } from '../prompts/classifier.js';
 import { loadPromptSet, resolvePrompts, type ResolvedPrompts } from '../prompts/prompt-set.js';
 import { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
@@ -31,6 +31,7 @@ import {
 } from '../store/runs.js';
 import { environment } from './environment.js';
 import { accuracyStderr, topK, topKCorrect } from './metrics.js';
+import { LogitScorer } from './scorer.js';
 
 /** Bumped when scoring changes, so results of different scoring never share an identity. */
 export const METRICS_VERSION = 1;
@@ -347,8 +348,10 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
 
   const pool = createPreprocessPool({ threads: opts.workers, cfg: preprocess });
   let pending: Promise<Scored[]> | undefined;
+  let scorer: LogitScorer | undefined;
   try {
     const text = await encodeClassifier(ckpt, prompts, 256, cache, onProgress);
+    scorer = await LogitScorer.create(text.classifier, ckpt.embedDim);
     counts.textHits = text.hits;
     counts.textMisses = text.misses;
     const tText = performance.now();
@@ -370,7 +373,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       const ok = scored.flatMap((s, i) => (s.embedding ? [i] : []));
       const emb = new Float32Array(ok.length * ckpt.embedDim);
       ok.forEach((i, j) => emb.set(scored[i].embedding!, j * ckpt.embedDim));
-      const promptLogits = zeroShotLogits(emb, text.classifier, ckpt.embedDim);
+      const promptLogits = await scorer.logits(emb);
       const logits = plan ? groupMaxLogits(promptLogits, prompts.classNames.length, plan.groups) : promptLogits;
       const rows: PredictionRow[] = batch.map(({ idx, sample }, i) => {
         const j = ok.indexOf(i);
@@ -415,6 +418,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
     throw err;
   } finally {
     await pool.close();
+    await scorer?.release();
     await ckpt.release();
   }
 }

@@ -38,21 +38,23 @@ export function availableProviders(): string[] {
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = { intraOpThreads: 0, graphOptimization: 'all', executionProvider: 'cpu' };
 
-export async function createSession(file: string, opts: SessionOptions): Promise<Session> {
+/** A session on a model file, or on model bytes built in memory (e.g. the logit scorer). */
+export async function createSession(file: string | Uint8Array, opts: SessionOptions): Promise<Session> {
   if (opts.executionProvider !== 'cpu' && !availableProviders().includes(opts.executionProvider)) {
     throw new UsageError(`this onnxruntime-node install has no ${opts.executionProvider} execution provider (available: ${availableProviders().join(', ')})`, {
       fix: 'on a machine with CUDA 12, reinstall with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci`, or use --provider cpu',
     });
   }
   try {
-    return await ort().InferenceSession.create(file, {
+    const options = {
       executionProviders: [opts.executionProvider],
       graphOptimizationLevel: opts.graphOptimization,
       ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
-    });
+    };
+    return typeof file === 'string' ? await ort().InferenceSession.create(file, options) : await ort().InferenceSession.create(file, options);
   } catch (err) {
     throw new UsageError(`onnxruntime cannot load this model: ${String((err as Error).message).split('\n')[0]}`, {
-      file,
+      file: typeof file === 'string' ? file : '(in-memory model)',
       fix: 'check that the file is a complete ONNX export (re-download or re-export it)',
       cause: err,
     });
