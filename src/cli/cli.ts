@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
+import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
 import { datasetsCommand } from './datasets.js';
 import { demoCommand } from './demo.js';
@@ -27,6 +28,7 @@ export function buildCli(argv: string[]) {
     .command(reportCommand as never)
     .command(mergeCommand as never)
     .command(cacheCommand as never)
+    .command(benchCommand as never)
     .command(inspectCommand as never)
     .command(tokenizeCommand as never)
     .command(preprocessCommand as never)

@@ -394,6 +394,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       textSeconds: (tText - tLoad) / 1000,
       imageSeconds: (tEnd - tText) / 1000,
       totalSeconds: (tEnd - t0) / 1000,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
     finishRun(db, runId, { ...summary, timings, metrics: metricsOf(summary) });
     return {

@@ -68,6 +68,8 @@ export interface LoadOptions {
   session?: Partial<SessionOptions>;
   /** where an exporter's preprocessing differs from the reference's, whose to follow */
   preprocessConvention?: PreprocessConvention;
+  /** feed all `contextLength` tokens even to graphs with a dynamic sequence axis (for benchmarks) */
+  fullLengthText?: boolean;
 }
 
 type Feeds = Record<string, InstanceType<ReturnType<typeof ort>['Tensor']>>;
@@ -219,7 +221,7 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
   }
 
   /** A text graph with a dynamic sequence axis gets only up to the longest <|endoftext|> of each batch. */
-  const dynamicSequence = typeof textual.input.shape[1] !== 'number';
+  const dynamicSequence = typeof textual.input.shape[1] !== 'number' && !opts.fullLengthText;
 
   function textFeeds(ids: Int32Array | BigInt64Array, eotIndex: Int32Array, start: number, rows: number, feedRows: number): Feeds {
     let len = L;

@@ -1,0 +1,43 @@
+/**
+ * The engine benchmark on a generated random-weight CLIP (default: ViT-B/32's real dimensions, in the
+ * Hugging Face layout so the text graph has a dynamic sequence axis). Writes the model once into
+ * fixtures/ (≈600 MB for vit-b-32) and reuses it.
+ *
+ *   npm run build && node dist/scripts/bench-engine.js [--arch tiny|vit-b-32] [--images 200] [--workers 2]
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ClipArchSize } from '../src/fixtures/clip-arch.js';
+import { fixtureTexts, writeClipArch } from '../src/fixtures/fixture-models.js';
+import { runBench } from '../src/eval/bench.js';
+import { loadPromptSet } from '../src/prompts/prompt-set.js';
+
+const { values } = parseArgs({
+  options: {
+    arch: { type: 'string', default: 'vit-b-32' },
+    images: { type: 'string', default: '200' },
+    workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
+    'batch-size': { type: 'string', default: '32' },
+  },
+});
+const arch = values.arch as ClipArchSize;
+const dir = path.join('fixtures', `clip-${arch}-hf`);
+if (!existsSync(dir)) {
+  const t0 = performance.now();
+  await writeClipArch(dir, arch, fixtureTexts(loadPromptSet('colours').templates), { layout: 'hf-split' });
+  console.log(`wrote ${dir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+console.log(`${os.cpus().length} × ${os.cpus()[0]?.model}; node ${process.version}; model ${dir}`);
+await runBench({
+  modelDir: dir,
+  batchSize: Number(values['batch-size']),
+  workers: Number(values.workers),
+  threads: 0,
+  images: Number(values.images),
+  prompts: 2000,
+  rescoreSamples: 50_000,
+  rescoreClasses: 1000,
+  log: (l) => console.log(l),
+});
