@@ -23,6 +23,7 @@ import {
   preTokenize,
   type Merge,
 } from '../src/models/tokenizer/index.js';
+import { mulberry32 } from '../src/fixtures/random.js';
 
 const BPE_DIR = path.join(referenceDir, 'clip-bpe');
 const HAVE_REFERENCE = existsSync(path.join(BPE_DIR, 'tokens-public.jsonl.gz'));
@@ -37,17 +38,8 @@ function tmpDir(): string {
   return d;
 }
 
-/** Small deterministic PRNG (mulberry32) so property tests are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG so property tests are reproducible. */
+const rng = mulberry32;
 
 // A tiny CLIP-style vocabulary: 512 byte symbols, five merges, then the two specials.
 const TOY_MERGES: Merge[] = [
