@@ -36,7 +36,7 @@ await runBench({
   workers: Number(values.workers),
   threads: 0,
   images: Number(values.images),
-  prompts: 2000,
+  prompts: 256,
   rescoreSamples: 50_000,
   rescoreClasses: 1000,
   log: (l) => console.log(l),

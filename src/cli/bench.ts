@@ -14,7 +14,7 @@ export const benchCommand = {
         workers: OPTIONS.workers,
         threads: OPTIONS.threads,
         images: { type: 'number', default: 200, describe: 'Generated 500×375 JPEGs for the end-to-end measurement.' },
-        prompts: { type: 'number', default: 2000, describe: 'ImageNet prompts for the text measurement.' },
+        prompts: { type: 'number', default: 256, describe: 'ImageNet prompts for the text measurement.' },
         'rescore-samples': { type: 'number', default: 50000, describe: 'Samples in the cached re-score measurement.' },
         'rescore-classes': { type: 'number', default: 1000, describe: 'Classes in the cached re-score measurement.' },
         json: OPTIONS.json,
