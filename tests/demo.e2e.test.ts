@@ -57,3 +57,26 @@ describe('toy CLIP on the colour dataset', () => {
     expect(new Set(labels).size).toBe(N_CLASSES);
   });
 });
+
+describe('ImageNet-aware ImageFolder', () => {
+  it('WordNet-id folders get ImageNet\'s curated names and 80 templates for exactly those classes', async () => {
+    const { cpSync, mkdirSync } = await import('node:fs');
+    const root = path.join(tmp, 'wnid-folders');
+    // three real ImageNet classes (tench, goldfish, great white shark), filled with demo images
+    const wnids = ['n01440764', 'n01443537', 'n01484850'];
+    wnids.forEach((w, i) => {
+      mkdirSync(path.join(root, w), { recursive: true });
+      cpSync(path.join(demo.root, Object.keys(COLOUR_CORNERS)[i]), path.join(root, w), { recursive: true });
+    });
+    const db = openDb(':memory:');
+    const { writeClipArch, fixtureTexts } = await import('../src/fixtures/fixture-models.js');
+    const model = path.join(tmp, 'tiny');
+    await writeClipArch(model, 'tiny', fixtureTexts(loadPromptSet('colours').templates));
+    const r = await runZeroShot(db, { modelDir: model, dataset: 'imagefolder', root, batchSize: 8, workers: 1 });
+    expect(r).toMatchObject({ promptSet: 'imagenet', n: 3 * PER_CLASS });
+    const { getRun } = await import('../src/store/runs.js');
+    expect(getRun(db, r.runId).params).toMatchObject({ classifier: 'imagefolder: 3-class subset of ImageNet', nTemplates: 80 });
+    // labels follow the sorted WordNet ids
+    expect([...iteratePredictions(db, r.runId)].map((p) => p.label)).toEqual(wnids.flatMap((_, i) => Array(PER_CLASS).fill(i)));
+  });
+});

@@ -17,13 +17,13 @@ export interface DatasetRow {
 /** One row per registered adapter: what it reads, how it is scored, and which prompts it uses. */
 export function datasetRows(adapters: readonly DatasetAdapter[] = Object.values(DATASETS)): DatasetRow[] {
   return adapters.map((d) => {
-    const prompts = d.defaultPrompts ?? 'single';
+    const prompts = typeof d.defaultPrompts === 'string' ? d.defaultPrompts : 'single';
     const set = loadPromptSet(prompts);
     return {
       id: d.id,
       splits: [...d.splits],
       metric: d.metric ?? 'top1',
-      prompts,
+      prompts: typeof d.defaultPrompts === 'function' ? `${prompts} (imagenet for WordNet-id folders)` : prompts,
       classes: set.classes ? Object.keys(set.classes).length : null,
       templates: set.templates.length,
       expected: Object.entries(d.expectedCount ?? {}).map(([s, n]) => `${s}: ${n}`).join(', '),

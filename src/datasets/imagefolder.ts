@@ -28,7 +28,8 @@ function isImage(name: string): boolean {
   return IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
 }
 
-async function requireDir(root: string, what: string): Promise<void> {
+/** Throws the usual "pass --root" error unless `root` is a folder. */
+export async function requireDirectory(root: string, what = 'dataset root'): Promise<void> {
   let s;
   try {
     s = await stat(root);
@@ -40,7 +41,7 @@ async function requireDir(root: string, what: string): Promise<void> {
 
 /** Sorted names of the sub-folders of `root` (following symlinks, as torchvision does). */
 export async function classFolders(root: string): Promise<string[]> {
-  await requireDir(root, 'dataset root');
+  await requireDirectory(root);
   const entries = await readdir(root, { withFileTypes: true });
   const dirs: string[] = [];
   for (const e of entries) {

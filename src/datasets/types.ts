@@ -35,12 +35,12 @@ export interface DatasetAdapter {
   classIds(root: string, split: string): Promise<string[]>;
   /** every sample of a split, in a deterministic order */
   samples(root: string, split: string): AsyncIterable<Sample>;
-  /** prompt set used when the user names none */
-  defaultPrompts?: string;
+  /** prompt set used when the user names none (or a choice made from the class ids) */
+  defaultPrompts?: string | ((classIds: readonly string[]) => string);
   /** the paper's headline metric for this dataset (default top1) */
   metric?: MetricId;
   /** build the classifier over other classes than `classIds` and map the logits back */
-  classifierPlan?(root: string, split: string): Promise<ClassifierPlan>;
+  classifierPlan?(root: string, split: string): Promise<ClassifierPlan | undefined>;
   /** preprocessing changes the benchmark prescribes (e.g. ObjectNet's 2-pixel border crop) */
   preprocess?: { trimBorder?: number };
 }
