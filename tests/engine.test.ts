@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { metricsOf, RunInterrupted, runZeroShot, selectSamples, summarisePredictions, type EvalOptions } from '../src/eval/zero-shot.js';
+import { RunInterrupted, runZeroShot, selectSamples, summarisePredictions, type EvalOptions } from '../src/eval/zero-shot.js';
 import { writeDemo, type DemoPaths } from '../src/fixtures/demo.js';
 import { writeClipArch, fixtureTexts } from '../src/fixtures/fixture-models.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
@@ -107,10 +107,7 @@ describe('shards and merge', () => {
       expect(r.shard).toBe(`${i}/3`);
       sources.push({ file, db });
     }
-    const summarise = (db: ReturnType<typeof openDb>, runId: number) => {
-      const s = summarisePredictions(db, runId, false);
-      return { ...s, metrics: metricsOf(s) };
-    };
+    const summarise = summarisePredictions;
     expect(() => mergeShardRuns(sources.slice(0, 2), openDb(':memory:'), summarise)).toThrow(/shards 2\/3 are missing or unfinished/);
     const into = openDb(path.join(tmp, 'merged.sqlite'));
     const [m] = mergeShardRuns(sources, into, summarise);

@@ -50,11 +50,11 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
 }
 
 export function formatEvalResult(r: EvalResult): string {
-  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
   const c = r.cache;
   return [
     `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} with prompts "${r.promptSet}"`,
-    `  top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}   over ${r.n} samples` +
+    `  top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}${r.headline === 'top1' ? '' : `   ${r.headline} ${pct(r.headlineValue)} (the paper's metric)`}   over ${r.n} samples` +
       (r.nFailed ? (r.excludeFailures ? ` (${r.nFailed} failed to decode and are excluded)` : ` (${r.nFailed} failed to decode, counted as wrong)`) : ''),
     `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts); ` +
       `cache: ${c.imageHits} of ${c.imageHits + c.imageMisses} images and ${c.textHits} of ${c.textHits + c.textMisses} prompts reused`,
@@ -119,10 +119,10 @@ export interface PaperComparison {
   delta: number | null;
 }
 
-/** Our top-1 beside the paper's number for the same dataset and paper model, in percent. */
-export function compareWithPaper(r: EvalResult, model: string): PaperComparison {
+/** Our headline metric (the paper's for this dataset) beside the paper's number for the same dataset and paper model, in percent. */
+export function compareWithPaper(r: Pick<EvalResult, 'dataset' | 'top1' | 'headlineValue'>, model: string): PaperComparison {
   const cell = paperCell(r.dataset, model);
-  const ours = 100 * r.top1;
+  const ours = 100 * (r.headlineValue ?? r.top1);
   return { model, dataset: r.dataset, paper: cell?.value ?? null, verified: cell?.verified ?? null, ours, delta: cell ? ours - cell.value : null };
 }
 

@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
-import { metricsOf, summarisePredictions } from '../eval/zero-shot.js';
+import { summarisePredictions } from '../eval/zero-shot.js';
 import { openDb } from '../store/db.js';
-import { getRun } from '../store/runs.js';
 import { mergeShardRuns } from '../store/merge.js';
 import { OPTIONS } from './options.js';
 
@@ -20,10 +19,7 @@ export const mergeCommand = {
     const sources = a.dbs.map((file) => ({ file, db: openDb(file, { readonly: true }) }));
     const into = openDb(a.into);
     try {
-      const merged = mergeShardRuns(sources, into, (db, runId) => {
-        const s = summarisePredictions(db, runId, getRun(db, runId).params.excludeFailures === true);
-        return { ...s, metrics: metricsOf(s) };
-      });
+      const merged = mergeShardRuns(sources, into, summarisePredictions);
       if (a.json) process.stdout.write(JSON.stringify(merged) + '\n');
       else for (const m of merged) process.stdout.write(`run ${m.runId} in ${a.into}: ${m.shards} shards merged (${m.from.map((f) => `${f.file}#${f.runId}`).join(', ')})\n`);
     } finally {

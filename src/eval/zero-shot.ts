@@ -30,11 +30,11 @@ import {
   type PredictionRow,
 } from '../store/runs.js';
 import { environment } from './environment.js';
-import { accuracyStderr, topK, topKCorrect } from './metrics.js';
+import type { MetricId } from './metric-ids.js';
+import { topK } from './metrics.js';
+import { computeRunMetrics, METRICS_VERSION, type RunMetrics } from './run-metrics.js';
 import { LogitScorer } from './scorer.js';
 
-/** Bumped when scoring changes, so results of different scoring never share an identity. */
-export const METRICS_VERSION = 1;
 
 export interface EvalOptions {
   modelDir: string;
@@ -91,7 +91,9 @@ export interface EvalResult {
   nFailed: number;
   excludeFailures: boolean;
   top1: number;
-  top5: number;
+  top5: number | null;
+  headline: MetricId;
+  headlineValue: number | null;
   timings: Record<string, number>;
   cache: { textHits: number; textMisses: number; imageHits: number; imageMisses: number };
 }
@@ -211,39 +213,11 @@ async function embedBatch(
   return out;
 }
 
-export interface Summary {
-  /** samples scored: all of them, or only the decoded ones with excludeFailures */
-  n: number;
-  nFailed: number;
-  top1: number;
-  top5: number;
-  excludeFailures: boolean;
-}
-
-/** Top-1/top-5 over all predictions of a run, read back from the DB: the same numbers however the run was split or resumed. */
-export function summarisePredictions(db: Db, runId: number, excludeFailures = false): Summary {
-  const preds: (number[] | null)[] = [];
-  const labels: number[] = [];
-  let nFailed = 0;
-  for (const p of iteratePredictions(db, runId)) {
-    if (p.top5 === null) nFailed++;
-    if (p.top5 === null && excludeFailures) continue;
-    preds.push(p.top5);
-    labels.push(p.label);
-  }
-  const n = preds.length;
-  return { n, nFailed, top1: n ? topKCorrect(preds, labels, 1) / n : 0, top5: n ? topKCorrect(preds, labels, 5) / n : 0, excludeFailures };
-}
-
-export function metricsOf(s: Summary): Record<string, unknown> {
-  return {
-    top1: { value: s.top1, higher_is_better: true, stderr: accuracyStderr(s.top1, s.n) },
-    top5: { value: s.top5, higher_is_better: true, stderr: accuracyStderr(s.top5, s.n) },
-    headline: 'top1',
-    failed_samples: s.nFailed,
-    failed_samples_count_as_wrong: !s.excludeFailures,
-    metrics_version: METRICS_VERSION,
-  };
+/** Every metric over all predictions of a run, read back from the DB: the same however the run was split or resumed. */
+export function summarisePredictions(db: Db, runId: number): RunMetrics {
+  const run = getRun(db, runId);
+  const headline = (run.params.headline as MetricId | undefined) ?? 'top1';
+  return computeRunMetrics([...iteratePredictions(db, runId)], run.nClasses, headline, run.params.excludeFailures === true);
 }
 
 interface Prepared {
@@ -339,6 +313,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
           nTemplates: prompts.templates.length,
           classifier: classifierDescription,
           excludeFailures: opts.excludeFailures ?? false,
+          headline: adapter.metric ?? 'top1',
         },
         environment: { ...environment() },
         identity,
@@ -387,7 +362,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       onProgress?.({ stage: 'images', done: done.size + start + batch.length, total: selected.length });
     }
     await pending; // the look-ahead past the last batch is empty; settle it before closing the pool
-    const summary = summarisePredictions(db, runId, opts.excludeFailures ?? false);
+    const summary = summarisePredictions(db, runId);
     const tEnd = performance.now();
     const timings = {
       listSeconds: (tList - t0) / 1000,
@@ -397,7 +372,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       totalSeconds: (tEnd - t0) / 1000,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
-    finishRun(db, runId, { ...summary, timings, metrics: metricsOf(summary) });
+    finishRun(db, runId, { ...summary, timings });
     return {
       runId,
       resumed,
@@ -410,7 +385,13 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       shard,
       promptSet: prompts.promptSet,
       promptHash: prompts.hash,
-      ...summary,
+      n: summary.n,
+      nFailed: summary.nFailed,
+      excludeFailures: summary.excludeFailures,
+      top1: summary.top1,
+      top5: summary.top5,
+      headline: summary.headline,
+      headlineValue: summary.headlineValue,
       timings,
       cache: counts,
     };

@@ -32,7 +32,7 @@ function parseShardLabel(s: string): { index: number; count: number } {
 export function mergeShardRuns(
   sources: readonly MergeSource[],
   into: Db,
-  summarise: (db: Db, runId: number) => { n: number; nFailed: number; top1: number; top5: number; metrics: Record<string, unknown> },
+  summarise: (db: Db, runId: number) => { n: number; nFailed: number; top1: number; top5: number | null; metrics: Record<string, unknown> },
 ): MergedRun[] {
   const groups = new Map<string, { file: string; db: Db; run: RunRecord }[]>();
   for (const s of sources) {

@@ -37,7 +37,8 @@ export interface RunSummary {
   n: number;
   nFailed: number;
   top1: number;
-  top5: number;
+  /** null below five classes */
+  top5: number | null;
   metrics: Record<string, unknown>;
   timings: Record<string, number>;
 }
