@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
+import { compareCommand } from './compare.js';
 import { datasetsCommand } from './datasets.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
@@ -26,6 +27,7 @@ export function buildCli(argv: string[]) {
     .command(evalCommand as never)
     .command(predictionsCommand as never)
     .command(reportCommand as never)
+    .command(compareCommand as never)
     .command(mergeCommand as never)
     .command(cacheCommand as never)
     .command(benchCommand as never)

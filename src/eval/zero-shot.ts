@@ -314,6 +314,7 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
           classifier: classifierDescription,
           excludeFailures: opts.excludeFailures ?? false,
           headline: adapter.metric ?? 'top1',
+          classIds,
         },
         environment: { ...environment() },
         identity,

@@ -1,0 +1,60 @@
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors.js';
+import { compareRuns, formatComparison } from '../report/compare.js';
+import { openDb, type Db } from '../store/db.js';
+import { getRun, iteratePredictions, listRuns, type RunRecord } from '../store/runs.js';
+import { OPTIONS } from './options.js';
+
+/** The latest finished run of a model (name, name + variant, or fingerprint prefix) on a dataset. */
+function latestRun(db: Db, model: string, dataset: string): RunRecord {
+  // NAME alone means its fp32 variant; NAME:VARIANT and fingerprint prefixes are exact.
+  const [name, variant = 'fp32'] = model.split(':');
+  const runs = listRuns(db, { status: 'finished' }).filter(
+    (r) => r.dataset === dataset && ((r.modelName === name && r.modelVariant === variant) || r.modelFingerprint.startsWith(model)),
+  );
+  if (runs.length === 0) throw new UsageError(`no finished run of model "${model}" on ${dataset}`, { fix: 'name models as NAME, NAME:VARIANT or a fingerprint prefix (see `clip-bench report`)' });
+  return runs[runs.length - 1];
+}
+
+export const compareCommand = {
+  command: 'compare',
+  describe: 'Compare two runs on the same samples: top-1 difference with a bootstrap 95% interval, exact McNemar test, flips each way, agreement, per-class deltas.',
+  builder: (y: Argv) =>
+    y
+      .options({
+        runs: { type: 'string', describe: 'Two run ids, A,B (A is the baseline).' },
+        models: { type: 'string', describe: 'Two models, A,B (NAME, NAME:VARIANT or fingerprint prefix): their latest finished runs on --dataset.' },
+        dataset: { type: 'string', describe: 'Dataset id for --models.' },
+        db: OPTIONS.db,
+        seed: { type: 'number', default: 2021, describe: 'Seed of the bootstrap resampling.' },
+        json: OPTIONS.json,
+      })
+      .check((a) => {
+        if (!a.runs && !a.models) throw new UsageError('pass --runs A,B or --models X,Y --dataset D');
+        if (a.models && !a.dataset) throw new UsageError('--models needs --dataset');
+        return true;
+      })
+      .example('$0 compare --runs 6,7', 'Is run 7 better than run 6?')
+      .example('$0 compare --models toy-hf-split:fp32,toy-hf-split:fp16 --dataset imagefolder', 'What did fp16 cost?'),
+  handler: (a: { runs?: string; models?: string; dataset?: string; db: string; seed: number; json: boolean }) => {
+    const db = openDb(a.db, { readonly: true });
+    try {
+      let runs: RunRecord[];
+      if (a.runs) {
+        const ids = a.runs.split(',').map((x) => Number(x.trim()));
+        if (ids.length !== 2 || ids.some((x) => !Number.isInteger(x))) throw new UsageError(`--runs takes two run ids, A,B; got "${a.runs}"`);
+        runs = ids.map((id) => getRun(db, id, a.db));
+      } else {
+        const models = a.models!.split(',').map((x) => x.trim());
+        if (models.length !== 2) throw new UsageError(`--models takes two models, A,B; got "${a.models}"`);
+        runs = models.map((m) => latestRun(db, m, a.dataset!));
+      }
+      for (const r of runs) if (r.status !== 'finished') throw new UsageError(`run ${r.id} is ${r.status}, not finished`, { fix: 'finish it first (rerun its eval command)' });
+      const [A, B] = runs.map((run) => ({ run, predictions: [...iteratePredictions(db, run.id)] }));
+      const c = compareRuns(A, B, { seed: a.seed });
+      process.stdout.write(a.json ? JSON.stringify(c) + '\n' : formatComparison(c) + '\n');
+    } finally {
+      db.close();
+    }
+  },
+};
