@@ -29,6 +29,17 @@ describe('imagefolder adapter', () => {
     ]);
   });
 
+  it('lists regular files only (a FIFO named .jpg would block the reader), keeps broken links to record them as failed', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { symlinkSync } = await import('node:fs');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-fifo-'));
+    mkdirSync(path.join(root, 'a'));
+    writeFileSync(path.join(root, 'a', 'ok.jpg'), '');
+    execFileSync('mkfifo', [path.join(root, 'a', 'pipe.jpg')]);
+    symlinkSync(path.join(root, 'nowhere.jpg'), path.join(root, 'a', 'broken.jpg'));
+    expect((await collect(imagefolder.samples(root))).map((s) => s.key)).toEqual(['a/broken.jpg', 'a/ok.jpg']);
+  });
+
   it('sorts by code point like Python, not by UTF-16 unit', () => {
     // U+FF5E (fullwidth tilde) < U+1F600 (emoji) in code points, but not in UTF-16 units
     expect(['\u{1F600}', '\uFF5E'].sort(byCodePoint)).toEqual(['\uFF5E', '\u{1F600}']);

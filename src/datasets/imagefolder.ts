@@ -61,9 +61,10 @@ async function* walkImages(dir: string, rel: string): AsyncGenerator<string> {
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => byCodePoint(a.name, b.name));
   for (const e of entries) {
     const full = path.join(dir, e.name);
-    const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(full)).isDirectory());
-    if (isDir) yield* walkImages(full, path.posix.join(rel, e.name));
-    else if (isImage(e.name)) yield path.posix.join(rel, e.name);
+    const target = e.isSymbolicLink() ? await stat(full).catch(() => undefined) : e;
+    if (target?.isDirectory()) yield* walkImages(full, path.posix.join(rel, e.name));
+    // Regular files only: a FIFO or device named *.jpg would block the reader forever.
+    else if ((target === undefined || target.isFile()) && isImage(e.name)) yield path.posix.join(rel, e.name); // a broken link fails later, recorded
   }
 }
 
