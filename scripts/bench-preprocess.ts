@@ -3,7 +3,11 @@
  * random-content JPEGs with sharp in a temp folder, then times `preprocessImage` on the main
  * thread one image at a time, and the worker pool on 2 threads (and 1, for scaling).
  *
- *   npm run build && node dist/scripts/bench-preprocess.js [--images 200] [--threads 2]
+ *   npm run build && node dist/scripts/bench-preprocess.js [--images 200] [--threads 2] [--rounds 1]
+ *
+ * On a shared machine wall-clock rates swing with other load: `--rounds 3` repeats every
+ * timing, and the CPU ms per image is the steadier figure. `CLIP_BENCH_NO_SIMD=1` times the
+ * JavaScript resampling passes instead of the WebAssembly SIMD kernels.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,6 +15,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { mulberry32 } from '../src/fixtures/random.js';
 import { OPENAI_CLIP_CONFIG, createPreprocessPool, preprocessImage } from '../src/models/preprocess/index.js';
+import { simdAvailable } from '../src/models/preprocess/simd.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,6 +24,7 @@ function arg(name: string, fallback: number): number {
 
 const N = arg('images', 200);
 const THREADS = arg('threads', 2);
+const ROUNDS = arg('rounds', 1);
 const W = 500;
 const H = 375;
 
@@ -57,23 +63,26 @@ async function main(): Promise<void> {
       files.push(f);
     }
     const load = os.loadavg()[0].toFixed(2);
-    console.log(`${N} random-content ${W}x${H} JPEGs (q90); ${os.availableParallelism()} CPUs; node ${process.version}; sharp/libvips ${sharp.versions.vips}; load average ${load}`);
+    const resampler = simdAvailable() ? 'WebAssembly SIMD' : 'JavaScript';
+    console.log(`${N} random-content ${W}x${H} JPEGs (q90); ${os.availableParallelism()} CPUs; node ${process.version}; sharp/libvips ${sharp.versions.vips}; ${resampler} resampling; load average ${load}`);
     const cfg = OPENAI_CLIP_CONFIG;
     // Warm-up: JIT the resampler and load libjpeg before timing.
     for (const f of files.slice(0, 10)) await preprocessImage(f, cfg);
 
-    await timeIt('main thread, sequential', files, async (fs) => {
-      for (const f of fs) await preprocessImage(f, cfg);
-    });
-    for (const threads of [...new Set([1, THREADS])]) {
-      const pool = createPreprocessPool({ threads, cfg });
-      try {
-        await Promise.all(files.slice(0, 10 * threads).map((f) => pool.run(f))); // warm-up
-        await timeIt(`pool, ${threads} thread${threads > 1 ? 's' : ''}`, files, async (fs) => {
-          await Promise.all(fs.map((f) => pool.run(f)));
-        });
-      } finally {
-        await pool.close();
+    for (let round = 0; round < ROUNDS; round++) {
+      await timeIt('main thread, sequential', files, async (fs) => {
+        for (const f of fs) await preprocessImage(f, cfg);
+      });
+      for (const threads of [...new Set([1, THREADS])]) {
+        const pool = createPreprocessPool({ threads, cfg });
+        try {
+          await Promise.all(files.slice(0, 10 * threads).map((f) => pool.run(f))); // warm-up
+          await timeIt(`pool, ${threads} thread${threads > 1 ? 's' : ''}`, files, async (fs) => {
+            await Promise.all(fs.map((f) => pool.run(f)));
+          });
+        } finally {
+          await pool.close();
+        }
       }
     }
   } finally {

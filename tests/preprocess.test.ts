@@ -30,6 +30,8 @@ import {
   roundHalfEven,
   type RawImage,
 } from '../src/models/preprocess/index.js';
+import { cropSamples, horizontalPass8, verticalPass8, type Coeffs, type Window } from '../src/models/preprocess/resample.js';
+import { simdAvailable } from '../src/models/preprocess/simd.js';
 
 const refDir = path.join(referenceDir, 'preprocess');
 const haveRef = existsSync(path.join(refDir, 'preprocess.json'));
@@ -456,5 +458,80 @@ describe.skipIf(!workerBuilt)('worker pool', () => {
       await pool.close();
     }
     await expect(pool.run(files[0])).rejects.toThrow(/closed/);
+  });
+});
+
+describe('WebAssembly SIMD resampling and normalisation equal the JavaScript passes', () => {
+  /** The 8-bit two-pass resize through the JavaScript passes only (Pillow's order, windowed). */
+  function resizeJs(src: Uint8Array, srcW: number, srcH: number, ch: number, outW: number, outH: number, filter: 'bicubic' | 'bilinear', win: Window): Uint8Array {
+    const cv: Coeffs | null = outH !== srcH ? precomputeCoeffs(srcH, outH, filter, win.top, win.height) : null;
+    const rowFirst = cv ? cv.bounds[0] : win.top;
+    const rows = cv ? cv.bounds[cv.bounds.length - 2] + cv.bounds[cv.bounds.length - 1] - rowFirst : win.height;
+    const mid =
+      outW !== srcW
+        ? horizontalPass8(src, srcW, ch, rowFirst, rows, precomputeCoeffs(srcW, outW, filter, win.left, win.width))
+        : cropSamples(src, srcW, ch, { left: win.left, top: rowFirst, width: win.width, height: rows });
+    return cv ? verticalPass8(mid, win.width, ch, rowFirst, cv) : mid;
+  }
+
+  it('the kernels assemble and run on this Node (a silent fallback would hide a broken module)', () => {
+    expect(simdAvailable()).toBe(true);
+  });
+
+  it('byte-identical on noise images: 1 to 4 channels, both filters, down/up-scales, skipped passes, windows, odd sizes, several bands', () => {
+    const rand = mulberry32(11);
+    // [srcW, srcH, outW, outH, window or null for all]
+    const cases: [number, number, number, number, Window | null][] = [
+      [500, 375, 298, 224, { left: 37, top: 0, width: 224, height: 224 }],
+      [375, 500, 224, 298, { left: 0, top: 37, width: 224, height: 224 }],
+      [37, 23, 29, 61, null],
+      [37, 23, 29, 61, { left: 5, top: 17, width: 11, height: 13 }],
+      [32, 32, 224, 224, null], // upscale
+      [3000, 5, 134400, 224, { left: 67088, top: 0, width: 224, height: 224 }], // extreme upscale, 5 source rows
+      [227, 224, 224, 224, null], // horizontal pass only
+      [224, 231, 224, 224, null], // vertical pass only
+      [61, 3001, 7, 345, { left: 1, top: 2, width: 5, height: 341 }], // tall: rows stream through several bands, odd remainder
+      [1, 1, 224, 224, null],
+      [7, 5, 1, 1, null],
+    ];
+    for (const [srcW, srcH, outW, outH, w] of cases) {
+      for (const ch of [1, 2, 3, 4]) {
+        // Noise with saturated runs, so bicubic overshoot exercises the clipping.
+        const src = Uint8Array.from({ length: srcW * srcH * ch }, () => (rand() < 0.2 ? (rand() < 0.5 ? 0 : 255) : Math.floor(rand() * 256)));
+        for (const filter of ['bicubic', 'bilinear'] as const) {
+          const win = w ?? { left: 0, top: 0, width: outW, height: outH };
+          const simd = resampleConvolution(src, srcW, srcH, ch, outW, outH, filter, win);
+          const js = resizeJs(src, srcW, srcH, ch, outW, outH, filter, win);
+          expect(simd.length, `${srcW}x${srcH}→${outW}x${outH} ch${ch} ${filter}`).toBe(win.width * win.height * ch);
+          expect(sha256(simd), `${srcW}x${srcH}→${outW}x${outH} ch${ch} ${filter}`).toBe(sha256(js));
+        }
+      }
+    }
+  });
+
+  it('the result lands in the caller\'s buffer when one is given, and a short one is refused', () => {
+    const rand = mulberry32(12);
+    const src = Uint8Array.from({ length: 50 * 40 * 3 }, () => Math.floor(rand() * 256));
+    const win = { left: 0, top: 0, width: 20, height: 16 };
+    const into = new Uint8Array(20 * 16 * 3 + 7);
+    const out = resampleConvolution(src, 50, 40, 3, 20, 16, 'bicubic', win, into);
+    expect(out.buffer).toBe(into.buffer);
+    expect(sha256(out)).toBe(sha256(resizeJs(src, 50, 40, 3, 20, 16, 'bicubic', win)));
+    expect(() => resampleConvolution(src, 50, 40, 3, 20, 16, 'bicubic', win, new Uint8Array(10))).toThrow(RangeError);
+  });
+
+  it('normalizeToChw gives torch\'s float32 (v/255 − mean)/std for every byte value in every channel', () => {
+    const size = 23; // 529 pixels: each channel sees all 256 values
+    const rgb = Uint8Array.from({ length: size * size * 3 }, (_, i) => (i * 7919) & 255);
+    const { mean, std } = OPENAI_CLIP_CONFIG;
+    const out = normalizeToChw(rgb, size, mean, std);
+    const plane = size * size;
+    for (let i = 0; i < plane; i++) {
+      for (let c = 0; c < 3; c++) {
+        const v = rgb[i * 3 + c];
+        const want = Math.fround(Math.fround(Math.fround(v / 255) - Math.fround(mean[c])) / Math.fround(std[c]));
+        if (out[c * plane + i] !== want) expect(out[c * plane + i], `pixel ${i} channel ${c} value ${v}`).toBe(want);
+      }
+    }
   });
 });

@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
+import { dbUsageError } from '../store/db.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
 import { compareCommand } from './compare.js';
@@ -51,7 +52,9 @@ export function buildCli(argv: string[]) {
 export async function main(argv = hideBin(process.argv)): Promise<void> {
   try {
     await buildCli(argv).parseAsync();
-  } catch (err) {
+  } catch (caught) {
+    // SQLite's own failures (full disk, read-only or damaged file) are the user's to fix: one line too.
+    const err = dbUsageError(caught) ?? caught;
     if (err instanceof UsageError) {
       process.stderr.write(`clip-bench: ${err.oneLine()}\n`);
       process.exitCode = err.exitCode;

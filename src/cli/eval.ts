@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { getDataset } from '../datasets/index.js';
 import { UsageError } from '../errors.js';
 import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eval/zero-shot.js';
 import { openDb } from '../store/db.js';
@@ -133,6 +134,7 @@ export function formatPaperComparison(c: PaperComparison): string {
 }
 
 export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
+  getDataset(a.dataset!); // an unknown dataset fails before the DB is created
   const db = openDb(a.db);
   const bar = progressBar(process.stderr, a.quiet ? 'quiet' : 'auto');
   // SIGINT/SIGTERM stop the run between batches, marked interrupted; a second signal exits at once.

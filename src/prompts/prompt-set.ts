@@ -157,7 +157,7 @@ export function resolvePrompts(set: PromptSet, classIds: readonly string[], data
     classNames = classIds.map((id) => [id]);
   } else {
     const classes = set.classes;
-    const missing = classIds.filter((id) => !(id in classes));
+    const missing = classIds.filter((id) => !Object.hasOwn(classes, id));
     const wanted = new Set(classIds);
     // A subset dataset (ImageNet-R/A, an ImageNet ImageFolder of some classes) uses part of a larger set.
     const extra = opts.subset ? [] : Object.keys(classes).filter((id) => !wanted.has(id));

