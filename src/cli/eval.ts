@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { getDataset } from '../datasets/index.js';
 import { UsageError } from '../errors.js';
 import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eval/zero-shot.js';
-import { openDb } from '../store/db.js';
+import { dbUsageError, openDb } from '../store/db.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
 import type { PreprocessConvention } from '../models/preprocess/index.js';
 import { paperCell } from '../report/paper.js';
@@ -176,7 +176,7 @@ export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
         exitCode: 130,
       });
     }
-    throw err;
+    throw dbUsageError(err, a.db) ?? err;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -45,7 +45,7 @@ export async function classFolders(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true });
   const dirs: string[] = [];
   for (const e of entries) {
-    if (e.isDirectory() || (e.isSymbolicLink() && (await stat(path.join(root, e.name))).isDirectory())) dirs.push(e.name);
+    if (e.isDirectory() || (e.isSymbolicLink() && (await stat(path.join(root, e.name)).catch(() => undefined))?.isDirectory())) dirs.push(e.name);
   }
   if (dirs.length === 0) {
     const files = entries.filter((e) => e.isFile()).slice(0, 3).map((e) => e.name);

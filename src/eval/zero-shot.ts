@@ -398,7 +398,13 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
     };
   } catch (err) {
     pending?.catch(() => undefined); // the look-ahead batch's own failure, if any, is moot now
-    if (!(err instanceof RunInterrupted)) markRun(db, runId, 'failed');
+    if (!(err instanceof RunInterrupted)) {
+      try {
+        markRun(db, runId, 'failed');
+      } catch {
+        // the DB itself failed (full, read-only): the original error is the one to report
+      }
+    }
     throw err;
   } finally {
     await pool.close();

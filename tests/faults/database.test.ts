@@ -425,7 +425,7 @@ describe('full disk', () => {
     after.close();
   });
 
-  c.knownBug('`clip-bench eval` on a full disk: one clear line ("database or disk is full" and the fix), exit 2 — not an internal error (needs the evaluator to call dbUsageError)', async () => {
+  c.fault('`clip-bench eval` on a full disk: one clear line ("database or disk is full" and the fix), exit 2 — not an internal error (needs the evaluator to call dbUsageError)', async () => {
     const file = path.join(tmp, 'full-cli.sqlite');
     const seed = openDb(file);
     await runZeroShot(seed, opts({ limit: 8 }));

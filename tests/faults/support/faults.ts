@@ -20,8 +20,13 @@ export function requireBuilt(): void {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does)`);
 }
 
+const created: string[] = [];
+
+/** A fresh temp folder, removed when the file's cases are done (kept with FAULTS_KEEP_TMP=1, to look at). */
 export function tmpDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `clip-bench-faults-${prefix}-`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), `clip-bench-faults-${prefix}-`));
+  created.push(dir);
+  return dir;
 }
 
 /**
@@ -37,6 +42,7 @@ export function faultCategory(category: string) {
   let bugs = 0;
   afterAll(() => {
     console.log(`faults/${category}: ${tried} cases tried, ${passed} passed${bugs ? ` (${bugs} known bugs, marked it.fails)` : ''}`);
+    if (process.env.FAULTS_KEEP_TMP !== '1') for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   const counted = (fn: () => unknown) => async () => {
     tried++;
