@@ -1,3 +1,4 @@
+import { runIdentity } from './support/run-identity.js';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,25 +9,7 @@ import { MIGRATIONS } from '../src/store/schema.js';
 import { createRun, finishRun, getRun, insertPredictions, iteratePredictions, listRuns, type RunIdentity } from '../src/store/runs.js';
 import { accuracyTableCsv, accuracyTableMarkdown, buildAccuracyTable } from '../src/report/accuracy-table.js';
 
-const identity = (over: Partial<RunIdentity> = {}): RunIdentity => ({
-  modelName: 'toy',
-  modelDir: '/m',
-  modelFingerprint: 'f'.repeat(64),
-  modelLayout: 'immich',
-  modelVariant: 'fp32',
-  executionProvider: 'cpu',
-  dataset: 'imagefolder',
-  datasetRoot: '/d',
-  split: 'all',
-  nClasses: 3,
-  promptSet: 'single',
-  promptHash: 'h',
-  params: { batchSize: 2 },
-  environment: { node: process.version },
-  identity: 'i',
-  shard: null,
-  ...over,
-});
+const identity = runIdentity;
 
 describe('results store', () => {
   it('creates the schema at the latest version in WAL mode', () => {

@@ -3,6 +3,7 @@
  * disk, a file that is not a database. Nothing may be lost, the DB must stay intact, and what reaches the
  * user must be one clear line.
  */
+import { runIdentity } from '../support/run-identity.js';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,25 +47,7 @@ const TOTAL = 8 * PER_CLASS;
 const opts = (over: Partial<EvalOptions> = {}): EvalOptions => ({ modelDir: demo.model, dataset: 'imagefolder', root: demo.root, prompts: 'colours', batchSize: 4, workers: 1, cache: false, ...over });
 const evalArgs = (db: string, extra: string[] = []) => ['eval', '--model', demo.model, '--dataset', 'imagefolder', '--root', demo.root, '--prompts', 'colours', '--db', db, '--quiet', '--json', '--workers', '1', ...extra];
 
-const identity = (over: Partial<RunIdentity> = {}): RunIdentity => ({
-  modelName: 'toy',
-  modelDir: '/m',
-  modelFingerprint: 'f'.repeat(64),
-  modelLayout: 'immich',
-  modelVariant: 'fp32',
-  executionProvider: 'cpu',
-  dataset: 'imagefolder',
-  datasetRoot: '/d',
-  split: 'all',
-  nClasses: 8,
-  promptSet: 'colours',
-  promptHash: 'h',
-  params: {},
-  environment: {},
-  identity: 'i',
-  shard: null,
-  ...over,
-});
+const identity = (over: Partial<RunIdentity> = {}): RunIdentity => runIdentity({ nClasses: 8, promptSet: 'colours', params: {}, environment: {}, ...over });
 
 function integrity(file: string): string {
   const db = peekDb(file);
