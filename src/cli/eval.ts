@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { getDataset } from '../datasets/index.js';
 import { UsageError } from '../errors.js';
 import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eval/zero-shot.js';
-import { dbUsageError, openDb } from '../store/db.js';
+import { dbUsageError, openDb, type Db } from '../store/db.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
 import type { PreprocessConvention } from '../models/preprocess/index.js';
 import { paperCell } from '../report/paper.js';
@@ -134,8 +134,10 @@ export function formatPaperComparison(c: PaperComparison): string {
 }
 
 export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
-  getDataset(a.dataset!); // an unknown dataset fails before the DB is created
-  const db = openDb(a.db);
+  getDataset(a.dataset!); // an unknown dataset fails before anything else
+  // The DB is opened (and created) only once dataset, prompts and model have been checked.
+  let db: Db | undefined;
+  const openRunDb = () => (db = openDb(a.db));
   const bar = progressBar(process.stderr, a.quiet ? 'quiet' : 'auto');
   // SIGINT/SIGTERM stop the run between batches, marked interrupted; a second signal exits at once.
   const controller = new AbortController();
@@ -147,7 +149,7 @@ export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
   process.on('SIGTERM', stop);
   try {
     return await runZeroShot(
-      db,
+      openRunDb,
       {
         modelDir: a.model!,
         dataset: a.dataset!,
@@ -181,6 +183,6 @@ export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     bar.done();
-    db.close();
+    db?.close();
   }
 }

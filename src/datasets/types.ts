@@ -1,13 +1,22 @@
 /** The fixed interface every dataset adapter implements. */
 import type { MetricId } from '../eval/metric-ids.js';
+import type { RawImage } from '../models/preprocess/image.js';
 
 export interface Sample {
   /** stable identity of the sample within its dataset, e.g. its path relative to the root */
   key: string;
   /** file to decode */
   path: string;
-  /** class index into `classIds` */
+  /** class index into `classIds` (for multi-label samples: the first present class, for display only) */
   label: number;
+  /**
+   * For samples stored inside a container (a CIFAR batch, a tar shard, an HDF5 file, a CSV of pixels):
+   * reads this one image, as encoded bytes or as decoded pixels in the mode PIL would hold them
+   * (`Image.fromarray`). `path` is then the container file, whose size and mtime key the image cache.
+   */
+  load?: () => Promise<Uint8Array | RawImage>;
+  /** multi-label datasets (VOC2007): per class 1 = present, 0 = absent, 255 = difficult (ignored by 11-point AP) */
+  targets?: Uint8Array;
 }
 
 /**
@@ -41,6 +50,8 @@ export interface DatasetAdapter {
   metric?: MetricId;
   /** build the classifier over other classes than `classIds` and map the logits back */
   classifierPlan?(root: string, split: string): Promise<ClassifierPlan | undefined>;
+  /** samples carry `targets` and are scored with every class's logit kept (11-point mAP) */
+  multiLabel?: boolean;
   /** preprocessing changes the benchmark prescribes (e.g. ObjectNet's 2-pixel border crop) */
   preprocess?: { trimBorder?: number };
 }

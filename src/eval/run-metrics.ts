@@ -1,13 +1,13 @@
 /**
  * Every metric of a finished run, computed from its stored predictions: top-1, top-5 (N/A below five
  * classes), mean per-class recall, mean(top-1, top-5) and, for two classes, ROC AUC — plus which one is
- * the paper's headline for the dataset. 11-point mAP needs every class's score of multi-label
- * samples and is computed by the multi-label path, not from top-5 lists.
+ * the paper's headline for the dataset — and, for multi-label runs (rows with `targets`), the
+ * VOC2007 11-point mAP over every class's stored logit.
  */
 import type { PredictionRow } from '../store/runs.js';
 import type { MetricId } from './metric-ids.js';
 import { accuracyStderr, topKCorrect } from './metrics.js';
-import { meanPerClassRecall, rocAuc, top1FromPredictions } from './paper-metrics.js';
+import { elevenPointMap, meanPerClassRecall, rocAuc, top1FromPredictions } from './paper-metrics.js';
 
 /** Bumped when scoring changes, so results of different scoring never share an identity. */
 export const METRICS_VERSION = 2;
@@ -55,6 +55,7 @@ export function computeRunMetrics(rows: readonly PredictionRow[], nClasses: numb
     });
     values['roc-auc'] = { value: rocAuc(scores, scoredBinary.map((r) => r.label)), higher_is_better: true };
   }
+  if (scored.some((r) => r.targets)) values['map-11pt'] = { value: multiLabelMap(scored, nClasses), higher_is_better: true };
   const headlineValue = values[headline]?.value ?? null;
   return {
     n,
@@ -66,4 +67,20 @@ export function computeRunMetrics(rows: readonly PredictionRow[], nClasses: numb
     excludeFailures,
     metrics: { ...values, headline, failed_samples: nFailed, failed_samples_count_as_wrong: !excludeFailures, metrics_version: METRICS_VERSION },
   };
+}
+
+/** 11-point mAP over multi-label rows; a failed sample (no scores) ranks last for every class, i.e. counts as wrong. */
+function multiLabelMap(rows: readonly PredictionRow[], nClasses: number): number | null {
+  const scores = new Float32Array(rows.length * nClasses).fill(Number.NaN);
+  const targets = new Uint8Array(rows.length * nClasses);
+  rows.forEach((r, i) => {
+    if (!r.targets || r.targets.length !== nClasses) throw new RangeError(`sample ${r.key}: multi-label targets missing or not ${nClasses} long`);
+    targets.set(r.targets, i * nClasses);
+    if (r.scores) scores.set(r.scores, i * nClasses);
+  });
+  try {
+    return elevenPointMap(scores, targets, nClasses);
+  } catch {
+    return null; // no class has a positive sample
+  }
 }

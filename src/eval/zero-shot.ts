@@ -174,6 +174,11 @@ function fileStamp(file: string): string {
   }
 }
 
+/** An image's identity in the cache: its file, or its container file and key within it. */
+function cacheKey(s: Sample): string {
+  return s.load ? `${path.resolve(s.path)}#${s.key}` : path.resolve(s.path);
+}
+
 interface Scored {
   embedding?: Float32Array;
   error?: string;
@@ -188,9 +193,11 @@ async function embedBatch(
   preprocessKey: string,
   counts: EvalResult['cache'],
 ): Promise<Scored[]> {
-  const items = batch.map((s) => ({ sample: path.resolve(s.path), stamp: fileStamp(s.path) }));
+  const items = batch.map((s) => ({ sample: cacheKey(s), stamp: fileStamp(s.path) }));
   const cached = cache.getImages(preprocessKey, items);
-  const decoded = await Promise.allSettled(batch.map((s, i) => (cached[i] ? Promise.resolve(undefined) : pool.run(s.path))));
+  const decoded = await Promise.allSettled(
+    batch.map(async (s, i) => (cached[i] ? undefined : pool.run(s.load ? await s.load() : s.path))),
+  );
   const out: Scored[] = batch.map(() => ({}));
   const size = ckpt.preprocess.size;
   const row = 3 * size * size;
@@ -246,14 +253,24 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
   return { adapter, split, root, classIds, plan, prompts, selected };
 }
 
-/** Runs the evaluation and records it in `db`. */
-export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult> {
+/**
+ * Runs the evaluation and records it in `db`. Pass an opener instead of a DB to have the DB opened (and so
+ * created) only after the dataset, prompts and model have been checked: bad configuration writes nothing.
+ */
+export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult> {
   const t0 = performance.now();
   const { adapter, split, root, classIds, plan, prompts, selected } = await prepare(opts);
   const tList = performance.now();
 
   const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention });
   const tLoad = performance.now();
+  let db: Db;
+  try {
+    db = typeof target === 'function' ? target() : target;
+  } catch (err) {
+    await ckpt.release();
+    throw err;
+  }
   const preprocess: PreprocessConfig = { ...ckpt.preprocess, ...adapter.preprocess };
   const preprocessKey = sha256(preprocess);
   const shard = opts.shard ? `${opts.shard.index}/${opts.shard.count}` : null;
@@ -354,10 +371,14 @@ export async function runZeroShot(db: Db, opts: EvalOptions, onProgress?: (p: Ev
       const logits = plan ? groupMaxLogits(promptLogits, prompts.classNames.length, plan.groups) : promptLogits;
       const rows: PredictionRow[] = batch.map(({ idx, sample }, i) => {
         const j = ok.indexOf(i);
-        if (j < 0) return { idx, key: sample.key, label: sample.label, top5: null, top5Logits: null, error: scored[i].error ?? 'unknown error' };
+        if (j < 0) {
+          const multi = adapter.multiLabel ? { targets: sample.targets, scores: null } : {};
+          return { idx, key: sample.key, label: sample.label, top5: null, top5Logits: null, error: scored[i].error ?? 'unknown error', ...multi };
+        }
         const row = logits.subarray(j * nClasses, (j + 1) * nClasses);
         const top5 = topK(row, 5);
-        return { idx, key: sample.key, label: sample.label, top5, top5Logits: top5.map((c) => row[c]), error: null };
+        const multi = adapter.multiLabel ? { targets: sample.targets, scores: row.slice() } : {};
+        return { idx, key: sample.key, label: sample.label, top5, top5Logits: top5.map((c) => row[c]), error: null, ...multi };
       });
       insertPredictions(db, runId, rows);
       onProgress?.({ stage: 'images', done: done.size + start + batch.length, total: selected.length });

@@ -31,7 +31,13 @@ export interface PredictionRow {
   top5: number[] | null;
   top5Logits: number[] | null;
   error: string | null;
+  /** multi-label runs: every class's logit (null for a failed sample) */
+  scores?: Float32Array | null;
+  /** multi-label runs: per class 1 present, 0 absent, 255 difficult */
+  targets?: Uint8Array | null;
 }
+
+const blob = (a: Float32Array | Uint8Array | null | undefined): Buffer | null => (a ? Buffer.from(a.buffer, a.byteOffset, a.byteLength) : null);
 
 export interface RunSummary {
   n: number;
@@ -71,11 +77,11 @@ export function createRun(db: Db, id: RunIdentity): number {
 /** Inserts one batch of predictions atomically. */
 export function insertPredictions(db: Db, runId: number, rows: readonly PredictionRow[]): void {
   const stmt = db.prepare(
-    `INSERT INTO predictions (run_id, idx, key, label, top5, top5_logits, error) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO predictions (run_id, idx, key, label, top5, top5_logits, error, scores, targets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.transaction(() => {
     for (const r of rows) {
-      stmt.run(runId, r.idx, r.key, r.label, r.top5 && JSON.stringify(r.top5), r.top5Logits && JSON.stringify(r.top5Logits.map(roundLogit)), r.error);
+      stmt.run(runId, r.idx, r.key, r.label, r.top5 && JSON.stringify(r.top5), r.top5Logits && JSON.stringify(r.top5Logits.map(roundLogit)), r.error, blob(r.scores), blob(r.targets));
     }
   })();
 }
@@ -190,9 +196,12 @@ export function listRuns(db: Db, opts: { status?: RunRecord['status'] } = {}): R
 
 /** Predictions of a run in sample order, streamed. */
 export function* iteratePredictions(db: Db, runId: number): Generator<PredictionRow> {
-  const stmt = db.prepare(`SELECT idx, key, label, top5, top5_logits, error FROM predictions WHERE run_id = ? ORDER BY idx`);
-  for (const r of stmt.iterate(runId) as Iterable<{ idx: number; key: string; label: number; top5: string | null; top5_logits: string | null; error: string | null }>) {
+  const stmt = db.prepare(`SELECT idx, key, label, top5, top5_logits, error, scores, targets FROM predictions WHERE run_id = ? ORDER BY idx`);
+  type Row = { idx: number; key: string; label: number; top5: string | null; top5_logits: string | null; error: string | null; scores: Buffer | null; targets: Buffer | null };
+  for (const r of stmt.iterate(runId) as Iterable<Row>) {
+    const multi = r.targets ? { targets: new Uint8Array(r.targets), scores: r.scores ? new Float32Array(new Uint8Array(r.scores).buffer) : null } : {};
     yield {
+      ...multi,
       idx: r.idx,
       key: r.key,
       label: r.label,

@@ -121,8 +121,8 @@ describe.concurrent('flags', () => {
 });
 
 describe('a mistake does not leave a results DB behind', () => {
-  // Flag errors are caught before the command runs; names and layouts are checked by the evaluator, which
-  // today runs after `clip-bench eval` has opened (and so created) the DB.
+  // Flag errors are caught before the command runs; names, layouts and the model are checked by the
+  // evaluator before it opens (and so creates) the DB.
   c.fault('a flag error does not create the DB', async () => {
     const fresh = path.join(tmp, 'fresh-flag.sqlite');
     await expectRefused(evalArgs({ db: fresh }, ['--shard', '2/2']), /--shard/, fresh);
@@ -133,8 +133,8 @@ describe('a mistake does not leave a results DB behind', () => {
     await expectRefused(evalArgs({ db: fresh, dataset: 'imagefolders' }), /unknown dataset/, fresh);
     expect(existsSync(fresh), `${fresh} was created by a command that failed on its arguments`).toBe(false);
   });
-  // Checked after the DB is opened: prompts, root layout, model. Each failure leaves an empty, migrated DB file.
-  c.knownBug('an unknown prompt set, a root in the wrong layout or a missing model does not create the DB either', async () => {
+  // Checked before the DB is opened: prompts, root layout, model (runZeroShot takes an opener and calls it after them).
+  c.fault('an unknown prompt set, a root in the wrong layout or a missing model does not create the DB either', async () => {
     const created: string[] = [];
     for (const [name, over] of [
       ['prompts', { prompts: 'colour' }],

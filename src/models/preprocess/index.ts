@@ -32,6 +32,6 @@ export { decodeImage, readImageFile } from './decode.js';
 export { decodePnm } from './pnm.js';
 export { decodeBmp } from './bmp.js';
 export type { PreprocessCallOptions } from './transform.js';
-export { normalizeToChw, preprocessImage, preprocessToRgbU8, resizeWindow, transformDecoded, trimBorder } from './transform.js';
+export { isRawImage, normalizeToChw, preprocessImage, preprocessToRgbU8, resizeWindow, transformDecoded, trimBorder } from './transform.js';
 export type { PreprocessPool, PreprocessPoolOptions } from './pool.js';
 export { createPreprocessPool } from './pool.js';

@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { UsageError } from '../../errors.js';
 import { workerUrl } from '../../paths.js';
 import type { PreprocessConfig } from './config.js';
+import type { RawImage } from './image.js';
 import { OPENAI_CLIP_CONFIG, validateConfig } from './config.js';
 import type { WorkerRequest, WorkerResponse } from './worker.js';
 
@@ -27,8 +28,8 @@ export interface PreprocessPoolOptions {
 }
 
 export interface PreprocessPool {
-  /** Float32 CHW [3, size, size] for one image path or encoded buffer (the buffer is copied, not detached). */
-  run(input: string | Uint8Array): Promise<Float32Array>;
+  /** Float32 CHW [3, size, size] for one image path, encoded buffer or decoded image (buffers are copied, not detached). */
+  run(input: string | Uint8Array | RawImage): Promise<Float32Array>;
   /** Stop the workers; pending and queued runs reject. */
   close(): Promise<void>;
   readonly threads: number;
@@ -36,7 +37,7 @@ export interface PreprocessPool {
 
 interface Task {
   id: number;
-  input: string | Uint8Array;
+  input: string | Uint8Array | RawImage;
   resolve: (v: Float32Array) => void;
   reject: (e: Error) => void;
 }

@@ -131,9 +131,14 @@ export async function preprocessToRgbU8(input: string | Uint8Array, cfg: Preproc
  * The model input for one image: float32 CHW [3, size, size], normalised.
  * Throws `UsageError` naming the file for unreadable, corrupt, unsupported or oversized images.
  */
-export async function preprocessImage(input: string | Uint8Array, cfg: PreprocessConfig = OPENAI_CLIP_CONFIG, opts: PreprocessCallOptions = {}): Promise<Float32Array> {
+export async function preprocessImage(input: string | Uint8Array | RawImage, cfg: PreprocessConfig = OPENAI_CLIP_CONFIG, opts: PreprocessCallOptions = {}): Promise<Float32Array> {
   validateConfig(cfg);
-  const img = await decodeImage(input, { maxPixels: cfg.maxPixels, applyExifOrientation: cfg.applyExifOrientation, name: opts.name });
+  const img = isRawImage(input) ? input : await decodeImage(input, { maxPixels: cfg.maxPixels, applyExifOrientation: cfg.applyExifOrientation, name: opts.name });
   // No await between the crop and its normalisation: the reused crop buffer cannot be clobbered.
   return normalizeToChw(cropToRgb(img, cfg, true), cfg.size, cfg.mean, cfg.std);
+}
+
+/** Pixels already decoded (array datasets such as CIFAR: what `Image.fromarray` gives PIL) rather than a file or encoded bytes. */
+export function isRawImage(input: unknown): input is RawImage {
+  return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'mode' in input && 'data' in input;
 }

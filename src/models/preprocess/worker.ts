@@ -6,12 +6,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../../errors.js';
 import type { PreprocessConfig } from './config.js';
 import { readImageFileSync } from './decode.js';
+import type { RawImage } from './image.js';
 import { preprocessImage } from './transform.js';
 
 /** Main thread → worker. */
 export interface WorkerRequest {
   id: number;
-  input: string | Uint8Array;
+  input: string | Uint8Array | RawImage;
 }
 
 /** Worker → main thread. */
@@ -22,7 +23,7 @@ export type WorkerResponse =
 const port = parentPort;
 if (port) {
   const cfg = (workerData as { cfg: PreprocessConfig }).cfg;
-  const run = async (input: string | Uint8Array): Promise<Float32Array> =>
+  const run = async (input: string | Uint8Array | RawImage): Promise<Float32Array> =>
     typeof input === 'string' ? preprocessImage(readImageFileSync(input), cfg, { name: input }) : preprocessImage(input, cfg);
   port.on('message', (msg: WorkerRequest) => {
     run(msg.input).then(
