@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyStderr, topK, topKCorrect } from '../src/eval/metrics.js';
+import { accuracyStderr, softmaxTop, topK, topKCorrect } from '../src/eval/metrics.js';
 import { mulberry32 } from '../src/fixtures/random.js';
 
 /** Brute-force oracle: sort all indices by value descending, stable on index. */
@@ -44,5 +44,18 @@ describe('accuracyStderr', () => {
     // 0.5 over 101 samples: sqrt(0.25/100) = 0.05
     expect(accuracyStderr(0.5, 101)).toBeCloseTo(0.05, 12);
     expect(accuracyStderr(1, 50)).toBe(0);
+  });
+});
+
+describe('softmaxTop', () => {
+  it('equals 1 / Σ exp(l_j − l_c) on random rows at logit scale 100, and stays finite where exp(l) overflows', () => {
+    const rand = mulberry32(5);
+    for (let t = 0; t < 500; t++) {
+      const row = Array.from({ length: 1 + Math.floor(rand() * 50) }, () => (rand() - 0.5) * 0.6 * 100);
+      const c = Math.floor(rand() * row.length);
+      const oracle = 1 / row.reduce((s, l) => s + Math.exp(l - row[c]), 0);
+      expect(softmaxTop(row, c)).toBeCloseTo(oracle, 12);
+    }
+    expect(softmaxTop([1000, 1000 - Math.log(3)], 0)).toBeCloseTo(0.75, 12);
   });
 });

@@ -37,3 +37,16 @@ export function topKCorrect(predictions: readonly (readonly number[] | null)[], 
 export function accuracyStderr(accuracy: number, n: number): number {
   return n > 1 ? Math.sqrt((accuracy * (1 - accuracy)) / (n - 1)) : 0;
 }
+
+/**
+ * Softmax probability of class `c` over one row of logits, in float64 with the max subtracted (no overflow
+ * at logit scale 100). The confidence a reliability diagram and ECE use.
+ * @example softmaxTop(Float32Array.from([0, Math.log(3)]), 1) // → 0.75
+ */
+export function softmaxTop(row: ArrayLike<number>, c: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  return Math.exp(row[c] - max) / sum;
+}

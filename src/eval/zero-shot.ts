@@ -31,7 +31,7 @@ import {
 } from '../store/runs.js';
 import { environment } from './environment.js';
 import type { MetricId } from './metric-ids.js';
-import { topK } from './metrics.js';
+import { softmaxTop, topK } from './metrics.js';
 import { computeRunMetrics, METRICS_VERSION, type RunMetrics } from './run-metrics.js';
 import { LogitScorer } from './scorer.js';
 
@@ -378,7 +378,7 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
         const row = logits.subarray(j * nClasses, (j + 1) * nClasses);
         const top5 = topK(row, 5);
         const multi = adapter.multiLabel ? { targets: sample.targets, scores: row.slice() } : {};
-        return { idx, key: sample.key, label: sample.label, top5, top5Logits: top5.map((c) => row[c]), error: null, ...multi };
+        return { idx, key: sample.key, label: sample.label, top5, top5Logits: top5.map((c) => row[c]), error: null, confidence: softmaxTop(row, top5[0]), ...multi };
       });
       insertPredictions(db, runId, rows);
       onProgress?.({ stage: 'images', done: done.size + start + batch.length, total: selected.length });

@@ -31,6 +31,8 @@ export interface PredictionRow {
   top5: number[] | null;
   top5Logits: number[] | null;
   error: string | null;
+  /** softmax probability of the top-1 class over all classes' logits; absent in runs made before schema v3 */
+  confidence?: number | null;
   /** multi-label runs: every class's logit (null for a failed sample) */
   scores?: Float32Array | null;
   /** multi-label runs: per class 1 present, 0 absent, 255 difficult */
@@ -77,11 +79,11 @@ export function createRun(db: Db, id: RunIdentity): number {
 /** Inserts one batch of predictions atomically. */
 export function insertPredictions(db: Db, runId: number, rows: readonly PredictionRow[]): void {
   const stmt = db.prepare(
-    `INSERT INTO predictions (run_id, idx, key, label, top5, top5_logits, error, scores, targets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO predictions (run_id, idx, key, label, top5, top5_logits, error, confidence, scores, targets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.transaction(() => {
     for (const r of rows) {
-      stmt.run(runId, r.idx, r.key, r.label, r.top5 && JSON.stringify(r.top5), r.top5Logits && JSON.stringify(r.top5Logits.map(roundLogit)), r.error, blob(r.scores), blob(r.targets));
+      stmt.run(runId, r.idx, r.key, r.label, r.top5 && JSON.stringify(r.top5), r.top5Logits && JSON.stringify(r.top5Logits.map(roundLogit)), r.error, r.confidence ?? null, blob(r.scores), blob(r.targets));
     }
   })();
 }
@@ -196,8 +198,8 @@ export function listRuns(db: Db, opts: { status?: RunRecord['status'] } = {}): R
 
 /** Predictions of a run in sample order, streamed. */
 export function* iteratePredictions(db: Db, runId: number): Generator<PredictionRow> {
-  const stmt = db.prepare(`SELECT idx, key, label, top5, top5_logits, error, scores, targets FROM predictions WHERE run_id = ? ORDER BY idx`);
-  type Row = { idx: number; key: string; label: number; top5: string | null; top5_logits: string | null; error: string | null; scores: Buffer | null; targets: Buffer | null };
+  const stmt = db.prepare(`SELECT idx, key, label, top5, top5_logits, error, confidence, scores, targets FROM predictions WHERE run_id = ? ORDER BY idx`);
+  type Row = { idx: number; key: string; label: number; top5: string | null; top5_logits: string | null; error: string | null; confidence: number | null; scores: Buffer | null; targets: Buffer | null };
   for (const r of stmt.iterate(runId) as Iterable<Row>) {
     const multi = r.targets ? { targets: new Uint8Array(r.targets), scores: r.scores ? new Float32Array(new Uint8Array(r.scores).buffer) : null } : {};
     yield {
@@ -208,6 +210,7 @@ export function* iteratePredictions(db: Db, runId: number): Generator<Prediction
       top5: r.top5 ? JSON.parse(r.top5) : null,
       top5Logits: r.top5_logits ? JSON.parse(r.top5_logits) : null,
       error: r.error,
+      confidence: r.confidence,
     };
   }
 }

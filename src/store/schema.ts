@@ -68,8 +68,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (model_fingerprint, variant, preprocess, sample)
   ) WITHOUT ROWID;
   `,
-  // v3: multi-label datasets (VOC2007) keep every class's logit and the sample's targets, for 11-point mAP.
+  // v3: the top-1 softmax probability over all classes (reliability diagrams, ECE); multi-label datasets
+  // (VOC2007) keep every class's logit and the sample's targets, for 11-point mAP.
   `
+  ALTER TABLE predictions ADD COLUMN confidence REAL; -- softmax of the logits (scale 100) at the top-1 class; NULL when failed or older
   ALTER TABLE predictions ADD COLUMN scores BLOB;   -- float32 little-endian, one logit per class; NULL for single-label runs
   ALTER TABLE predictions ADD COLUMN targets BLOB;  -- uint8 per class: 1 present, 0 absent, 255 difficult
   `,
