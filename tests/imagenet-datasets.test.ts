@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectImagenetVal, imagenet, imagenetSubsetPlan } from '../src/datasets/imagenet.js';
@@ -7,32 +6,10 @@ import { objectnet, objectnetClasses, OBJECTNET_MAPPINGS } from '../src/datasets
 import { imagenetA, imagenetR, imagenetSketch, imagenetV2 } from '../src/datasets/imagenet-variants.js';
 import { parseGroundTruth, parseKaggleSolution } from '../src/datasets/imagenet-devkit.js';
 import { getDataset, type DatasetAdapter, type Sample } from '../src/datasets/index.js';
-import { imagenetWnidIndex, imagenetWnids, isImagenetWnid, validateWnidList } from '../src/datasets/wnids.js';
+import { imagenetWnidIndex, isImagenetWnid, validateWnidList } from '../src/datasets/wnids.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
-import { writeMat, type MatIn } from './support/mat5-writer.js';
-
-const W = imagenetWnids();
-
-function tmp(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `clip-bench-${prefix}-`));
-}
-
-/** Empty files are enough: adapters only list samples; labels are what is checked. */
-function touch(root: string, ...rels: string[]): void {
-  for (const rel of rels) {
-    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    writeFileSync(path.join(root, rel), '');
-  }
-}
-
-function write(root: string, rel: string, content: string | Uint8Array): void {
-  mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-  writeFileSync(path.join(root, rel), content);
-}
-
-function dirs(root: string, names: readonly string[]): void {
-  for (const n of names) mkdirSync(path.join(root, n), { recursive: true });
-}
+import { writeMat } from './support/mat5-writer.js';
+import { dirs, GT, metaMat, objectnetMappings, perm, tmp, touch, valName, W, write } from './support/imagenet-fixtures.js';
 
 async function collect(a: DatasetAdapter, root: string): Promise<[string, number][]> {
   const out: Sample[] = [];
@@ -77,38 +54,6 @@ describe('ImageNet class list', () => {
 });
 
 // ---------------------------------------------------------------- imagenet (val)
-
-/** A devkit meta.mat: 1000 leaf synsets with ILSVRC2012_ID k → W[perm(k)], plus non-leaf synsets, as the devkit has. */
-const permBase = (id: number) => (7 * id + 3) % 1000;
-const REAL: Record<number, number> = { 1: 278, 2: 212 };
-/** a bijection of 1…1000 onto 0…999 with the real devkit's first two ids, the rest swapped out of their way */
-const perm = (id: number): number => {
-  if (REAL[id] !== undefined) return REAL[id];
-  const b = permBase(id);
-  const displaced = Object.entries(REAL).find(([, idx]) => idx === b);
-  return displaced ? permBase(Number(displaced[0])) : b;
-};
-function metaMat(compress: boolean, override?: (id: number) => string): Uint8Array {
-  // the real devkit's first two ids; the rest a permutation, so ids are never class indices
-  expect(new Set(Array.from({ length: 1000 }, (_, i) => perm(i + 1))).size).toBe(1000);
-  const synset = (id: number, wnid: string, words: string, children: number[], height: number): Record<string, MatIn> => ({
-    ILSVRC2012_ID: { numeric: [id], store: id < 256 ? 'uint8' : 'uint16' },
-    WNID: { char: wnid },
-    words: { char: words },
-    gloss: { char: `gloss of ${words}` },
-    num_children: { numeric: [children.length], store: 'uint8' },
-    children: children.length ? { numeric: children, store: 'uint16' } : { numeric: [], dims: [1, 0] },
-    wordnet_height: { numeric: [height], store: 'uint8' },
-    num_train_images: { numeric: [children.length ? 0 : 1300], store: 'uint16' },
-  });
-  const leaves = Array.from({ length: 1000 }, (_, i) => synset(i + 1, override?.(i + 1) ?? W[perm(i + 1)], `class ${i + 1}`, [], 0));
-  const inner = [synset(1001, 'n00001740', 'entity', [1002, 1003], 19), synset(1002, 'n00001930', 'physical entity', [1, 2], 18), synset(1003, 'n00002137', 'abstraction', [3], 18)];
-  return writeMat({ synsets: { struct: [...leaves, ...inner], dims: [1003, 1] } }, { compress });
-}
-
-/** ILSVRC2012_val_0000000n.JPEG for n = 1…count. */
-const valName = (n: number) => `ILSVRC2012_val_${String(n).padStart(8, '0')}.JPEG`;
-const GT = [1, 2, 1000, 1, 500, 2];
 
 describe('imagenet: (a) WordNet-id ImageFolder', () => {
   it('labels by wnid index, keys are <wnid>/<file>, classIds are the 1000 wnids', async () => {
@@ -377,46 +322,6 @@ describe('imagenetSubsetPlan', () => {
  * 2012-id permutation standing in for the real one (PyTorch index p ↔ 2012 id (7p + 3) mod 1000, except the
  * real pair 278 ↔ 0 for kit fox), and ImageNet names at the right lines, other lines filled with placeholders.
  */
-const IN_NAMES: Record<number, string> = {
-  409: 'analog clock',
-  530: 'digital clock',
-  414: 'backpack, back pack, knapsack, packsack, rucksack, haversack',
-  423: 'barber chair',
-  559: 'folding chair',
-  765: 'rocking chair, rocker',
-  671: 'mountain bike, all-terrain bike, off-roader',
-  444: 'bicycle-built-for-two, tandem bicycle, tandem',
-  278: 'kit fox, Vulpes macrotis',
-};
-const base2012 = (p: number) => (7 * p + 3) % 1000;
-const to2012 = (p: number) => (p === 278 ? 0 : base2012(p) === 0 ? base2012(278) : base2012(p));
-
-function objectnetMappings(root: string, change: { objectnetToImagenet?: Record<string, string>; drop?: string; crane?: boolean } = {}): void {
-  write(
-    root,
-    'mappings/folder_to_objectnet_label.json',
-    JSON.stringify({ air_freshener: 'Air freshener', alarm_clock: 'Alarm clock', backpack: 'Backpack', bicycle: 'Bicycle', chair: 'Chair' }, null, 2),
-  );
-  write(
-    root,
-    'mappings/objectnet_to_imagenet_1k.json',
-    JSON.stringify(
-      change.objectnetToImagenet ?? {
-        'Alarm clock': 'analog clock; digital clock',
-        Backpack: 'backpack, back pack, knapsack, packsack, rucksack, haversack',
-        Chair: 'barber chair; folding chair; rocking chair, rocker',
-        Bicycle: 'mountain bike, all-terrain bike, off-roader; bicycle-built-for-two, tandem bicycle, tandem',
-      },
-      null,
-      2,
-    ),
-  );
-  const lines = new Array<string>(1000);
-  for (let p = 0; p < 1000; p++) lines[to2012(p)] = IN_NAMES[p] ?? (change.crane && (p === 134 || p === 517) ? 'crane' : `imagenet class ${p}`);
-  write(root, 'mappings/imagenet_to_label_2012_v2', lines.join('\n') + '\n');
-  write(root, 'mappings/pytorch_to_imagenet_2012_id.json', JSON.stringify(Object.fromEntries(Array.from({ length: 1000 }, (_, p) => [String(p), to2012(p)])), null, 2));
-  if (change.drop) rmSync(path.join(root, 'mappings', change.drop));
-}
 
 const ON_FILES = ['air_freshener/1.png', 'alarm_clock/b.png', 'alarm_clock/a.png', 'backpack/x.png', 'bicycle/y.png', 'chair/z.png'];
 const ON_EXPECTED: [string, number][] = [

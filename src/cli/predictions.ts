@@ -19,7 +19,16 @@ export const predictionsCommand = {
     try {
       getRun(db, a.run, a.db);
       for (const p of iteratePredictions(db, a.run)) {
-        const line = { index: p.idx, key: p.key, label: p.label, top5: p.top5, top5_logits: p.top5Logits, ...(p.error ? { error: p.error } : {}) };
+        const line = {
+          index: p.idx,
+          key: p.key,
+          label: p.label,
+          top5: p.top5,
+          top5_logits: p.top5Logits,
+          ...(p.confidence != null ? { confidence: p.confidence } : {}),
+          ...(p.targets ? { targets: [...p.targets] } : {}),
+          ...(p.error ? { error: p.error } : {}),
+        };
         process.stdout.write(JSON.stringify(line) + '\n');
       }
     } finally {
