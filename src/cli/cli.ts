@@ -19,6 +19,7 @@ import { mergeCommand } from './merge.js';
 import { predictionsCommand } from './predictions.js';
 import { preprocessCommand } from './preprocess.js';
 import { reportCommand } from './report.js';
+import { suiteCommand } from './suite.js';
 import { tokenizeCommand } from './tokenize.js';
 
 export function buildCli(argv: string[]) {
@@ -26,6 +27,7 @@ export function buildCli(argv: string[]) {
     .scriptName('clip-bench')
     .usage('$0 <command> [options]\n\nReproduce CLIP zero-shot image classification on ONNX checkpoints.')
     .command(evalCommand as never)
+    .command(suiteCommand as never)
     .command(predictionsCommand as never)
     .command(reportCommand as never)
     .command(compareCommand as never)

@@ -18,14 +18,14 @@ export interface DatasetRow {
 export function datasetRows(adapters: readonly DatasetAdapter[] = Object.values(DATASETS)): DatasetRow[] {
   return adapters.map((d) => {
     const prompts = typeof d.defaultPrompts === 'string' ? d.defaultPrompts : 'single';
-    const set = loadPromptSet(prompts);
+    const set = loadPromptSet(prompts); // for a chosen set, the fallback's counts (classes come from the data)
     return {
       id: d.id,
       splits: [...d.splits],
       metric: d.metric ?? 'top1',
-      prompts: typeof d.defaultPrompts === 'function' ? `${prompts} (imagenet for WordNet-id folders)` : prompts,
-      classes: set.classes ? Object.keys(set.classes).length : null,
-      templates: set.templates.length,
+      prompts: typeof d.defaultPrompts === 'function' ? (d.defaultPromptsNote ?? prompts) : prompts,
+      classes: set.classes && typeof d.defaultPrompts === 'string' ? Object.keys(set.classes).length : null,
+      templates: typeof d.defaultPrompts === 'string' ? set.templates.length : null,
       expected: Object.entries(d.expectedCount ?? {}).map(([s, n]) => `${s}: ${n}`).join(', '),
       layout: d.layout,
       description: d.description,
@@ -37,7 +37,7 @@ export function formatDatasetRows(rows: DatasetRow[]): string {
   return rows
     .map((r) =>
       [
-        `${r.id}  (${r.splits.join(', ')}; ${r.metric}; prompts ${r.prompts}: ${r.classes ?? 'folder'} classes × ${r.templates} templates${r.expected ? `; ${r.expected} samples` : ''})`,
+        `${r.id}  (${r.splits.join(', ')}; ${r.metric}; prompts ${r.prompts}${r.templates === null ? '' : `: ${r.classes ?? 'folder'} classes × ${r.templates} templates`}${r.expected ? `; ${r.expected} samples` : ''})`,
         `    ${r.description}`,
         `    ${r.layout}`,
       ].join('\n'),

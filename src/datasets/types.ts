@@ -44,8 +44,10 @@ export interface DatasetAdapter {
   classIds(root: string, split: string): Promise<string[]>;
   /** every sample of a split, in a deterministic order */
   samples(root: string, split: string): AsyncIterable<Sample>;
-  /** prompt set used when the user names none (or a choice made from the class ids) */
-  defaultPrompts?: string | ((classIds: readonly string[]) => string);
+  /** prompt set used when the user names none (or a choice made from the class ids, or from files under the resolved root) */
+  defaultPrompts?: string | ((classIds: readonly string[], root: string) => string);
+  /** how a function-valued `defaultPrompts` chooses, for `clip-bench datasets` (e.g. "single; imagenet for WordNet-id folders") */
+  defaultPromptsNote?: string;
   /** the paper's headline metric for this dataset (default top1) */
   metric?: MetricId;
   /** build the classifier over other classes than `classIds` and map the logits back */

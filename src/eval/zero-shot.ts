@@ -246,7 +246,7 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
   const root = path.resolve(opts.root);
   const classIds = await adapter.classIds(root, split);
   const plan = adapter.classifierPlan ? await adapter.classifierPlan(root, split) : undefined;
-  const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds) : adapter.defaultPrompts;
+  const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds, root) : adapter.defaultPrompts;
   const promptSet = loadPromptSet(opts.prompts ?? fallback ?? 'single');
   const prompts = resolvePrompts(promptSet, plan?.promptClassIds ?? classIds, adapter.id, { subset: plan !== undefined });
   const selected = selectSamples(await collect(adapter.samples(root, split)), opts.limit, opts.shard);
