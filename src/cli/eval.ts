@@ -86,7 +86,7 @@ export const evalCommand = {
         resume: OPTIONS.resume,
         shard: OPTIONS.shard,
         quiet: OPTIONS.quiet,
-        'exclude-failures': { type: 'boolean', default: false, describe: 'Score only the samples that decoded. By default, as in the paper, a sample that fails to decode counts as wrong over the whole split.' },
+        'exclude-failures': OPTIONS['exclude-failures'],
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours.' },
         json: OPTIONS.json,
       })

@@ -30,4 +30,5 @@ export const OPTIONS = {
   resume: { type: 'number', describe: 'Continue this unfinished run (same arguments as it was started with). Without it, an unfinished run with the same identity is continued automatically.' },
   shard: { type: 'string', describe: 'Evaluate only shard i of n ("i/n": samples whose index mod n is i); merge the shard DBs with `clip-bench merge`.' },
   out: { type: 'string', describe: 'Write the output to this file (atomically) instead of stdout.' },
+  'exclude-failures': { type: 'boolean', default: false, describe: 'Score only the samples that decoded. By default, as in the paper, a sample that fails to decode counts as wrong over the whole split.' },
 } as const;

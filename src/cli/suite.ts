@@ -50,7 +50,7 @@ export const suiteCommand = {
         convention: OPTIONS.convention,
         cache: OPTIONS.cache,
         quiet: OPTIONS.quiet,
-        'exclude-failures': { type: 'boolean', default: false, describe: 'Score only the samples that decoded. By default, as in the paper, a sample that fails to decode counts as wrong over the whole split.' },
+        'exclude-failures': OPTIONS['exclude-failures'],
         json: OPTIONS.json,
       })
       .check((a) => {
