@@ -21,7 +21,7 @@ describe('compareRuns (hand-worked)', () => {
     expect(c.p).toBeCloseTo(0.0625, 12);
     expect(c.perClass[0]).toMatchObject({ classId: 'cat', n: 5, accuracyA: 1, accuracyB: 0, delta: -1 });
     expect(c.perClass[1]).toMatchObject({ classId: 'dog', delta: 0 });
-    expect(c.sentence).toMatch(/^m int8 loses 50\.00 points \[\d+\.\d\d, \d+\.\d\d\], p = 0\.063; 50\.0% of predictions change$/);
+    expect(c.sentence).toMatch(/^int8 loses 50\.00 points \[\d+\.\d\d, \d+\.\d\d\], p = 0\.063; 50\.0% of predictions change$/);
     expect(formatComparison(c)).toContain('flips: 5 right → wrong, 0 wrong → right; top-1 predictions agree on 50.00%');
   });
 

@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
 import { dbUsageError } from '../store/db.js';
+import { ablationCommand } from './ablation.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
 import { compareCommand } from './compare.js';
@@ -31,6 +32,7 @@ export function buildCli(argv: string[]) {
     .command(predictionsCommand as never)
     .command(reportCommand as never)
     .command(compareCommand as never)
+    .command(ablationCommand as never)
     .command(mergeCommand as never)
     .command(cacheCommand as never)
     .command(benchCommand as never)

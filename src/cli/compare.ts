@@ -1,9 +1,37 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
-import { compareRuns, formatComparison } from '../report/compare.js';
+import { compareRuns, formatComparison, type RunComparison } from '../report/compare.js';
+import { comparisonHtml } from '../report/html.js';
+import { classNamesFor } from '../report/report-data.js';
 import { openDb, type Db } from '../store/db.js';
 import { getRun, iteratePredictions, listRuns, type RunRecord } from '../store/runs.js';
 import { OPTIONS } from './options.js';
+import { emit } from './output.js';
+
+export type CompareFormat = 'text' | 'json' | 'html';
+
+export function renderComparison(c: RunComparison, format: CompareFormat): string {
+  return format === 'json' ? JSON.stringify(c, null, 2) + '\n' : format === 'html' ? comparisonHtml(c) : formatComparison(c) + '\n';
+}
+
+export interface CompareArgs {
+  runs?: string;
+  models?: string;
+  dataset?: string;
+  db: string;
+  seed: number;
+  format: CompareFormat;
+  out?: string;
+}
+
+/** Checks across flags, pure so it can be tested without a DB. Returns the problem or null. */
+export function checkCompareArgs(a: Partial<CompareArgs>): string | null {
+  if (!a.runs && !a.models) return 'pass --runs A,B or --models X,Y --dataset D';
+  if (a.runs && a.models) return 'pass either --runs or --models, not both';
+  if (a.models && !a.dataset) return '--models needs --dataset';
+  if (a.format === 'html' && !a.out) return '--format html needs --out FILE (a page, not terminal output)';
+  return null;
+}
 
 /** The latest finished run of a model (name, name + variant, or fingerprint prefix) on a dataset. */
 function latestRun(db: Db, model: string, dataset: string): RunRecord {
@@ -27,16 +55,22 @@ export const compareCommand = {
         dataset: { type: 'string', describe: 'Dataset id for --models.' },
         db: OPTIONS.db,
         seed: { type: 'number', default: 2021, describe: 'Seed of the bootstrap resampling.' },
-        json: OPTIONS.json,
+        format: {
+          choices: ['text', 'json', 'html'] as const,
+          default: 'text' as const,
+          describe: 'Text for the terminal, JSON for programs, HTML (one self-contained page with the per-class delta plot; needs --out).',
+        },
+        out: OPTIONS.out,
       })
       .check((a) => {
-        if (!a.runs && !a.models) throw new UsageError('pass --runs A,B or --models X,Y --dataset D');
-        if (a.models && !a.dataset) throw new UsageError('--models needs --dataset');
+        const problem = checkCompareArgs(a as unknown as CompareArgs);
+        if (problem) throw new UsageError(problem);
         return true;
       })
       .example('$0 compare --runs 6,7', 'Is run 7 better than run 6?')
-      .example('$0 compare --models toy-hf-split:fp32,toy-hf-split:fp16 --dataset imagefolder', 'What did fp16 cost?'),
-  handler: (a: { runs?: string; models?: string; dataset?: string; db: string; seed: number; json: boolean }) => {
+      .example('$0 compare --models toy-hf-split:fp32,toy-hf-split:fp16 --dataset imagefolder', 'What did fp16 cost?')
+      .example('$0 compare --runs 6,7 --format html --out results/compare.html', 'The same as a page with the per-class deltas plotted.'),
+  handler: (a: CompareArgs) => {
     const db = openDb(a.db, { readonly: true });
     try {
       let runs: RunRecord[];
@@ -51,8 +85,10 @@ export const compareCommand = {
       }
       for (const r of runs) if (r.status !== 'finished') throw new UsageError(`run ${r.id} is ${r.status}, not finished`, { fix: 'finish it first (rerun its eval command)' });
       const [A, B] = runs.map((run) => ({ run, predictions: [...iteratePredictions(db, run.id)] }));
-      const c = compareRuns(A, B, { seed: a.seed });
-      process.stdout.write(a.json ? JSON.stringify(c) + '\n' : formatComparison(c) + '\n');
+      const classIds = Array.isArray(A.run.params.classIds) ? (A.run.params.classIds as string[]) : [];
+      const names = classIds.length ? classNamesFor(A.run.promptSet, A.run.promptHash, classIds, A.run.dataset).names : undefined;
+      const c = compareRuns(A, B, { seed: a.seed, names });
+      emit(renderComparison(c, a.format), a.out);
     } finally {
       db.close();
     }

@@ -1,35 +1,68 @@
 import type { Argv } from 'yargs';
-import { accuracyTableCsv, accuracyTableJson, accuracyTableMarkdown, buildAccuracyTable } from '../report/accuracy-table.js';
+import { UsageError } from '../errors.js';
+import { reportHtml } from '../report/html.js';
+import { paperCell } from '../report/paper.js';
+import { collectReport, reportCsv, reportJson, reportMarkdown, type ReportOptions } from '../report/report-data.js';
 import { openDb } from '../store/db.js';
-import { listRuns } from '../store/runs.js';
 import { OPTIONS } from './options.js';
 import { emit } from './output.js';
 
-export type ReportFormat = 'md' | 'csv' | 'json';
+export type ReportFormat = 'md' | 'csv' | 'json' | 'html';
 
-export function renderReport(dbFile: string, format: ReportFormat): string {
+export function renderReport(dbFile: string, format: ReportFormat, opts: ReportOptions = {}): string {
+  if (opts.reference) paperCell('imagenet', opts.reference); // an unknown paper model fails with "did you mean" before any work
   const db = openDb(dbFile, { readonly: true });
   try {
-    const table = buildAccuracyTable(listRuns(db));
-    return format === 'md' ? accuracyTableMarkdown(table) : format === 'csv' ? accuracyTableCsv(table) : accuracyTableJson(table);
+    const data = collectReport(db, { details: format !== 'csv', ...opts });
+    return { md: reportMarkdown, csv: reportCsv, json: reportJson, html: reportHtml }[format](data);
   } finally {
     db.close();
   }
 }
 
+export interface ReportArgs {
+  db: string;
+  format: ReportFormat;
+  out?: string;
+  reference?: string;
+  tolerance: number;
+}
+
+/** Checks across flags, pure so it can be tested without a DB. Returns the problem or null. */
+export function checkReportArgs(a: Partial<ReportArgs>): string | null {
+  if (a.format === 'html' && !a.out) return '--format html needs --out FILE (a page, not terminal output)';
+  if (a.tolerance !== undefined && !(Number.isFinite(a.tolerance) && a.tolerance >= 0)) return `--tolerance must be a number of points ≥ 0, got ${a.tolerance}`;
+  return null;
+}
+
 export const reportCommand = {
   command: 'report',
-  describe: 'Render the model × dataset accuracy table from the results DB.',
+  describe: 'Render the results DB: the model × dataset table of headline metrics, the paper beside it, per-run details; Markdown, CSV, JSON or one HTML page.',
   builder: (y: Argv) =>
     y
       .options({
         db: OPTIONS.db,
-        format: { choices: ['md', 'csv', 'json'] as const, default: 'md' as const, describe: 'Markdown for people, CSV (one row per cell) for spreadsheets, JSON for programs.' },
+        format: {
+          choices: ['md', 'csv', 'json', 'html'] as const,
+          default: 'md' as const,
+          describe: 'Markdown for people, CSV (one row per cell) for spreadsheets, JSON (with per-class accuracy, confusions, calibration) for programs, HTML (one self-contained page with plots; needs --out).',
+        },
         out: OPTIONS.out,
+        reference: {
+          type: 'string',
+          describe: "Paper model to put beside ours (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): the paper's number, the delta, flags beyond --tolerance, unverified cells marked.",
+        },
+        tolerance: { type: 'number', default: 1, describe: 'Deltas to the paper larger than this many points are flagged.' },
+      })
+      .check((a) => {
+        const problem = checkReportArgs(a as unknown as ReportArgs);
+        if (problem) throw new UsageError(problem);
+        return true;
       })
       .example('$0 report', 'Print the table as Markdown.')
-      .example('$0 report --format csv --out results/report.csv', 'Write it as CSV.'),
-  handler: (a: { db: string; format: ReportFormat; out?: string }) => {
-    emit(renderReport(a.db, a.format), a.out);
+      .example('$0 report --format csv --out results/report.csv', 'Write it as CSV.')
+      .example('$0 report --format html --out results/report.html --reference ViT-B/32', 'One page: the table beside the paper, plots, per-run details.'),
+  handler: (a: ReportArgs) => {
+    emit(renderReport(a.db, a.format, { reference: a.reference, tolerance: a.tolerance }), a.out);
   },
 };

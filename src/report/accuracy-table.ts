@@ -2,32 +2,55 @@
  * The model × dataset accuracy table: for each (model, dataset, split, prompt set) the latest finished run.
  * Pure: builds from run records and renders to Markdown, CSV or JSON.
  */
+import { mean } from 'd3-array';
 import path from 'node:path';
+import type { MetricId } from '../eval/metric-ids.js';
 import type { RunRecord } from '../store/runs.js';
+import type { PaperCell } from './paper.js';
 
 export interface TableCell {
   runId: number;
   top1: number;
-  top5: number;
+  /** null below five classes */
+  top5: number | null;
   n: number;
   nFailed: number;
   /** failed samples left out of n (--exclude-failures) rather than counted as wrong */
   failuresExcluded: boolean;
+  /** the paper's metric for this dataset, and our value of it (null where it cannot be computed) */
+  headline: MetricId;
+  headlineValue: number | null;
+  promptSet: string;
+  /** templates in the prompt set (ensembles have many) */
+  nTemplates: number | null;
 }
 
 export interface AccuracyTable {
   /** column label: dataset (and split / prompt set when they vary) */
   columns: string[];
-  /** row label: model name with a short fingerprint */
-  rows: { model: string; fingerprint: string; cells: (TableCell | null)[] }[];
+  /** the dataset id of each column (its key in the paper's numbers) */
+  columnDatasets: string[];
+  /** the dataset of each column as the suite mean counts it (an ImageFolder is told apart by its root) */
+  columnDatasetLabels: string[];
+  /** row label: model name (and variant) with a short fingerprint */
+  rows: TableRow[];
   /** the runs shown in the cells, with their provenance */
   runs: RunProvenance[];
+}
+
+export interface TableRow {
+  model: string;
+  variant: string;
+  fingerprint: string;
+  cells: (TableCell | null)[];
 }
 
 export interface RunProvenance {
   runId: number;
   model: string;
   fingerprint: string;
+  variant: string;
+  layout: string;
   dataset: string;
   root: string;
   split: string;
@@ -35,6 +58,11 @@ export interface RunProvenance {
   promptHash: string;
   n: number;
   nFailed: number;
+  /** how the images were resized and normalised (from the run's preprocessing config) */
+  preprocessing: string;
+  executionProvider: string;
+  /** clip-bench, node, onnxruntime, sharp */
+  versions: Record<string, string | null>;
   date: string;
   commit: string | null;
 }
@@ -46,49 +74,269 @@ function datasetLabel(r: RunRecord): string {
 
 export function buildAccuracyTable(runs: readonly RunRecord[]): AccuracyTable {
   const finished = runs.filter((r) => r.status === 'finished' && r.top1 !== null);
-  const nDatasets = new Set(finished.map(datasetLabel)).size;
-  const splitsVary = new Set(finished.map((r) => `${datasetLabel(r)}\0${r.split}`)).size > nDatasets;
-  const promptsVary = new Set(finished.map((r) => `${datasetLabel(r)}\0${r.promptSet}`)).size > nDatasets;
-  const colOf = (r: RunRecord) => [datasetLabel(r), splitsVary ? r.split : null, promptsVary ? r.promptSet : null].filter(Boolean).join(' / ');
+  // A dataset's column names its split and prompt set only where that dataset has runs with several.
+  const varies = (field: (r: RunRecord) => string) => {
+    const seen = new Map<string, Set<string>>();
+    for (const r of finished) seen.set(datasetLabel(r), (seen.get(datasetLabel(r)) ?? new Set()).add(field(r)));
+    return (r: RunRecord) => seen.get(datasetLabel(r))!.size > 1;
+  };
+  const splitsVary = varies((r) => r.split);
+  const promptsVary = varies((r) => r.promptSet);
+  const colOf = (r: RunRecord) => [datasetLabel(r), splitsVary(r) ? r.split : null, promptsVary(r) ? r.promptSet : null].filter(Boolean).join(' / ');
   const columns = [...new Set(finished.map(colOf))].sort();
-  const byModel = new Map<string, { model: string; fingerprint: string; cells: (TableCell | null)[] }>();
+  const firstOf = (col: string) => finished.find((r) => colOf(r) === col)!;
+  const columnDatasets = columns.map((col) => firstOf(col).dataset);
+  const columnDatasetLabels = columns.map((col) => datasetLabel(firstOf(col)));
+  const byModel = new Map<string, TableRow>();
   for (const r of finished) {
     const key = r.modelFingerprint;
-    if (!byModel.has(key)) byModel.set(key, { model: r.modelName, fingerprint: r.modelFingerprint, cells: columns.map(() => null) });
+    if (!byModel.has(key)) byModel.set(key, { model: r.modelName, variant: r.modelVariant, fingerprint: r.modelFingerprint, cells: columns.map(() => null) });
     const row = byModel.get(key)!;
     const c = columns.indexOf(colOf(r));
     const prev = row.cells[c];
-    if (!prev || prev.runId < r.id) row.cells[c] = { runId: r.id, top1: r.top1!, top5: r.top5!, n: r.n!, nFailed: r.nFailed ?? 0, failuresExcluded: r.params.excludeFailures === true };
+    if (!prev || prev.runId < r.id) row.cells[c] = cellOf(r);
   }
   const rows = [...byModel.values()].sort((a, b) => a.model.localeCompare(b.model) || a.fingerprint.localeCompare(b.fingerprint));
   const shown = new Set(rows.flatMap((r) => r.cells.flatMap((c) => (c ? [c.runId] : []))));
   const runsShown = finished
     .filter((r) => shown.has(r.id))
-    .map((r) => ({
-      runId: r.id,
-      model: r.modelName,
-      fingerprint: r.modelFingerprint,
-      dataset: r.dataset,
-      root: r.datasetRoot,
-      split: r.split,
-      promptSet: r.promptSet,
-      promptHash: r.promptHash,
-      n: r.n!,
-      nFailed: r.nFailed ?? 0,
-      date: r.finishedAt ?? r.createdAt,
-      commit: typeof r.environment.gitCommit === 'string' ? r.environment.gitCommit : null,
-    }));
-  return { columns, rows, runs: runsShown };
+    .map(provenance);
+  return { columns, columnDatasets, columnDatasetLabels, rows, runs: runsShown };
+}
+
+/** The run's value of its headline metric: from its metrics JSON, top-1 for runs that stored none. */
+export function headlineOf(r: RunRecord): { headline: MetricId; value: number | null } {
+  const headline = (r.params.headline as MetricId | undefined) ?? 'top1';
+  const stored = r.metrics?.[headline] as { value?: number | null } | undefined;
+  return { headline, value: stored && stored.value !== undefined ? stored.value : headline === 'top1' ? r.top1 : null };
+}
+
+function cellOf(r: RunRecord): TableCell {
+  const { headline, value } = headlineOf(r);
+  return {
+    runId: r.id,
+    top1: r.top1!,
+    top5: r.top5!,
+    n: r.n!,
+    nFailed: r.nFailed ?? 0,
+    failuresExcluded: r.params.excludeFailures === true,
+    headline,
+    headlineValue: value,
+    promptSet: r.promptSet,
+    nTemplates: typeof r.params.nTemplates === 'number' ? r.params.nTemplates : null,
+  };
+}
+
+const NORMALISATIONS: Record<string, [number[], number[]]> = {
+  'CLIP mean/std': [
+    [0.48145466, 0.4578275, 0.40821073],
+    [0.26862954, 0.26130258, 0.27577711],
+  ],
+  'ImageNet mean/std': [
+    [0.485, 0.456, 0.406],
+    [0.229, 0.224, 0.225],
+  ],
+};
+
+/**
+ * One line for a preprocessing config: "bicubic 224 shortest, CLIP mean/std", with the numbers where the
+ * normalisation is not a known one.
+ * @example describePreprocessing({ size: 224, interpolation: 'bicubic', resizeMode: 'shortest', mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] }) // → 'bicubic 224 shortest, CLIP mean/std'
+ */
+export function describePreprocessing(cfg: unknown): string {
+  if (!cfg || typeof cfg !== 'object') return 'unknown';
+  const c = cfg as Record<string, unknown>;
+  const parts = [c.interpolation, c.size, c.resizeMode ?? c.resize_mode, c.convention].filter((x) => x !== undefined && x !== null).map(String);
+  let norm = '';
+  if (Array.isArray(c.mean) && Array.isArray(c.std)) {
+    const same = (a: unknown[], b: number[]) => a.length === b.length && a.every((x, i) => Math.abs(Number(x) - b[i]) < 1e-6);
+    const known = Object.entries(NORMALISATIONS).find(([, [m, s]]) => same(c.mean as unknown[], m) && same(c.std as unknown[], s));
+    norm = known ? known[0] : `mean [${c.mean.map((x) => Number(x).toFixed(3)).join(', ')}] std [${c.std.map((x) => Number(x).toFixed(3)).join(', ')}]`;
+  }
+  return [parts.join(' '), norm].filter(Boolean).join(', ') || JSON.stringify(cfg);
+}
+
+export function provenance(r: RunRecord): RunProvenance {
+  const env = r.environment;
+  const str = (x: unknown) => (typeof x === 'string' ? x : null);
+  return {
+    runId: r.id,
+    model: r.modelName,
+    fingerprint: r.modelFingerprint,
+    variant: r.modelVariant,
+    layout: r.modelLayout,
+    dataset: r.dataset,
+    root: r.datasetRoot,
+    split: r.split,
+    promptSet: r.promptSet,
+    promptHash: r.promptHash,
+    n: r.n!,
+    nFailed: r.nFailed ?? 0,
+    preprocessing: describePreprocessing(r.params.preprocess),
+    executionProvider: r.executionProvider,
+    versions: { clipBench: str(env.clipBench), node: str(env.node), onnxruntime: str(env.onnxruntime), sharp: str(env.sharp) },
+    date: r.finishedAt ?? r.createdAt,
+    commit: str(env.gitCommit),
+  };
+}
+
+// ---------------------------------------------------------------- the paper's numbers beside ours
+
+export interface ReferenceCell {
+  /** ours, percent */
+  ours: number;
+  /** the paper's, percent; null where it has no number for this dataset */
+  paper: number | null;
+  verified: boolean | null;
+  /** ours − paper, points */
+  delta: number | null;
+  /** |delta| beyond the tolerance */
+  flagged: boolean;
+}
+
+/**
+ * Our headline value beside the paper's (both in percent) with the delta, flagged when it is beyond the
+ * tolerance (strictly: a delta of exactly the tolerance is within it).
+ * @example referenceCell(0.633, { value: 63.2, verified: true }, 1) // → { ours: 63.3, paper: 63.2, delta: ≈0.1, flagged: false, verified: true }
+ */
+export function referenceCell(ours: number, paper: PaperCell | null, tolerance: number): ReferenceCell {
+  const pct = 100 * ours;
+  if (!paper) return { ours: pct, paper: null, verified: null, delta: null, flagged: false };
+  // rounded to 1e-9 points: 92.3 − 91.3 is 1.0000000000000142 in doubles, which is not beyond a tolerance of 1
+  const delta = Math.round((pct - paper.value) * 1e9) / 1e9;
+  return { ours: pct, paper: paper.value, verified: paper.verified, delta, flagged: Math.abs(delta) > tolerance };
+}
+
+export interface ReferenceTable {
+  model: string;
+  tolerance: number;
+  /** [row][column], null where we have no cell or no headline value */
+  cells: (ReferenceCell | null)[][];
+}
+
+/** The paper's number for every cell of the table; `lookup(dataset)` gives the reference model's cell. */
+export function referenceTable(t: AccuracyTable, model: string, lookup: (dataset: string) => PaperCell | null, tolerance: number): ReferenceTable {
+  return {
+    model,
+    tolerance,
+    cells: t.rows.map((r) => r.cells.map((c, i) => (c && c.headlineValue !== null ? referenceCell(c.headlineValue, lookup(t.columnDatasets[i]), tolerance) : null))),
+  };
+}
+
+// ---------------------------------------------------------------- suite mean
+
+export interface SuiteMean {
+  /** percent: the plain mean of the headline metrics, each dataset once, as the paper averages its 27 */
+  mean: number | null;
+  datasets: string[];
+  /** the paper's mean over the same datasets, where it has a number for each of them */
+  paper?: number | null;
+}
+
+/**
+ * Which of a model's cells stand for each dataset in the suite mean: one per dataset, the paper's setup
+ * where there are several (its own prompt set, named like the dataset; else the most templates; else the
+ * latest run).
+ */
+export function suiteCells(t: AccuracyTable, row: TableRow): { dataset: string; cell: TableCell }[] {
+  const best = new Map<string, TableCell>();
+  row.cells.forEach((c, i) => {
+    if (!c || c.headlineValue === null) return;
+    const d = t.columnDatasetLabels[i];
+    const prev = best.get(d);
+    const rank = (x: TableCell) => [x.promptSet === t.columnDatasets[i] ? 1 : 0, x.nTemplates ?? 0, x.runId];
+    const better = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+    if (!prev || better(rank(c), rank(prev)) > 0) best.set(d, c);
+  });
+  return [...best.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([dataset, cell]) => ({ dataset, cell }));
+}
+
+/**
+ * The suite mean of one row, and with a lookup the paper's over the same datasets (null when the paper
+ * lacks any of them).
+ * @example suiteMean(table, table.rows[0]) // → { mean: 71.25, datasets: ['cifar10', 'food101'] }
+ */
+export function suiteMean(t: AccuracyTable, row: TableRow, lookup?: (dataset: string) => PaperCell | null): SuiteMean {
+  const cells = suiteCells(t, row);
+  const datasets = cells.map((c) => c.dataset);
+  const ours = cells.length ? 100 * mean(cells, (c) => c.cell.headlineValue!)! : null;
+  if (!lookup) return { mean: ours, datasets };
+  const paper = datasets.map((label) => lookup(t.columnDatasets[t.columnDatasetLabels.indexOf(label)]));
+  return { mean: ours, datasets, paper: paper.length && paper.every((p) => p) ? mean(paper, (p) => p!.value)! : null };
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
-const label = (r: AccuracyTable['rows'][number]) => `${r.model} (${r.fingerprint.slice(0, 8)})`;
+/** "name (fingerprint)", with the variant where it is not the full-precision one */
+export const rowLabel = (r: Pick<TableRow, 'model' | 'variant' | 'fingerprint'>) => `${r.model}${r.variant && r.variant !== 'fp32' ? ` ${r.variant}` : ''} (${r.fingerprint.slice(0, 8)})`;
+const label = rowLabel;
+/** The cell as text: top-1 / top-5 where the headline is top-1, else the headline value with its name. */
+export function cellText(c: TableCell): string {
+  if (c.headline === 'top1') return `${pct(c.top1)} / ${c.top5 === null ? 'n/a' : pct(c.top5)}`;
+  return c.headlineValue === null ? `n/a (${c.headline})` : `${pct(c.headlineValue)} (${c.headline})`;
+}
+export const signed = (x: number, digits = 2) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
 
-export function accuracyTableMarkdown(t: AccuracyTable): string {
+export interface TableExtras {
+  /** the paper's numbers beside ours (--reference) */
+  reference?: ReferenceTable;
+  /** one per row, in row order */
+  suite?: SuiteMean[];
+}
+
+/** Delta text with the marks a reader needs: beyond tolerance, unverified paper cell. */
+export function referenceText(r: ReferenceCell): string {
+  if (r.paper === null || r.delta === null) return `${r.ours.toFixed(2)} (paper: no number)`;
+  const marks = [r.flagged ? '⚠' : '', r.verified ? '' : '(unverified)'].filter(Boolean).join(' ');
+  return `${r.ours.toFixed(2)} vs ${r.paper.toFixed(1)}: Δ ${signed(r.delta)}${marks ? ` ${marks}` : ''}`;
+}
+
+function suiteLines(t: AccuracyTable, extras: TableExtras): string[] {
+  if (!extras.suite) return [];
+  const ref = extras.reference;
+  return [
+    `Suite mean (the paper's way: the plain mean of each dataset's headline metric, every dataset once)${ref ? `, beside ${ref.model}'s over the same datasets` : ''}:`,
+    '',
+    ...t.rows.map((r, i) => {
+      const s = extras.suite![i];
+      if (s.mean === null) return `- ${label(r)}: no dataset with a headline value`;
+      const paper = ref ? (s.paper === null || s.paper === undefined ? '; paper: not every dataset has a number' : `; paper ${s.paper.toFixed(2)}, Δ ${signed(s.mean - s.paper)}`) : '';
+      return `- ${label(r)}: ${s.mean.toFixed(2)} over ${s.datasets.length} dataset${s.datasets.length === 1 ? '' : 's'} (${s.datasets.join(', ')})${paper}`;
+    }),
+    '',
+  ];
+}
+
+function referenceLines(t: AccuracyTable, ref: ReferenceTable | undefined): string[] {
+  if (!ref) return [];
+  let without = 0;
+  const rows = t.rows.flatMap((r, i) =>
+    r.cells.flatMap((c, j) => {
+      const x = ref.cells[i][j];
+      if (!c || !x) return [];
+      if (x.paper === null) {
+        without++;
+        return [];
+      }
+      const delta = x.delta === null ? '–' : `${signed(x.delta)}${x.flagged ? ' ⚠' : ''}`;
+      const paper = x.paper === null ? '–' : `${x.paper.toFixed(1)}${x.verified ? '' : ' (unverified)'}`;
+      return [`| ${label(r)} | ${t.columns[j]} | ${c.headline} | ${x.ours.toFixed(2)} | ${paper} | ${delta} |`];
+    }),
+  );
+  return [
+    `### Against the paper: ${ref.model} (Table 11), tolerance ±${ref.tolerance} points`,
+    '',
+    ...(rows.length ? ['| model | dataset | metric | ours | paper | Δ points |', '|---|---|---|---:|---:|---:|', ...rows, ''] : []),
+    ...(without ? [`${without} result${without === 1 ? ' is' : 's are'} on datasets the paper has no ${ref.model} number for.`, ''] : []),
+    `⚠ marks a delta beyond ±${ref.tolerance} points; "(unverified)" marks a paper cell not yet cross-checked against a second source.`,
+    '',
+  ];
+}
+
+export function accuracyTableMarkdown(t: AccuracyTable, extras: TableExtras = {}): string {
   if (t.columns.length === 0) return '_No finished runs yet: run `clip-bench eval` first._\n';
   const head = `| model | ${t.columns.join(' | ')} |`;
   const sep = `|---|${t.columns.map(() => '---:').join('|')}|`;
-  const body = t.rows.map((r) => `| ${label(r)} | ${r.cells.map((c) => (c ? `${pct(c.top1)} / ${pct(c.top5)}` : '–')).join(' | ')} |`);
+  const body = t.rows.map((r) => `| ${label(r)} | ${r.cells.map((c) => (c ? cellText(c) : '–')).join(' | ')} |`);
   const notes = t.rows.flatMap((r) =>
     r.cells
       .filter((c): c is TableCell => !!c && c.nFailed > 0)
@@ -96,37 +344,62 @@ export function accuracyTableMarkdown(t: AccuracyTable): string {
   );
   const runs = t.runs.map(
     (r) =>
-      `| ${r.runId} | ${r.model} | \`${r.fingerprint.slice(0, 12)}\` | ${r.dataset} | ${r.root} | ${r.split} | ${r.promptSet} (\`${r.promptHash.slice(0, 8)}\`) | ${r.n} | ${r.nFailed} | ${r.date.slice(0, 19)} | ${r.commit ? r.commit.slice(0, 8) : '–'} |`,
+      `| ${r.runId} | ${r.model} | \`${r.fingerprint.slice(0, 12)}\` | ${r.variant} | ${r.dataset} | ${r.root} | ${r.split} | ${r.promptSet} (\`${r.promptHash.slice(0, 8)}\`) | ${r.n} | ${r.nFailed} | ${r.preprocessing} | ${r.executionProvider} | ${versionsText(r.versions)} | ${r.commit ? r.commit.slice(0, 8) : '–'} | ${r.date.slice(0, 19)} |`,
   );
   return [
-    'Zero-shot top-1 / top-5 accuracy (%), latest finished run per cell.',
+    "Zero-shot results (%): each dataset's headline metric (the paper's); where that is top-1, top-1 / top-5. Latest finished run per cell.",
     '',
     head,
     sep,
     ...body,
     '',
     ...(notes.length ? [...notes, ''] : []),
+    ...suiteLines(t, extras),
+    ...referenceLines(t, extras.reference),
     '### Runs',
     '',
-    '| run | model | fingerprint | dataset | root | split | prompts | n | failed | finished (UTC) | clip-bench |',
-    '|---:|---|---|---|---|---|---|---:|---:|---|---|',
+    '| run | model | fingerprint | variant | dataset | root | split | prompts | n | failed | preprocessing | provider | versions | clip-bench commit | finished (UTC) |',
+    '|---:|---|---|---|---|---|---|---|---:|---:|---|---|---|---|---|',
     ...runs,
     '',
   ].join('\n');
+}
+
+const VERSION_NAMES: Record<string, string> = { clipBench: 'clip-bench' };
+
+/** "clip-bench 0.1.0, node v20.19.0, onnxruntime 1.30.0, sharp 0.35.5" */
+export function versionsText(v: Record<string, string | null>): string {
+  return Object.entries(v)
+    .filter(([, x]) => x)
+    .map(([k, x]) => `${VERSION_NAMES[k] ?? k} ${x}`)
+    .join(', ');
 }
 
 function csvField(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-/** Long format: one line per cell, so it loads into any spreadsheet or dataframe. */
-export function accuracyTableCsv(t: AccuracyTable): string {
-  const lines = ['model,fingerprint,dataset,run_id,n,n_failed,top1,top5'];
-  for (const r of t.rows) {
-    r.cells.forEach((c, i) => {
-      if (c) lines.push([r.model, r.fingerprint, t.columns[i], c.runId, c.n, c.nFailed, c.top1, c.top5].map((v) => csvField(String(v))).join(','));
+/**
+ * Long format: one line per cell, so it loads into any spreadsheet or dataframe. The headline columns
+ * (metric, value) are added when some dataset's headline is not top-1 or with a reference, which also adds
+ * the paper's number, whether it is verified, the delta and whether it is beyond the tolerance.
+ */
+export function accuracyTableCsv(t: AccuracyTable, extras: TableExtras = {}): string {
+  const ref = extras.reference;
+  const headline = ref !== undefined || t.rows.some((r) => r.cells.some((c) => c && c.headline !== 'top1'));
+  const lines = [
+    ['model,fingerprint,dataset,run_id,n,n_failed,top1,top5', ...(headline ? ['metric,value'] : []), ...(ref ? ['paper_model,paper,paper_verified,delta_points,beyond_tolerance'] : [])].join(','),
+  ];
+  t.rows.forEach((r, i) => {
+    r.cells.forEach((c, j) => {
+      if (!c) return;
+      const x = ref?.cells[i][j];
+      const fields: unknown[] = [r.model, r.fingerprint, t.columns[j], c.runId, c.n, c.nFailed, c.top1, c.top5 ?? ''];
+      if (headline) fields.push(c.headline, c.headlineValue ?? '');
+      if (ref) fields.push(ref.model, x?.paper ?? '', x?.verified ?? '', x?.delta ?? '', x && x.paper !== null ? x.flagged : '');
+      lines.push(fields.map((v) => csvField(String(v))).join(','));
     });
-  }
+  });
   return lines.join('\n') + '\n';
 }
 

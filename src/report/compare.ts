@@ -15,6 +15,8 @@ export interface ComparedRun {
 export interface ClassDelta {
   classIndex: number;
   classId: string;
+  /** display name from the run's prompt set, where known */
+  className?: string;
   n: number;
   accuracyA: number;
   accuracyB: number;
@@ -22,8 +24,9 @@ export interface ClassDelta {
 }
 
 export interface RunComparison {
-  a: { runId: number; label: string; accuracy: number };
-  b: { runId: number; label: string; accuracy: number };
+  /** label: what the sentence calls the run; model: its model name and variant */
+  a: { runId: number; label: string; model: string; accuracy: number };
+  b: { runId: number; label: string; model: string; accuracy: number };
   dataset: string;
   paired: number;
   diff: number;
@@ -43,8 +46,23 @@ export function runLabel(r: RunRecord): string {
   return r.modelVariant && r.modelVariant !== 'fp32' ? `${r.modelName} ${r.modelVariant}` : r.modelName;
 }
 
-/** Pairs the samples two runs share (by key) and compares their top-1 correctness. */
-export function compareRuns(A: ComparedRun, B: ComparedRun, opts: { seed?: number; iterations?: number } = {}): RunComparison {
+/**
+ * What to call the two runs in a sentence: two precisions of one model are their variants ("fp16 loses
+ * 0.42 points" against fp32), two prompt sets of one checkpoint their prompt sets, anything else the
+ * model names with their variants.
+ */
+export function comparisonLabels(a: RunRecord, b: RunRecord): [string, string] {
+  if (a.modelName === b.modelName && a.modelVariant !== b.modelVariant) return [a.modelVariant, b.modelVariant];
+  if (a.modelName === b.modelName && a.modelVariant === b.modelVariant && a.promptHash !== b.promptHash && a.promptSet !== b.promptSet) return [`prompts "${a.promptSet}"`, `prompts "${b.promptSet}"`];
+  const [la, lb] = [runLabel(a), runLabel(b)];
+  return la === lb ? [`run ${a.id}`, `run ${b.id}`] : [la, lb];
+}
+
+/**
+ * Pairs the samples two runs share (by key) and compares their top-1 correctness.
+ * @param opts.names display names of the classes in label order (e.g. from the prompt set)
+ */
+export function compareRuns(A: ComparedRun, B: ComparedRun, opts: { seed?: number; iterations?: number; names?: readonly string[] } = {}): RunComparison {
   if (A.run.dataset !== B.run.dataset || A.run.split !== B.run.split) {
     throw new UsageError(`runs ${A.run.id} and ${B.run.id} are on different data (${A.run.dataset}/${A.run.split} and ${B.run.dataset}/${B.run.split})`, {
       fix: 'compare two runs of the same dataset and split',
@@ -72,13 +90,20 @@ export function compareRuns(A: ComparedRun, B: ComparedRun, opts: { seed?: numbe
     perClassMap.set(pa.label, c);
   });
   const perClass = [...perClassMap.entries()]
-    .map(([classIndex, c]) => ({ classIndex, classId: classIds[classIndex] ?? String(classIndex), n: c.n, accuracyA: c.a / c.n, accuracyB: c.b / c.n, delta: (c.b - c.a) / c.n }))
+    .map(([classIndex, c]) => ({
+      classIndex,
+      classId: classIds[classIndex] ?? String(classIndex),
+      ...(opts.names?.[classIndex] !== undefined ? { className: opts.names[classIndex] } : {}),
+      n: c.n,
+      accuracyA: c.a / c.n,
+      accuracyB: c.b / c.n,
+      delta: (c.b - c.a) / c.n,
+    }))
     .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.classIndex - y.classIndex);
-  const labelA = runLabel(A.run);
-  const labelB = runLabel(B.run);
+  const [labelA, labelB] = comparisonLabels(A.run, B.run);
   return {
-    a: { runId: A.run.id, label: labelA, accuracy: mean(correctA) },
-    b: { runId: B.run.id, label: labelB, accuracy: mean(correctB) },
+    a: { runId: A.run.id, label: labelA, model: runLabel(A.run), accuracy: mean(correctA) },
+    b: { runId: B.run.id, label: labelB, model: runLabel(B.run), accuracy: mean(correctB) },
     dataset: A.run.dataset,
     paired: pairs.length,
     ...interval,
@@ -95,12 +120,12 @@ export function formatComparison(c: RunComparison, topClasses = 10): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const changedClasses = c.perClass.filter((d) => d.delta !== 0).slice(0, topClasses);
   return [
-    `${c.b.label} (run ${c.b.runId}) vs ${c.a.label} (run ${c.a.runId}) on ${c.dataset}, ${c.paired} paired samples`,
+    `${c.b.model} (run ${c.b.runId}) vs ${c.a.model} (run ${c.a.runId}) on ${c.dataset}, ${c.paired} paired samples`,
     `  top-1: ${pct(c.a.accuracy)} → ${pct(c.b.accuracy)}`,
     `  ${c.sentence}`,
     `  flips: ${c.rightToWrong} right → wrong, ${c.wrongToRight} wrong → right; top-1 predictions agree on ${pct(c.agreement)}`,
     ...(changedClasses.length
-      ? ['  largest per-class changes:', ...changedClasses.map((d) => `    ${d.classId.padEnd(24)} ${pct(d.accuracyA).padStart(8)} → ${pct(d.accuracyB).padStart(8)}  (${d.delta > 0 ? '+' : ''}${(100 * d.delta).toFixed(1)} points, n=${d.n})`)]
+      ? ['  largest per-class changes:', ...changedClasses.map((d) => `    ${(d.className ?? d.classId).padEnd(24)} ${pct(d.accuracyA).padStart(8)} → ${pct(d.accuracyB).padStart(8)}  (${d.delta > 0 ? '+' : ''}${(100 * d.delta).toFixed(1)} points, n=${d.n})`)]
       : ['  no class changes accuracy']),
   ].join('\n');
 }

@@ -210,7 +210,7 @@ export function* iteratePredictions(db: Db, runId: number): Generator<Prediction
       top5: r.top5 ? JSON.parse(r.top5) : null,
       top5Logits: r.top5_logits ? JSON.parse(r.top5_logits) : null,
       error: r.error,
-      confidence: r.confidence,
+      ...(r.confidence === null ? {} : { confidence: r.confidence }),
     };
   }
 }

@@ -1,0 +1,153 @@
+/**
+ * Everything `clip-bench report` shows, read once from the results DB: the accuracy table, the paper's
+ * numbers beside it, the suite mean, and per run its per-class accuracy, most-confused pairs, failures
+ * and calibration; plus prompt ablations found among the runs. Rendered here as Markdown, CSV and JSON,
+ * and by html.ts as a page.
+ */
+import type { Db } from '../store/db.js';
+import { getRun, iteratePredictions, listRuns } from '../store/runs.js';
+import { loadPromptSet, resolvePrompts } from '../prompts/prompt-set.js';
+import { ablationGroups, ablationMarkdown, type Ablation } from './ablation.js';
+import {
+  accuracyTableCsv,
+  accuracyTableMarkdown,
+  buildAccuracyTable,
+  referenceTable,
+  suiteMean,
+  type AccuracyTable,
+  type ReferenceTable,
+  type SuiteMean,
+} from './accuracy-table.js';
+import { paperCell } from './paper.js';
+import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
+
+export interface NamedConfusion extends ConfusionPair {
+  labelName: string;
+  predictedName: string;
+}
+
+export interface RunDetails {
+  runId: number;
+  /** "model [variant] on dataset with prompts" */
+  title: string;
+  /** where the names come from: the run's prompt set, or the class ids when it cannot be matched */
+  namesFrom: 'prompt set' | 'class ids';
+  excludeFailures: boolean;
+  perClass: ClassAccuracy[];
+  confusions: NamedConfusion[];
+  failures: FailureSummary;
+  calibration: Calibration | null;
+}
+
+export interface ReportData {
+  generatedAt: string;
+  table: AccuracyTable;
+  reference?: ReferenceTable;
+  /** one per table row */
+  suite: SuiteMean[];
+  details: RunDetails[];
+  ablations: Ablation[];
+}
+
+export interface ReportOptions {
+  /** paper model to put beside ours (ViT-B/32, …) */
+  reference?: string;
+  /** points; deltas beyond it are flagged (default 1) */
+  tolerance?: number;
+  /** most-confused pairs per run (default 10) */
+  confusions?: number;
+  /** read every shown run's predictions for its per-run details (default true; the CSV needs none) */
+  details?: boolean;
+}
+
+/**
+ * Display names of a run's classes: the first name its prompt set gives each class id — only when the
+ * prompt set, resolved again now, has the hash stored with the run (so a changed or unrelated file never
+ * puts wrong names on the classes); else the class ids.
+ */
+export function classNamesFor(promptSet: string, promptHash: string, classIds: readonly string[], dataset: string): { names: string[]; from: RunDetails['namesFrom'] } {
+  try {
+    const resolved = resolvePrompts(loadPromptSet(promptSet), classIds, dataset);
+    if (resolved.hash === promptHash) return { names: resolved.classNames.map((n) => n[0]), from: 'prompt set' };
+  } catch {
+    // a user's prompt file that is not at hand, or a subset classifier: the ids will do
+  }
+  return { names: [...classIds], from: 'class ids' };
+}
+
+export function runDetails(db: Db, runId: number, topConfusions = 10): RunDetails {
+  const run = getRun(db, runId);
+  const rows = [...iteratePredictions(db, runId)];
+  // Runs made before class ids were stored are shown by class index (as many as the labels need).
+  const stored = Array.isArray(run.params.classIds) ? (run.params.classIds as string[]) : [];
+  const nIds = rows.reduce((m, r) => Math.max(m, r.label + 1), Math.max(stored.length, run.nClasses));
+  const classIds = Array.from({ length: nIds }, (_, i) => stored[i] ?? String(i));
+  const { names, from } = classNamesFor(run.promptSet, run.promptHash, classIds, run.dataset);
+  const excludeFailures = run.params.excludeFailures === true;
+  const scored = scoredRows(rows, excludeFailures);
+  const name = (i: number) => names[i] ?? String(i);
+  return {
+    runId,
+    title: `${run.modelName}${run.modelVariant !== 'fp32' ? ` ${run.modelVariant}` : ''} on ${run.dataset}/${run.split} with prompts "${run.promptSet}"`,
+    namesFrom: from,
+    excludeFailures,
+    perClass: perClassAccuracy(scored, classIds, names),
+    confusions: confusionPairs(scored, topConfusions).map((c) => ({ ...c, labelName: name(c.label), predictedName: name(c.predicted) })),
+    failures: failureSummary(rows),
+    calibration: runCalibration(rows),
+  };
+}
+
+export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
+  const runs = listRuns(db);
+  const table = buildAccuracyTable(runs);
+  const lookup = opts.reference ? (dataset: string) => paperCell(dataset, opts.reference!) : undefined;
+  return {
+    generatedAt: new Date().toISOString(),
+    table,
+    ...(opts.reference ? { reference: referenceTable(table, opts.reference, lookup!, opts.tolerance ?? 1) } : {}),
+    suite: table.rows.map((r) => suiteMean(table, r, lookup)),
+    details: opts.details === false ? [] : table.runs.map((r) => runDetails(db, r.runId, opts.confusions ?? 10)),
+    ablations: ablationGroups(runs),
+  };
+}
+
+const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : (100 * x).toFixed(2));
+
+function detailsMarkdown(d: RunDetails): string[] {
+  const worst = [...d.perClass].filter((c) => c.n > 0).sort((a, b) => a.accuracy - b.accuracy || a.classIndex - b.classIndex).slice(0, 5);
+  const cal = d.calibration;
+  return [
+    `#### Run ${d.runId}: ${d.title}`,
+    '',
+    `- failed samples: ${d.failures.count}${d.failures.count ? ` (${d.failures.reasons.map((r) => `${r.count}× ${r.reason}`).join('; ')})${d.excludeFailures ? ', excluded' : ', counted as wrong'}` : ''}`,
+    `- lowest per-class accuracy: ${worst.map((c) => `${c.name} ${pct(c.accuracy)}% (${c.correct}/${c.n})`).join(', ') || 'no samples'}`,
+    `- most confused (true → predicted): ${d.confusions.map((c) => `${c.labelName} → ${c.predictedName} ×${c.count}`).join(', ') || 'none'}`,
+    ...(cal ? [`- calibration: ECE ${(100 * cal.ece).toFixed(2)}% over ${cal.n} decoded samples${cal.source === 'top5' ? ' (approximation: softmax over the stored top-5 logits; the run predates stored confidences)' : ''}`] : []),
+    '',
+  ];
+}
+
+export function reportMarkdown(d: ReportData): string {
+  const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
+  if (d.table.columns.length === 0) return head;
+  return [
+    head,
+    ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
+    '### Per run',
+    '',
+    `Per-class tables and the reliability diagrams are in \`--format json\` and \`--format html\`.`,
+    '',
+    ...d.details.flatMap(detailsMarkdown),
+  ].join('\n');
+}
+
+export function reportCsv(d: ReportData): string {
+  return accuracyTableCsv(d.table, { reference: d.reference });
+}
+
+/** The table (as before: columns, rows, runs) with everything else beside it. */
+export function reportJson(d: ReportData): string {
+  const { table, ...rest } = d;
+  return JSON.stringify({ ...table, ...rest }, null, 2) + '\n';
+}
