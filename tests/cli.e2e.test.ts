@@ -40,7 +40,10 @@ describe('clip-bench CLI', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(24);
-    expect(Object.keys(lines[0])).toEqual(['index', 'key', 'label', 'top5', 'top5_logits']);
+    expect(Object.keys(lines[0])).toEqual(['index', 'key', 'label', 'top5', 'top5_logits', 'confidence']);
+    // the top-1 softmax probability over all classes: at least its share among the five stored logits' classes
+    const top5Share = (l: { top5_logits: number[] }) => 1 / l.top5_logits.reduce((s, x) => s + Math.exp(x - l.top5_logits[0]), 0);
+    for (const l of lines) expect(l.confidence).toBeLessThanOrEqual(top5Share(l) + 1e-12);
     expect(lines[0]).toMatchObject({ index: 0, key: 'black/0000.jpg', label: 0 });
   });
 
