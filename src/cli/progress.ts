@@ -21,10 +21,11 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr, mode: '
         started.set(label, now);
         lastStep = -1;
       }
+      // The clock of a stage starts at its first report, so a stage done in one batch has no rate to show.
       const elapsed = (now - started.get(label)!) / 1000;
       const rate = elapsed > 0 ? done / elapsed : 0;
       const eta = rate > 0 ? (total - done) / rate : 0;
-      const stats = `${done}/${total} ${rate.toFixed(1)}/s eta ${eta.toFixed(0)}s`;
+      const stats = rate > 0 ? `${done}/${total} ${rate.toFixed(1)}/s eta ${eta.toFixed(0)}s` : `${done}/${total}`;
       if (!tty) {
         const step = Math.floor((10 * done) / total);
         if (step === lastStep || (done < total && now - lastDraw < 5000)) return;
