@@ -16,7 +16,7 @@ import { writeDemo, type DemoPaths } from '../../src/fixtures/demo.js';
 import { mulberry32 } from '../../src/fixtures/random.js';
 import { openDb } from '../../src/store/db.js';
 import { iteratePredictions, type PredictionRow } from '../../src/store/runs.js';
-import { cli, countRows, faultCategory, lines, permissionsIgnored, PNG_SIGNATURE, pngChunk, pngIhdr, requireBuilt, sleep, startCli, tmpDir } from './support/faults.js';
+import { asNobody, cli, countRows, faultCategory, lines, permissionsIgnored, shareWithNobody, PNG_SIGNATURE, pngChunk, pngIhdr, requireBuilt, sleep, startCli, tmpDir } from './support/faults.js';
 
 const c = faultCategory('bad-samples');
 
@@ -104,9 +104,30 @@ describe('bad samples are recorded, not fatal', () => {
     });
   }
 
-  c.faultIf(!permissionsIgnored, 'running with CAP_DAC_OVERRIDE (root): chmod 000 does not stop our reads, so an unreadable file cannot be made', 'a file without read permission fails with "permission denied"', () => {
-    expect(rows.get(UNREADABLE)?.error).toBe('cannot read image: permission denied');
-  });
+  if (!permissionsIgnored) {
+    c.fault('a file without read permission fails with "permission denied"', () => {
+      expect(rows.get(UNREADABLE)?.error).toBe('cannot read image: permission denied');
+    });
+  } else {
+    // As root chmod 000 does not stop our reads: the CLI runs as nobody, for whom it does.
+    c.faultIf(asNobody !== undefined, 'running as root without setpriv (or nobody cannot reach the build): an unreadable file cannot be made', 'a file without read permission fails with "permission denied" (the CLI run as nobody)', async () => {
+      const dir = path.join(tmp, 'as-nobody');
+      cpSync(demo.model, path.join(dir, 'model'), { recursive: true });
+      cpSync(demo.root, path.join(dir, 'images'), { recursive: true });
+      shareWithNobody(dir);
+      chmodSync(path.join(dir, 'images', UNREADABLE), 0o000);
+      const db = path.join(dir, 'r.sqlite');
+      const args = ['eval', '--model', path.join(dir, 'model'), '--dataset', 'imagefolder', '--root', path.join(dir, 'images'), '--prompts', 'colours', '--db', db, '--quiet', '--json', '--workers', '1'];
+      const r = await startCli(args, { as: asNobody }).done;
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(JSON.parse(r.stdout)).toMatchObject({ n: TOTAL, nFailed: 1 });
+      const read = openDb(db, { readonly: true });
+      const byKey = new Map([...iteratePredictions(read, 1)].map((p) => [p.key, p]));
+      read.close();
+      expect(byKey.get(UNREADABLE)?.error).toBe('cannot read image: permission denied');
+      expect([...byKey.values()].filter((p) => p.error !== null)).toHaveLength(1);
+    });
+  }
 
   c.fault(`a PNG saved with a .jpg extension (${PNG_AS_JPG}) decodes by its content and is scored (as PIL, which ignores the extension)`, () => {
     expect(readFileSync(path.join(root, PNG_AS_JPG)).subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);

@@ -16,7 +16,7 @@ import { packageRoot } from '../../src/paths.js';
 import { dbUsageError, openDb } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
 import { createRun, getRun, iteratePredictions, listRuns, type RunIdentity } from '../../src/store/runs.js';
-import { cli, countRows, faultCategory, lines, peekDb, permissionsIgnored, rawDb, requireBuilt, sha256File, startCli, tmpDir } from './support/faults.js';
+import { asNobody, cli, countRows, faultCategory, giveToNobody, lines, peekDb, permissionsIgnored, rawDb, requireBuilt, sha256File, shareWithNobody, startCli, tmpDir } from './support/faults.js';
 
 /**
  * Fault injection into the CLI's own connection: `openDb` as the CLI calls it, then made full
@@ -79,6 +79,7 @@ beforeAll(async () => {
   requireBuilt();
   tmp = tmpDir('database');
   demo = await writeDemo(path.join(tmp, 'demo'), PER_CLASS);
+  if (asNobody) shareWithNobody(tmp); // the read-only cases run the CLI as nobody when we are root
 });
 
 afterAll(() => {
@@ -319,24 +320,29 @@ describe('read-only database', () => {
     expect(countRows(file, 'predictions', `WHERE run_id = ${runId}`)).toBe(8);
   });
 
-  c.faultIf(!permissionsIgnored, 'running with CAP_DAC_OVERRIDE (root): chmod 0444 does not stop our writes', 'a chmod 0444 DB file: `clip-bench eval` says so in one line, exit 2, DB unchanged', async () => {
+  // As root chmod does not stop our writes: there the CLI runs as nobody (owning the DB), for whom it does.
+  const asUser = permissionsIgnored ? asNobody : [];
+  const noUser = 'running as root without setpriv (or nobody cannot reach the build): chmod does not stop our writes';
+  c.faultIf(asUser !== undefined, noUser, 'a chmod 0444 DB file: `clip-bench eval` says so in one line, exit 2, DB unchanged', async () => {
     const { file } = await seeded('ro-file.sqlite');
+    if (permissionsIgnored) giveToNobody(file);
     chmodSync(file, 0o444);
     const hash = sha256File(file);
-    const r = await startCli(evalArgs(file)).done;
+    const r = await startCli(evalArgs(file), { as: asUser }).done;
     chmodSync(file, 0o644);
     expect(r.code).toBe(2);
     expect(lines(r.stderr)).toEqual([`clip-bench: ${file}: the results database is read-only: its file is not writable — make the file and its folder writable, or pass --db with a writable path`]);
     expect(sha256File(file)).toBe(hash);
   });
 
-  c.faultIf(!permissionsIgnored, 'running with CAP_DAC_OVERRIDE (root): a read-only folder does not stop our writes', 'a DB in a read-only folder: one line, exit 2, DB unchanged', async () => {
+  c.faultIf(asUser !== undefined, noUser, 'a DB in a read-only folder: one line, exit 2, DB unchanged', async () => {
     const dir = path.join(tmp, 'ro-dir');
     mkdirSync(dir);
     const { file } = await seeded(path.join('ro-dir', 'r.sqlite'));
+    if (permissionsIgnored) giveToNobody(file);
     chmodSync(dir, 0o555);
     const hash = sha256File(file);
-    const r = await startCli(evalArgs(file)).done;
+    const r = await startCli(evalArgs(file), { as: asUser }).done;
     chmodSync(dir, 0o755);
     expect(r.code).toBe(2);
     expect(lines(r.stderr)).toHaveLength(1);

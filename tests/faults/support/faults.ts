@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,8 +94,9 @@ export function cli(args: readonly string[], opts: { cwd?: string; timeoutMs?: n
 }
 
 /** The built CLI as a child process, its output collected; `done` settles when it exits. */
-export function startCli(args: readonly string[], opts: { cwd?: string } = {}): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: readonly string[], opts: { cwd?: string; as?: readonly string[] } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const [cmd, ...pre] = [...(opts.as ?? []), process.execPath];
+  const child = spawn(cmd, [...pre, BIN, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -169,6 +170,41 @@ export const permissionsIgnored: boolean = (() => {
     rmSync(dir, { recursive: true, force: true });
   }
 })();
+
+/** uid and gid of `nobody`. */
+export const NOBODY = 65534;
+
+/**
+ * As root (CI runs as root) chmod does not bind us, so the permission cases run the CLI as `nobody`,
+ * through util-linux's `setpriv`, for whom it does. The command prefix, or undefined where that is not
+ * possible: not root, no setpriv, or nobody cannot reach the built CLI (a checkout under a private folder).
+ */
+export const asNobody: readonly string[] | undefined = (() => {
+  const setpriv = '/usr/bin/setpriv';
+  if (!permissionsIgnored || process.getuid?.() !== 0 || !existsSync(setpriv)) return undefined;
+  const prefix = [setpriv, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
+  const ok = (cmd: string[]) => spawnSync(prefix[0], [...prefix.slice(1), ...cmd], { encoding: 'utf8' }).status === 0;
+  return ok([process.execPath, BIN, '--version']) && ok(['test', '-w', os.tmpdir()]) ? prefix : undefined;
+})();
+
+/** Lets `nobody` read everything under `dir` (a folder in the temp folder) and write in `dir` itself, as a user's own folder would. */
+export function shareWithNobody(dir: string): void {
+  const walk = (p: string) => {
+    const st = statSync(p);
+    chmodSync(p, st.mode | (st.isDirectory() ? 0o555 : 0o444));
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(path.join(p, e));
+  };
+  walk(dir);
+  chmodSync(dir, 0o777);
+  // and lets it through the (0700) temp folders above, up to the system's temp folder
+  const top = os.tmpdir();
+  for (let up = path.dirname(dir); up.startsWith(top + path.sep); up = path.dirname(up)) chmodSync(up, statSync(up).mode | 0o111);
+}
+
+/** Hands a DB file (and its -wal/-shm, if any) to `nobody`. */
+export function giveToNobody(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chownSync(f, NOBODY, NOBODY);
+}
 
 // ---------------------------------------------------------------- PNG building
 
