@@ -4,6 +4,7 @@
  * fixtures/ (≈600 MB for vit-b-32) and reuses it.
  *
  *   npm run build && node dist/scripts/bench-engine.js [--arch tiny|vit-b-32] [--images 200] [--workers 2]
+ *     [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore] [--json]
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClipArchSize } from '../src/fixtures/clip-arch.js';
 import { fixtureTexts, writeClipArch } from '../src/fixtures/fixture-models.js';
-import { runBench } from '../src/eval/bench.js';
+import { runBench, type BenchPart } from '../src/eval/bench.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 
 const { values } = parseArgs({
@@ -20,8 +21,14 @@ const { values } = parseArgs({
     images: { type: 'string', default: '200' },
     workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
     'batch-size': { type: 'string', default: '32' },
+    threads: { type: 'string', default: '0' },
+    spinning: { type: 'string' },
+    'inference-worker': { type: 'string' },
+    only: { type: 'string' },
+    json: { type: 'boolean', default: false },
   },
 });
+const onOff = (v: string | undefined) => (v === undefined ? undefined : v === 'on');
 const arch = values.arch as ClipArchSize;
 const dir = path.join('fixtures', `clip-${arch}-hf`);
 if (!existsSync(dir)) {
@@ -30,14 +37,18 @@ if (!existsSync(dir)) {
   console.log(`wrote ${dir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 console.log(`${os.cpus().length} × ${os.cpus()[0]?.model}; node ${process.version}; model ${dir}`);
-await runBench({
+const result = await runBench({
   modelDir: dir,
   batchSize: Number(values['batch-size']),
   workers: Number(values.workers),
-  threads: 0,
+  threads: Number(values.threads),
+  spinning: onOff(values.spinning),
+  inferenceWorker: onOff(values['inference-worker']),
+  parts: values.only?.split(',') as BenchPart[] | undefined,
   images: Number(values.images),
   prompts: 256,
   rescoreSamples: 50_000,
   rescoreClasses: 1000,
   log: (l) => console.log(l),
 });
+if (values.json) console.log(JSON.stringify(result));

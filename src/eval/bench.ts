@@ -10,11 +10,12 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { mulberry32, normalArray } from '../fixtures/random.js';
 import { loadCheckpoint } from '../models/checkpoint.js';
+import { inferenceBusyMs } from '../models/inference-thread.js';
 import { normaliseRows } from '../prompts/classifier.js';
 import { loadPromptSet } from '../prompts/prompt-set.js';
 import { EmbeddingCache } from '../store/cache.js';
 import { openDb } from '../store/db.js';
-import { createRun, insertPredictions, type PredictionRow } from '../store/runs.js';
+import { createRun, getRun, insertPredictions, type PredictionRow } from '../store/runs.js';
 import { topK } from './metrics.js';
 import { LogitScorer } from './scorer.js';
 import { runZeroShot } from './zero-shot.js';
@@ -25,6 +26,12 @@ export interface BenchOptions {
   batchSize: number;
   workers: number;
   threads: number;
+  /** onnxruntime thread spinning (default: onnxruntime's, on) */
+  spinning?: boolean;
+  /** image encoder in its own worker thread during the end-to-end run (default: as `eval`) */
+  inferenceWorker?: boolean;
+  /** which measurements to take (default all): `raw` (a), `e2e` (b), `text` (c), `rescore` (d) */
+  parts?: readonly BenchPart[];
   /** images for the end-to-end run (500×375 JPEGs) */
   images: number;
   /** prompts for the text measurement */
@@ -34,19 +41,41 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
+export type BenchPart = 'raw' | 'e2e' | 'text' | 'rescore';
+
 export interface BenchResult {
   model: string;
+  /** the end-to-end run's session options and preprocessing workers, as recorded with the run */
+  settings: { session: Record<string, unknown>; workers: number; batchSize: number };
   variant: string;
   embedDim: number;
-  rawImagesPerSecond: number;
-  endToEndImagesPerSecond: number;
-  endToEndOverRaw: number;
-  peakRssMiB: number;
-  textFullPerSecond: number;
+  rawImagesPerSecond: number | null;
+  /**
+   * CPU time (all threads of this process) per image in (a) and (b): robust where wall time is not on a
+   * shared machine. With perfect overlap on C cores, (b)/(a) cannot exceed rawCpu / endToEndCpu (the
+   * encoder's share of all the work), when the encoder alone keeps all C cores busy.
+   */
+  rawCpuMsPerImage: number | null;
+  /** share of the end-to-end image phase the inference worker spent in onnxruntime (null without the worker) */
+  encoderBusy: number | null;
+  endToEndCpuMsPerImage: number | null;
+  endToEndImagesPerSecond: number | null;
+  endToEndOverRaw: number | null;
+  peakRssMiB: number | null;
+  textFullPerSecond: number | null;
   textTruncatedPerSecond: number | null;
-  rescoreSeconds: number;
+  rescoreSeconds: number | null;
   rescoreSamples: number;
   rescoreClasses: number;
+}
+
+/** CPU milliseconds (user + system, every thread of this process) since the call. */
+function cpuMeter(): () => number {
+  const start = process.cpuUsage();
+  return () => {
+    const d = process.cpuUsage(start);
+    return (d.user + d.system) / 1000;
+  };
 }
 
 /** Repeats `fn` until `seconds` have passed (at least `minRuns` times); returns runs per second. */
@@ -61,10 +90,13 @@ async function rate(fn: () => Promise<unknown>, seconds: number, minRuns = 2): P
   return runs / ((performance.now() - t0) / 1000);
 }
 
-/** Random-content 500×375 JPEGs in a two-class ImageFolder. */
-async function writeJpegs(root: string, n: number): Promise<void> {
+/**
+ * Random-content 500×375 JPEGs in an ImageFolder, image i in class folder `classes[i % classes.length]`;
+ * the pixels of image i depend only on i, so every caller (bench, peer script) gets the same images.
+ */
+export async function writeJpegs(root: string, n: number, classes: readonly string[] = ['a', 'b']): Promise<void> {
   const rand = mulberry32(42);
-  for (const c of ['a', 'b']) await mkdir(path.join(root, c), { recursive: true });
+  for (const c of classes) await mkdir(path.join(root, c), { recursive: true });
   const pixels = Buffer.alloc(500 * 375 * 3);
   for (let i = 0; i < n; i++) {
     // smooth gradients plus noise, so JPEG sizes are realistic
@@ -75,70 +107,124 @@ async function writeJpegs(root: string, n: number): Promise<void> {
       pixels[p + 1] = (g0 + y * 0.3 + noise) & 255;
       pixels[p + 2] = (b0 + (x + y) * 0.1 + noise) & 255;
     }
-    await sharp(pixels, { raw: { width: 500, height: 375, channels: 3 } }).jpeg({ quality: 90 }).toFile(path.join(root, i % 2 ? 'b' : 'a', `${i}.jpg`));
+    await sharp(pixels, { raw: { width: 500, height: 375, channels: 3 } }).jpeg({ quality: 90 }).toFile(path.join(root, classes[i % classes.length], `${i}.jpg`));
   }
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const log = o.log ?? (() => undefined);
-  const session = { intraOpThreads: o.threads };
-  const ckpt = await loadCheckpoint(o.modelDir, { variant: o.variant, session });
+  const parts = new Set<BenchPart>(o.parts ?? ['raw', 'e2e', 'text', 'rescore']);
+  const session = { intraOpThreads: o.threads, spinning: o.spinning, inferenceWorker: o.inferenceWorker };
+  // The limit is onnxruntime on this thread, with no worker in between.
+  const ckpt = await loadCheckpoint(o.modelDir, { variant: o.variant, session: { ...session, inferenceWorker: false } });
   const size = ckpt.preprocess.size;
   const dim = ckpt.embedDim;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-bench-'));
+  const out: BenchResult = {
+    model: ckpt.name,
+    settings: { session: {}, workers: o.workers, batchSize: o.batchSize },
+    variant: ckpt.variant,
+    embedDim: dim,
+    rawImagesPerSecond: null,
+    rawCpuMsPerImage: null,
+    encoderBusy: null,
+    endToEndCpuMsPerImage: null,
+    endToEndImagesPerSecond: null,
+    endToEndOverRaw: null,
+    peakRssMiB: null,
+    textFullPerSecond: null,
+    textTruncatedPerSecond: null,
+    rescoreSeconds: null,
+    rescoreSamples: o.rescoreSamples,
+    rescoreClasses: o.rescoreClasses,
+  };
   try {
-    // (a) the limit: the image encoder alone on a preallocated batch
+    // (a) the limit: the image encoder alone on a preallocated batch, measured before and after (b) and
+    // averaged, so that a change in the machine's load during the run colours both alike
     const batch = normalArray(mulberry32(1), o.batchSize * 3 * size * size, 1);
-    const raw = (await rate(() => ckpt.encodeImages(batch, o.batchSize), 5)) * o.batchSize;
-    log(`(a) image encoder alone     ${raw.toFixed(1)} images/s (batch ${o.batchSize})`);
+    const raws: { rate: number; cpuMs: number }[] = [];
+    const measureRaw = async () => {
+      const cpu = cpuMeter();
+      let images = 0;
+      const r = (await rate(() => ckpt.encodeImages(batch, o.batchSize).then(() => (images += o.batchSize)), 5)) * o.batchSize;
+      raws.push({ rate: r, cpuMs: cpu() / images });
+      out.rawImagesPerSecond = raws.reduce((s, x) => s + x.rate, 0) / raws.length;
+      out.rawCpuMsPerImage = raws.reduce((s, x) => s + x.cpuMs, 0) / raws.length;
+      log(`(a) image encoder alone     ${r.toFixed(1)} images/s (batch ${o.batchSize}, this thread); CPU ${raws.at(-1)!.cpuMs.toFixed(0)} ms/image`);
+    };
+    if (parts.has('raw')) await measureRaw();
 
     // (c) text: the paper's ImageNet prompts, at full length and truncated to the longest end-of-text
-    const imagenet = loadPromptSet('imagenet');
-    const names = Object.values(imagenet.classes ?? {}).map((v) => (Array.isArray(v) ? v[0] : v));
-    const texts = names.flatMap((n) => imagenet.templates.map((t) => t.replaceAll('{c}', n))).slice(0, o.prompts);
-    const full = await loadCheckpoint(o.modelDir, { variant: o.variant, session, fullLengthText: true });
-    // One timed pass over all prompts after a small warm-up: a full-length pass of a ViT-B/32 text
-    // tower costs ~6 GFLOP per prompt, so repeating it would take minutes.
-    const textRate = async (encode: (t: string[]) => Promise<unknown>) => {
-      await encode(texts.slice(0, 8));
-      const t0 = performance.now();
-      for (let i = 0; i < texts.length; i += 128) await encode(texts.slice(i, i + 128));
-      return texts.length / ((performance.now() - t0) / 1000);
-    };
-    const textFull = await textRate((t) => full.encodeTexts(t));
-    await full.release();
-    const dynamic = typeof ckpt.textual.input.shape[1] !== 'number';
-    const textCut = dynamic ? await textRate((t) => ckpt.encodeTexts(t)) : null;
-    log(`(c) text encoder            ${textFull.toFixed(0)} prompts/s at full length` + (textCut ? `, ${textCut.toFixed(0)} truncated (×${(textCut / textFull).toFixed(1)})` : ' (fixed-length graph: no truncation possible)'));
-    await ckpt.release();
+    if (parts.has('text')) {
+      const imagenet = loadPromptSet('imagenet');
+      const names = Object.values(imagenet.classes ?? {}).map((v) => (Array.isArray(v) ? v[0] : v));
+      const texts = names.flatMap((n) => imagenet.templates.map((t) => t.replaceAll('{c}', n))).slice(0, o.prompts);
+      const full = await loadCheckpoint(o.modelDir, { variant: o.variant, session, fullLengthText: true });
+      // One timed pass over all prompts after a small warm-up: a full-length pass of a ViT-B/32 text
+      // tower costs ~6 GFLOP per prompt, so repeating it would take minutes.
+      const textRate = async (encode: (t: string[]) => Promise<unknown>) => {
+        await encode(texts.slice(0, 8));
+        const t0 = performance.now();
+        for (let i = 0; i < texts.length; i += 128) await encode(texts.slice(i, i + 128));
+        return texts.length / ((performance.now() - t0) / 1000);
+      };
+      const textFull = await textRate((t) => full.encodeTexts(t));
+      await full.release();
+      const dynamic = typeof ckpt.textual.input.shape[1] !== 'number';
+      const textCut = dynamic ? await textRate((t) => ckpt.encodeTexts(t)) : null;
+      out.textFullPerSecond = textFull;
+      out.textTruncatedPerSecond = textCut;
+      log(`(c) text encoder            ${textFull.toFixed(0)} prompts/s at full length` + (textCut ? `, ${textCut.toFixed(0)} truncated (×${(textCut / textFull).toFixed(1)})` : ' (fixed-length graph: no truncation possible)'));
+    }
 
     // (b) end to end: decode → preprocess → encode → score → SQLite, caches off
-    const root = path.join(tmp, 'jpegs');
-    await writeJpegs(root, o.images);
-    const db = openDb(path.join(tmp, 'e2e.sqlite'));
-    const r = await runZeroShot(db, { modelDir: o.modelDir, variant: o.variant, dataset: 'imagefolder', root, prompts: 'single', batchSize: o.batchSize, workers: o.workers, cache: false, session });
-    db.close();
-    const e2e = r.n / r.timings.imageSeconds;
-    log(`(b) end to end              ${e2e.toFixed(1)} images/s over ${r.n} 500×375 JPEGs = ${(100 * (e2e / raw)).toFixed(0)}% of (a); peak RSS ${r.timings.peakRssMiB.toFixed(0)} MiB`);
+    if (parts.has('e2e')) {
+      const root = path.join(tmp, 'jpegs');
+      await writeJpegs(root, o.images);
+      const file = path.join(tmp, 'e2e.sqlite');
+      const db = openDb(file);
+      // CPU from the first image-phase progress event to the last: the image phase minus its first batch
+      let cpu: (() => number) | undefined;
+      let cpuFrom = 0;
+      const busy0 = inferenceBusyMs();
+      const r = await runZeroShot(
+        db,
+        { modelDir: o.modelDir, variant: o.variant, dataset: 'imagefolder', root, prompts: 'single', batchSize: o.batchSize, workers: o.workers, cache: false, session },
+        (p) => {
+          if (p.stage !== 'images') return;
+          if (!cpu) [cpu, cpuFrom] = [cpuMeter(), p.done];
+          else if (p.done === p.total) out.endToEndCpuMsPerImage = cpu() / (p.done - cpuFrom);
+        },
+      );
+      out.settings.session = getRun(db, r.runId).params.session as Record<string, unknown>;
+      db.close();
+      const e2e = r.n / r.timings.imageSeconds;
+      out.encoderBusy = out.settings.session.inferenceWorker ? (inferenceBusyMs() - busy0) / 1000 / r.timings.imageSeconds : null;
+      if (parts.has('raw')) await measureRaw();
+      out.endToEndImagesPerSecond = e2e;
+      out.peakRssMiB = r.timings.peakRssMiB;
+      const s = out.settings.session;
+      const how = `${o.workers} preprocessing workers, intra-op threads ${s.intraOpThreads || 'default'}, spinning ${s.spinning ? 'on' : 'off'}, inference ${s.inferenceWorker ? 'in a worker' : 'on the main thread'}`;
+      if (out.rawImagesPerSecond !== null) {
+        out.endToEndOverRaw = e2e / out.rawImagesPerSecond;
+        log(`(b) end to end              ${e2e.toFixed(1)} images/s over ${r.n} 500×375 JPEGs = ${(100 * out.endToEndOverRaw).toFixed(0)}% of (a) (mean of the two); peak RSS ${r.timings.peakRssMiB.toFixed(0)} MiB`);
+      } else log(`(b) end to end              ${e2e.toFixed(1)} images/s over ${r.n} 500×375 JPEGs; peak RSS ${r.timings.peakRssMiB.toFixed(0)} MiB`);
+      log(`    settings: ${how}`);
+      if (out.encoderBusy !== null) log(`    the encoder was busy ${(100 * out.encoderBusy).toFixed(0)}% of the image phase`);
+      if (out.endToEndCpuMsPerImage !== null) {
+        const ceiling = out.rawCpuMsPerImage !== null ? `; (a)'s share of it ${((100 * out.rawCpuMsPerImage) / out.endToEndCpuMsPerImage).toFixed(0)}% = the ceiling of (b)/(a) with perfect overlap` : '';
+        log(`    CPU ${out.endToEndCpuMsPerImage.toFixed(0)} ms/image end to end, all threads${ceiling}`);
+      }
+    }
 
     // (d) cached re-score: embeddings read from the cache, logits, top-5, predictions written
-    const rescoreSeconds = await rescore(path.join(tmp, 'rescore.sqlite'), o.rescoreSamples, o.rescoreClasses, dim);
-    log(`(d) cached re-score         ${o.rescoreSamples} samples × ${o.rescoreClasses} classes in ${rescoreSeconds.toFixed(2)} s`);
-    return {
-      model: ckpt.name,
-      variant: ckpt.variant,
-      embedDim: dim,
-      rawImagesPerSecond: raw,
-      endToEndImagesPerSecond: e2e,
-      endToEndOverRaw: e2e / raw,
-      peakRssMiB: r.timings.peakRssMiB,
-      textFullPerSecond: textFull,
-      textTruncatedPerSecond: textCut,
-      rescoreSeconds,
-      rescoreSamples: o.rescoreSamples,
-      rescoreClasses: o.rescoreClasses,
-    };
+    if (parts.has('rescore')) {
+      out.rescoreSeconds = await rescore(path.join(tmp, 'rescore.sqlite'), o.rescoreSamples, o.rescoreClasses, dim);
+      log(`(d) cached re-score         ${o.rescoreSamples} samples × ${o.rescoreClasses} classes in ${out.rescoreSeconds.toFixed(2)} s`);
+    }
+    return out;
   } finally {
+    await ckpt.release();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -210,7 +210,7 @@ async function embedBatch(
   counts.imageHits += batch.length - toEncode.length - out.filter((o) => o.error).length;
   counts.imageMisses += toEncode.length;
   if (toEncode.length) {
-    const pixels = new Float32Array(toEncode.length * row);
+    const pixels = ckpt.imageBatch(toEncode.length); // handed to the inference worker without a copy
     toEncode.forEach((i, j) => pixels.set((decoded[i] as PromiseFulfilledResult<Float32Array>).value, j * row));
     const emb = await ckpt.encodeImages(pixels, toEncode.length);
     const dim = ckpt.embedDim;
@@ -341,9 +341,13 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
   if (resumed) reopenRun(db, runId);
 
   const pool = createPreprocessPool({ threads: opts.workers, cfg: preprocess });
-  let pending: Promise<Scored[]> | undefined;
+  /** batches being preprocessed or encoded, oldest first */
+  const ahead: Promise<Scored[]>[] = [];
   let scorer: LogitScorer | undefined;
   try {
+    // The image encoder's session loads while the prompts are encoded, unless the images look cached (a re-score).
+    const first = selected[0]?.sample;
+    if (first && !cache.getImages(preprocessKey, [{ sample: cacheKey(first), stamp: fileStamp(first.path) }])[0]) ckpt.startImageEncoder();
     const text = await encodeClassifier(ckpt, prompts, 256, cache, onProgress);
     scorer = await LogitScorer.create(text.classifier, ckpt.embedDim);
     counts.textHits = text.hits;
@@ -352,18 +356,21 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
     const done = finishedIndices(db, runId);
     const todo = selected.filter(({ idx }) => !done.has(idx));
     const nClasses = classIds.length;
-    // Preprocessing runs in worker threads; the next batch starts before this one is encoded, so they overlap.
+    // Preprocessing runs in worker threads and the image encoder in its own (inference-thread.ts): with
+    // LOOKAHEAD batches under way, the next batch is preprocessed while this one is encoded. Bounded, so
+    // memory stays flat.
+    const LOOKAHEAD = 2;
     const batchAt = (start: number) => todo.slice(start, start + opts.batchSize);
     const embed = (b: typeof todo) => embedBatch(b.map((x) => x.sample), ckpt, pool, cache, preprocessKey, counts);
-    pending = embed(batchAt(0));
+    for (let k = 0; k < LOOKAHEAD; k++) ahead.push(embed(batchAt(k * opts.batchSize)));
     for (let start = 0; start < todo.length; start += opts.batchSize) {
       const batch = batchAt(start);
-      const scored = await pending;
+      const scored = await ahead.shift()!;
       if (opts.signal?.aborted) {
         markRun(db, runId, 'interrupted');
         throw new RunInterrupted(runId, done.size + start, selected.length);
       }
-      pending = embed(batchAt(start + opts.batchSize));
+      ahead.push(embed(batchAt(start + LOOKAHEAD * opts.batchSize)));
       const ok = scored.flatMap((s, i) => (s.embedding ? [i] : []));
       const emb = new Float32Array(ok.length * ckpt.embedDim);
       ok.forEach((i, j) => emb.set(scored[i].embedding!, j * ckpt.embedDim));
@@ -383,7 +390,7 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
       insertPredictions(db, runId, rows);
       onProgress?.({ stage: 'images', done: done.size + start + batch.length, total: selected.length });
     }
-    await pending; // the look-ahead past the last batch is empty; settle it before closing the pool
+    await Promise.all(ahead); // the look-ahead past the last batch is empty; settle it before closing the pool
     const summary = summarisePredictions(db, runId);
     const tEnd = performance.now();
     const timings = {
@@ -418,7 +425,7 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
       cache: counts,
     };
   } catch (err) {
-    pending?.catch(() => undefined); // the look-ahead batch's own failure, if any, is moot now
+    for (const p of ahead) p.catch(() => undefined); // the look-ahead batches' own failures, if any, are moot now
     if (!(err instanceof RunInterrupted)) {
       try {
         markRun(db, runId, 'failed');

@@ -11,17 +11,18 @@ import { fingerprintFiles } from './fingerprint.js';
 import { detectLayout, type DetectedLayout, type ModelLayout, type TowerSpec } from './layout.js';
 import {
   createSession,
-  DEFAULT_SESSION_OPTIONS,
   fixedBatch,
   floatData,
   floatToHalfArray,
   inputSignatures,
   ort,
   outputSignatures,
+  resolveSessionOptions,
   type Session,
   type SessionOptions,
   type TensorSignature,
 } from './onnx-session.js';
+import { startInferenceThread, type InferenceThread } from './inference-thread.js';
 import { loadTokenizerFile, loadTokenizerFromDir, type ClipTokenizer } from './tokenizer/index.js';
 import {
   fromHfPreprocessorConfig,
@@ -53,11 +54,23 @@ export interface Checkpoint {
   embedDim: number;
   tokenizer: ClipTokenizer;
   preprocess: PreprocessConfig;
-  sessionOptions: SessionOptions;
+  /** every session option in effect, defaults filled in (recorded with each run) */
+  sessionOptions: Required<SessionOptions>;
   visual: Tower;
   textual: Tower;
-  /** images: [n, 3, size, size] float32 → [n, embedDim], unit rows */
+  /**
+   * images: [n, 3, size, size] float32 → [n, embedDim], unit rows. With the inference worker on, an array
+   * from `imageBatch` is handed to the worker without a copy (and is detached from then on); any other
+   * array is copied.
+   */
   encodeImages(pixels: Float32Array, n: number): Promise<Float32Array>;
+  /**
+   * Starts the image encoder's worker thread now, e.g. while the prompts are encoded; otherwise it starts
+   * on the first `encodeImages`. A no-op without the inference worker. Failures surface in `encodeImages`.
+   */
+  startImageEncoder(): void;
+  /** a [n, 3, size, size] float32 array to fill (contents unspecified) and pass to `encodeImages`: transferred to the inference worker without a copy, and reused */
+  imageBatch(n: number): Float32Array;
   /** texts → [texts.length, embedDim], unit rows */
   encodeTexts(texts: readonly string[]): Promise<Float32Array>;
   release(): Promise<void>;
@@ -72,7 +85,7 @@ export interface LoadOptions {
   fullLengthText?: boolean;
 }
 
-type Feeds = Record<string, InstanceType<ReturnType<typeof ort>['Tensor']>>;
+export type Feeds = Record<string, InstanceType<ReturnType<typeof ort>['Tensor']>>;
 
 function pick(sigs: TensorSignature[], names: readonly string[]): TensorSignature | undefined {
   return names.map((n) => sigs.find((s) => s.name === n)).find((s) => s !== undefined);
@@ -82,7 +95,7 @@ function describeSigs(sigs: TensorSignature[]): string {
   return sigs.map((s) => `${s.name} ${s.type}[${s.shape.join(',')}]`).join(', ');
 }
 
-function openTower(file: string, session: Session, spec: TowerSpec, kind: 'image' | 'text'): Tower {
+export function openTower(file: string, session: Session, spec: TowerSpec, kind: 'image' | 'text'): Tower {
   const ins = inputSignatures(session);
   const outs = outputSignatures(session);
   const input = pick(ins, spec.inputs);
@@ -161,6 +174,50 @@ function rowsOf<T extends Float32Array | Int32Array | BigInt64Array>(data: T, ro
   return padded;
 }
 
+/** The image graph's input for rows [start, start+rows) of [n, 3, size, size] pixels, padded to feedRows. */
+function imageFeedsOf(visual: Tower, size: number, pixels: Float32Array, start: number, rows: number, feedRows: number): Feeds {
+  const chunk = rowsOf(pixels, 3 * size * size, start, rows, feedRows);
+  return { [visual.input.name]: tensor(visual.input.type, visual.input.type === 'float16' ? floatToHalfArray(chunk) : chunk, [feedRows, 3, size, size]) };
+}
+
+/** The text graph's inputs for rows [start, start+rows) of [n, L] ids; with `dynamicSequence`, cut after the longest <|endoftext|>. */
+export function textFeedsOf(
+  textual: Tower,
+  L: number,
+  dynamicSequence: boolean,
+  ids: Int32Array | BigInt64Array,
+  eotIndex: Int32Array,
+  start: number,
+  rows: number,
+  feedRows: number,
+): Feeds {
+  let len = L;
+  if (dynamicSequence) {
+    len = 1;
+    for (let r = 0; r < rows; r++) len = Math.max(len, eotIndex[start + r] + 1);
+  }
+  const chunk = rowsOf(ids, L, start, rows, feedRows);
+  const cut = len === L ? chunk : takeColumns(chunk, feedRows, L, len);
+  const feeds: Feeds = { [textual.input.name]: tensor(textual.input.type, idsAs(textual.input.type, cut), [feedRows, len]) };
+  if (textual.mask) {
+    // 1 up to and including <|endoftext|>, 0 on padding (what Hugging Face tokenizers return).
+    const mask = new Int32Array(feedRows * len);
+    for (let r = 0; r < rows; r++) mask.fill(1, r * len, r * len + eotIndex[start + r] + 1);
+    feeds[textual.mask.name] = tensor(textual.mask.type, idsAs(textual.mask.type, mask), [feedRows, len]);
+  }
+  return feeds;
+}
+
+/**
+ * The image tower on n rows of pixels → [n, dim] unit rows: the one code path of both this thread and
+ * the inference worker, so their embeddings are bit-identical. `extra` adds the inputs a combined graph
+ * needs for its text tower.
+ */
+export async function encodeImagesOn(visual: Tower, size: number, pixels: Float32Array, n: number, extra?: () => Feeds): Promise<{ data: Float32Array; dim: number }> {
+  const r = await runTower(visual, n, (start, rows, feedRows) => ({ ...(extra ? extra() : {}), ...imageFeedsOf(visual, size, pixels, start, rows, feedRows) }));
+  return { data: normaliseRows(r.data, r.dim), dim: r.dim };
+}
+
 function manifestPreprocess(dir: string, layout: DetectedLayout, convention: PreprocessConvention): PreprocessConfig {
   const pre = layout.manifest!.preprocess;
   if (pre === undefined) return loadPreprocessConfigFromDir(dir, { convention });
@@ -177,7 +234,7 @@ function manifestPreprocess(dir: string, layout: DetectedLayout, convention: Pre
 
 /** Opens the checkpoint in `dir`: detects its layout, loads tokenizer and preprocessing, creates the sessions. */
 export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promise<Checkpoint> {
-  const sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...opts.session };
+  const sessionOptions = resolveSessionOptions(opts.session);
   const convention = opts.preprocessConvention ?? 'reference';
   const layout = detectLayout(dir, opts.variant);
   const m = layout.manifest;
@@ -214,32 +271,31 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
   const blank = tokenizer.tokenizeBatch(['']);
   const blankImage = (): Feeds => imageFeeds(new Float32Array(pixelRow), 0, 1, 1);
   const blankText = (): Feeds => textFeeds(blank.data, blank.eotIndex, 0, 1, 1);
-
-  function imageFeeds(pixels: Float32Array, start: number, rows: number, feedRows: number): Feeds {
-    const chunk = rowsOf(pixels, pixelRow, start, rows, feedRows);
-    return { [visual.input.name]: tensor(visual.input.type, visual.input.type === 'float16' ? floatToHalfArray(chunk) : chunk, [feedRows, 3, size, size]) };
-  }
+  const imageFeeds = (pixels: Float32Array, start: number, rows: number, feedRows: number) => imageFeedsOf(visual, size, pixels, start, rows, feedRows);
 
   /** A text graph with a dynamic sequence axis gets only up to the longest <|endoftext|> of each batch. */
   const dynamicSequence = typeof textual.input.shape[1] !== 'number' && !opts.fullLengthText;
+  const textFeeds = (ids: Int32Array | BigInt64Array, eotIndex: Int32Array, start: number, rows: number, feedRows: number) =>
+    textFeedsOf(textual, L, dynamicSequence, ids, eotIndex, start, rows, feedRows);
 
-  function textFeeds(ids: Int32Array | BigInt64Array, eotIndex: Int32Array, start: number, rows: number, feedRows: number): Feeds {
-    let len = L;
-    if (dynamicSequence) {
-      len = 1;
-      for (let r = 0; r < rows; r++) len = Math.max(len, eotIndex[start + r] + 1);
-    }
-    const chunk = rowsOf(ids, L, start, rows, feedRows);
-    const cut = len === L ? chunk : takeColumns(chunk, feedRows, L, len);
-    const feeds: Feeds = { [textual.input.name]: tensor(textual.input.type, idsAs(textual.input.type, cut), [feedRows, len]) };
-    if (textual.mask) {
-      // 1 up to and including <|endoftext|>, 0 on padding (what Hugging Face tokenizers return).
-      const mask = new Int32Array(feedRows * len);
-      for (let r = 0; r < rows; r++) mask.fill(1, r * len, r * len + eotIndex[start + r] + 1);
-      feeds[textual.mask.name] = tensor(textual.mask.type, idsAs(textual.mask.type, mask), [feedRows, len]);
-    }
-    return feeds;
-  }
+  // The image encoder in a worker thread, started on first use (so `inspect` never starts it); from then
+  // on this thread's own image session is released and the worker's is the only one.
+  let thread: Promise<InferenceThread> | undefined;
+  let started: InferenceThread | undefined;
+  const useThread = sessionOptions.inferenceWorker;
+  const startThread = () =>
+    (thread ??= startInferenceThread({
+      file: visualFile,
+      spec: layout.visual,
+      size,
+      session: sessionOptions,
+      ...(layout.combined ? { blankText: { spec: layout.textual, ids: Int32Array.from(blank.data as Int32Array), eotIndex: Int32Array.from(blank.eotIndex), contextLength: L, dynamicSequence } } : {}),
+    }).then(async (t) => {
+      if (!layout.combined) await visual.session.release();
+      started = t;
+      return t;
+    }));
+  const ownBatches = new WeakSet<ArrayBufferLike>();
 
   const files = layout.files;
   const fingerprint = await fingerprintFiles(dir, files);
@@ -258,9 +314,25 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
     visual,
     textual,
     async encodeImages(pixels, n) {
-      const r = await runTower(visual, n, (start, rows, feedRows) => ({ ...(layout.combined ? blankText() : {}), ...imageFeeds(pixels, start, rows, feedRows) }));
+      if (useThread) {
+        const t = await startThread();
+        const r = await t.encode(pixels, n, ownBatches.has(pixels.buffer) && pixels.byteOffset === 0);
+        checkDim(visual, r.dim);
+        return r.data;
+      }
+      const r = await encodeImagesOn(visual, size, pixels, n, layout.combined ? blankText : undefined);
       checkDim(visual, r.dim);
-      return normaliseRows(r.data, r.dim);
+      return r.data;
+    },
+    startImageEncoder() {
+      if (useThread) startThread().catch(() => undefined); // the error is reported by encodeImages
+    },
+    imageBatch(n) {
+      // a buffer the worker gave back, else a new one: the same two or three buffers circulate all run
+      const reused = started?.takeBuffer(n * pixelRow * 4);
+      const a = reused ? new Float32Array(reused, 0, n * pixelRow) : new Float32Array(n * pixelRow);
+      ownBatches.add(a.buffer);
+      return a;
     },
     async encodeTexts(texts) {
       const batch = tokenizer.tokenizeBatch([...texts], { dtype: textual.input.type === 'int64' ? 'int64' : 'int32' });
@@ -272,7 +344,11 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
       return normaliseRows(r.data, r.dim);
     },
     async release() {
-      await visual.session.release();
+      if (thread) {
+        const t = await thread.catch(() => undefined);
+        await t?.close();
+        if (!t && !layout.combined) await visual.session.release(); // the worker never took over
+      } else await visual.session.release();
       if (!layout.combined) await textual.session.release();
     },
   };

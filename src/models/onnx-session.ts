@@ -10,10 +10,14 @@ export type Ort = typeof OrtTypes;
 export type Session = OrtTypes.InferenceSession;
 
 let ortModule: Ort | undefined;
+const ORT_LOG_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
 export function ort(): Ort {
   if (!ortModule) {
     try {
       ortModule = createRequire(import.meta.url)('onnxruntime-node') as Ort;
+      // Warnings only: onnxruntime's own notices (e.g. "Failed to persist telemetry device ID" where the
+      // home folder is not writable) would break the one-line error and clean stderr contract.
+      ortModule.env.logLevel = ORT_LOG_LEVELS.find((l) => l === process.env.CLIP_BENCH_ORT_LOG) ?? 'error';
     } catch (err) {
       throw new UsageError('cannot load onnxruntime-node', { fix: 'run `npm ci` in the clip-bench folder', cause: err });
     }
@@ -28,6 +32,16 @@ export interface SessionOptions {
   intraOpThreads: number;
   graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
   executionProvider: ExecutionProvider;
+  /**
+   * whether idle intra-op threads spin waiting for work (onnxruntime's default). Spinning saves a wake-up
+   * per operator but burns cores that preprocessing workers could use.
+   */
+  spinning?: boolean;
+  /**
+   * image encoder in its own worker thread (`inference-thread.ts`), so that the main thread keeps
+   * feeding the preprocessing workers while it runs; default on, `CLIP_BENCH_INFERENCE_WORKER=0` turns it off
+   */
+  inferenceWorker?: boolean;
 }
 
 /** Execution providers this onnxruntime-node install can use. */
@@ -36,7 +50,17 @@ export function availableProviders(): string[] {
   return (O.listSupportedBackends?.() ?? [{ name: 'cpu', bundled: true }]).filter((b) => b.bundled || b.name === 'cpu').map((b) => b.name);
 }
 
-export const DEFAULT_SESSION_OPTIONS: SessionOptions = { intraOpThreads: 0, graphOptimization: 'all', executionProvider: 'cpu' };
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = { intraOpThreads: 0, graphOptimization: 'all', executionProvider: 'cpu', spinning: true };
+
+/** Session options with every default filled in (what a run records), the inference worker's from the environment. */
+export function resolveSessionOptions(partial: Partial<SessionOptions> = {}): Required<SessionOptions> {
+  const env = process.env.CLIP_BENCH_INFERENCE_WORKER;
+  return { ...DEFAULT_SESSION_OPTIONS, spinning: true, inferenceWorker: env === undefined ? true : !['0', 'false', 'off', 'no'].includes(env.toLowerCase()), ...dropUndefined(partial) };
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** A session on a model file, or on model bytes built in memory (e.g. the logit scorer). */
 export async function createSession(file: string | Uint8Array, opts: SessionOptions): Promise<Session> {
@@ -50,6 +74,7 @@ export async function createSession(file: string | Uint8Array, opts: SessionOpti
       executionProviders: [opts.executionProvider],
       graphOptimizationLevel: opts.graphOptimization,
       ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+      ...(opts.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
     };
     return typeof file === 'string' ? await ort().InferenceSession.create(file, options) : await ort().InferenceSession.create(file, options);
   } catch (err) {
