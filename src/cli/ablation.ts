@@ -5,7 +5,7 @@ import { ablationMarkdown, ablationText, buildAblation } from '../report/ablatio
 import { openDb } from '../store/db.js';
 import { getRun } from '../store/runs.js';
 import { checkEvalArgs, evalAndReport, type EvalArgs } from './eval.js';
-import { OPTIONS } from './options.js';
+import { OPTIONS, RUN_OPTIONS } from './options.js';
 import { emit } from './output.js';
 
 export interface AblationArgs extends Omit<EvalArgs, 'reference' | 'resume' | 'shard'> {
@@ -48,18 +48,7 @@ export const ablationCommand = {
           describe: 'Prompt sets to compare, comma-separated: ids from configs/prompts (e.g. imagenet,imagenet-7,single,classname) and/or JSON files of your own. The first is the baseline of Δ.',
         },
         split: OPTIONS.split,
-        db: OPTIONS.db,
-        'batch-size': OPTIONS['batch-size'],
-        limit: OPTIONS.limit,
-        workers: OPTIONS.workers,
-        threads: OPTIONS.threads,
-        variant: OPTIONS.variant,
-        provider: OPTIONS.provider,
-        'graph-optimization': OPTIONS['graph-optimization'],
-        convention: OPTIONS.convention,
-        cache: OPTIONS.cache,
-        quiet: OPTIONS.quiet,
-        'exclude-failures': OPTIONS['exclude-failures'],
+        ...RUN_OPTIONS,
         format: { choices: ['text', 'md'] as const, default: 'text' as const, describe: 'Aligned text for the terminal or a Markdown table.' },
         json: OPTIONS.json,
         out: OPTIONS.out,

@@ -6,7 +6,7 @@ import { dbUsageError, openDb, type Db } from '../store/db.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
 import type { PreprocessConvention } from '../models/preprocess/index.js';
 import { paperCell } from '../report/paper.js';
-import { OPTIONS } from './options.js';
+import { OPTIONS, RUN_OPTIONS } from './options.js';
 import { progressBar } from './progress.js';
 
 export interface EvalArgs {
@@ -73,20 +73,9 @@ export const evalCommand = {
         root: { ...OPTIONS.root, demandOption: true },
         split: OPTIONS.split,
         prompts: OPTIONS.prompts,
-        db: OPTIONS.db,
-        'batch-size': OPTIONS['batch-size'],
-        limit: OPTIONS.limit,
-        workers: OPTIONS.workers,
-        threads: OPTIONS.threads,
-        variant: OPTIONS.variant,
-        provider: OPTIONS.provider,
-        'graph-optimization': OPTIONS['graph-optimization'],
-        convention: OPTIONS.convention,
-        cache: OPTIONS.cache,
+        ...RUN_OPTIONS,
         resume: OPTIONS.resume,
         shard: OPTIONS.shard,
-        quiet: OPTIONS.quiet,
-        'exclude-failures': OPTIONS['exclude-failures'],
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours.' },
         json: OPTIONS.json,
       })

@@ -32,3 +32,19 @@ export const OPTIONS = {
   out: { type: 'string', describe: 'Write the output to this file (atomically) instead of stdout.' },
   'exclude-failures': { type: 'boolean', default: false, describe: 'Score only the samples that decoded. By default, as in the paper, a sample that fails to decode counts as wrong over the whole split.' },
 } as const;
+
+/** How a run is executed and recorded: the options `eval`, `suite` and `ablation` share. */
+export const RUN_OPTIONS = {
+  db: OPTIONS.db,
+  'batch-size': OPTIONS['batch-size'],
+  limit: OPTIONS.limit,
+  workers: OPTIONS.workers,
+  threads: OPTIONS.threads,
+  variant: OPTIONS.variant,
+  provider: OPTIONS.provider,
+  'graph-optimization': OPTIONS['graph-optimization'],
+  convention: OPTIONS.convention,
+  cache: OPTIONS.cache,
+  quiet: OPTIONS.quiet,
+  'exclude-failures': OPTIONS['exclude-failures'],
+} as const;

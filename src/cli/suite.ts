@@ -6,7 +6,7 @@ import { entryName, formatSuiteTable, loadSuite, runSuite, suiteTable, type Suit
 import { detectLayout } from '../models/layout.js';
 import { paperCell } from '../report/paper.js';
 import { checkEvalArgs, evalAndReport, type EvalArgs } from './eval.js';
-import { OPTIONS } from './options.js';
+import { OPTIONS, RUN_OPTIONS } from './options.js';
 
 export interface SuiteArgs extends Omit<EvalArgs, 'dataset' | 'root' | 'split' | 'prompts' | 'resume' | 'shard'> {
   suite: string;
@@ -39,18 +39,8 @@ export const suiteCommand = {
         suite: { type: 'string', demandOption: true, describe: 'Suite id from configs/suites (e.g. paper-zero-shot, the paper\'s 27 datasets) or a JSON file listing {"dataset", "dirs", "split"?, "prompts"?, "paper"?, "name"?} entries.' },
         'data-root': { type: 'string', demandOption: true, describe: 'Folder under which each dataset of the suite is looked for, by the folder names the suite lists; datasets not found are skipped and listed.' },
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): adds the paper\'s number, the difference and their means.' },
-        db: OPTIONS.db,
-        'batch-size': OPTIONS['batch-size'],
+        ...RUN_OPTIONS,
         limit: { ...OPTIONS.limit, describe: 'Score only this many samples of each dataset, spread evenly over its split (for quick checks).' },
-        workers: OPTIONS.workers,
-        threads: OPTIONS.threads,
-        variant: OPTIONS.variant,
-        provider: OPTIONS.provider,
-        'graph-optimization': OPTIONS['graph-optimization'],
-        convention: OPTIONS.convention,
-        cache: OPTIONS.cache,
-        quiet: OPTIONS.quiet,
-        'exclude-failures': OPTIONS['exclude-failures'],
         json: OPTIONS.json,
       })
       .check((a) => {
