@@ -78,10 +78,4 @@ export function rawImage(data: Uint8Array, width: number, height: number, mode: 
   return { width, height, channels: mode === 'RGB' ? 3 : 1, mode, data };
 }
 
-/** Non-empty lines of a text file (class-name lists), trimmed. */
-export function nonEmptyLines(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean);
-}
+export { nonEmptyLines } from './benchmark-fs.js';
