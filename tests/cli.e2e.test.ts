@@ -106,6 +106,21 @@ describe('clip-bench CLI', () => {
     }
   });
 
+  it('demo (what `npm run demo` runs): 100% on the colour set, the matrix on stdout, Markdown and HTML reports written', () => {
+    const dir = path.join(tmp, 'demo-cmd');
+    const [report, html, demoDb] = ['report.md', 'report.html', 'demo.sqlite'].map((f) => path.join(dir, f));
+    const r = cli(['demo', '--dir', path.join(dir, 'demo'), '--db', demoDb, '--report', report, '--html', html]);
+    expect(r.code).toBe(0);
+    // 8 colours × 12 images, every one classified correctly by construction (see src/fixtures/toy-clip.ts)
+    expect(r.stdout).toMatch(/top-1 100\.00% {3}top-5 100\.00% {3}over 96 samples/);
+    expect(r.stdout).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \|/);
+    expect(r.stdout).toContain(`reports written to ${report} and ${html}; results in ${demoDb}`);
+    expect(readFileSync(report, 'utf8')).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \|/);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!DOCTYPE html>/i);
+    expect(page).toContain('<svg');
+  });
+
   it('--help explains each command with examples', () => {
     const help = execFileSync(process.execPath, [bin, 'eval', '--help'], { encoding: 'utf8' });
     expect(help).toContain('Zero-shot classify a dataset');

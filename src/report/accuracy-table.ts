@@ -332,11 +332,15 @@ function referenceLines(t: AccuracyTable, ref: ReferenceTable | undefined): stri
   ];
 }
 
-export function accuracyTableMarkdown(t: AccuracyTable, extras: TableExtras = {}): string {
-  if (t.columns.length === 0) return '_No finished runs yet: run `clip-bench eval` first._\n';
+/** Just the model × dataset matrix, as Markdown table lines. */
+export function matrixMarkdown(t: AccuracyTable): string[] {
   const head = `| model | ${t.columns.join(' | ')} |`;
   const sep = `|---|${t.columns.map(() => '---:').join('|')}|`;
-  const body = t.rows.map((r) => `| ${label(r)} | ${r.cells.map((c) => (c ? cellText(c) : '–')).join(' | ')} |`);
+  return [head, sep, ...t.rows.map((r) => `| ${label(r)} | ${r.cells.map((c) => (c ? cellText(c) : '–')).join(' | ')} |`)];
+}
+
+export function accuracyTableMarkdown(t: AccuracyTable, extras: TableExtras = {}): string {
+  if (t.columns.length === 0) return '_No finished runs yet: run `clip-bench eval` first._\n';
   const notes = t.rows.flatMap((r) =>
     r.cells
       .filter((c): c is TableCell => !!c && c.nFailed > 0)
@@ -349,9 +353,7 @@ export function accuracyTableMarkdown(t: AccuracyTable, extras: TableExtras = {}
   return [
     "Zero-shot results (%): each dataset's headline metric (the paper's); where that is top-1, top-1 / top-5. Latest finished run per cell.",
     '',
-    head,
-    sep,
-    ...body,
+    ...matrixMarkdown(t),
     '',
     ...(notes.length ? [...notes, ''] : []),
     ...suiteLines(t, extras),
