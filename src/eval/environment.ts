@@ -1,5 +1,5 @@
 /** What a result was computed with: versions of clip-bench and its numeric dependencies, and the git commit. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,15 +16,21 @@ function packageVersion(name: string): string | null {
   }
 }
 
-/** The commit checked out in clip-bench's own folder, read from .git without running git. */
+/**
+ * The commit checked out in clip-bench's own folder, read from .git without running git. `.git` may be a
+ * file pointing elsewhere (`gitdir: …`: a worktree or a submodule), whose branches live in the common dir.
+ */
 export function gitCommit(root = packageRoot): string | null {
   try {
-    const head = readFileSync(path.join(root, '.git', 'HEAD'), 'utf8').trim();
+    let gitDir = path.join(root, '.git');
+    if (statSync(gitDir).isFile()) gitDir = path.resolve(root, readFileSync(gitDir, 'utf8').replace(/^gitdir:\s*/, '').trim());
+    const commonFile = path.join(gitDir, 'commondir');
+    const common = existsSync(commonFile) ? path.resolve(gitDir, readFileSync(commonFile, 'utf8').trim()) : gitDir;
+    const head = readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
     if (!head.startsWith('ref: ')) return head;
     const ref = head.slice(5);
-    const loose = path.join(root, '.git', ref);
-    if (existsSync(loose)) return readFileSync(loose, 'utf8').trim();
-    const packed = readFileSync(path.join(root, '.git', 'packed-refs'), 'utf8');
+    for (const dir of [gitDir, common]) if (existsSync(path.join(dir, ref))) return readFileSync(path.join(dir, ref), 'utf8').trim();
+    const packed = readFileSync(path.join(common, 'packed-refs'), 'utf8');
     return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.split(' ')[0] ?? null;
   } catch {
     return null;
