@@ -9,24 +9,26 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ClipArchSize } from '../src/fixtures/clip-arch.js';
 import { fixtureTexts, writeClipArch } from '../src/fixtures/fixture-models.js';
 import { runBench, type BenchPart } from '../src/eval/bench.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
+import { scriptArgs } from './args.js';
 
-const { values } = parseArgs({
-  options: {
-    arch: { type: 'string', default: 'vit-b-32' },
-    images: { type: 'string', default: '200' },
-    workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
-    'batch-size': { type: 'string', default: '32' },
-    threads: { type: 'string', default: '0' },
-    spinning: { type: 'string' },
-    'inference-worker': { type: 'string' },
-    only: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
+const USAGE = `
+npm run build && node dist/scripts/bench-engine.js [--arch tiny|vit-b-32] [--images 200] [--workers 2]
+    [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore] [--json]
+`;
+const values = scriptArgs('bench-engine', USAGE, {
+  arch: { type: 'string', default: 'vit-b-32' },
+  images: { type: 'string', default: '200' },
+  workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
+  'batch-size': { type: 'string', default: '32' },
+  threads: { type: 'string', default: '0' },
+  spinning: { type: 'string' },
+  'inference-worker': { type: 'string' },
+  only: { type: 'string' },
+  json: { type: 'boolean', default: false },
 });
 const onOff = (v: string | undefined) => (v === undefined ? undefined : v === 'on');
 const arch = values.arch as ClipArchSize;

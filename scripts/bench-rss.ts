@@ -12,7 +12,6 @@
 import { linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { runZeroShot } from '../src/eval/zero-shot.js';
 import { fixtureTexts, writeClipArch } from '../src/fixtures/fixture-models.js';
@@ -20,16 +19,18 @@ import { mulberry32 } from '../src/fixtures/random.js';
 import { COLOUR_CORNERS } from '../src/fixtures/toy-clip.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { openDb } from '../src/store/db.js';
+import { scriptArgs } from './args.js';
 
-const { values } = parseArgs({
-  options: {
-    images: { type: 'string', default: '50000' },
-    distinct: { type: 'string', default: '400' },
-    'batch-size': { type: 'string', default: '32' },
-    workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
-    'no-cache': { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
-  },
+const USAGE = `
+npm run build && npm run bench:rss [-- --images 50000 --distinct 400 --batch-size 32 --workers 2 --no-cache]
+`;
+const values = scriptArgs('bench-rss', USAGE, {
+  images: { type: 'string', default: '50000' },
+  distinct: { type: 'string', default: '400' },
+  'batch-size': { type: 'string', default: '32' },
+  workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
+  'no-cache': { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
 });
 const nImages = Number(values.images);
 const nDistinct = Math.min(Number(values.distinct), nImages);

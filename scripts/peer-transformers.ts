@@ -11,7 +11,6 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { AutoProcessor, AutoTokenizer, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, env, RawImage, type Tensor } from '@huggingface/transformers';
 import { writeJpegs } from '../src/eval/bench.js';
 import { runZeroShot } from '../src/eval/zero-shot.js';
@@ -24,14 +23,16 @@ import { normaliseRows } from '../src/prompts/classifier.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { openDb } from '../src/store/db.js';
 import { getRun, iteratePredictions } from '../src/store/runs.js';
+import { scriptArgs } from './args.js';
 
-const { values } = parseArgs({
-  options: {
-    arch: { type: 'string', default: 'vit-b-32' },
-    images: { type: 'string', default: '200' },
-    'batch-size': { type: 'string', default: '32' },
-    workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
-  },
+const USAGE = `
+npm run build && npm run bench:peer [-- --images 200 --batch-size 32 --workers 2 --arch vit-b-32]
+`;
+const values = scriptArgs('peer-transformers', USAGE, {
+  arch: { type: 'string', default: 'vit-b-32' },
+  images: { type: 'string', default: '200' },
+  'batch-size': { type: 'string', default: '32' },
+  workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
 });
 const arch = values.arch as ClipArchSize;
 const nImages = Number(values.images);

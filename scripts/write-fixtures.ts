@@ -7,21 +7,25 @@
  *   npm run fixtures -- --layouts                      # also the toy CLIP in every export layout (fixtures/layouts/)
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { CLIP_ARCH_SIZES, type ClipArchSize } from '../src/fixtures/clip-arch.js';
 import { writeDemo } from '../src/fixtures/demo.js';
 import { fixtureTexts, writeClipArch, writeToyClip } from '../src/fixtures/fixture-models.js';
 import { FIXTURE_LAYOUTS } from '../src/fixtures/model-layouts.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
+import { scriptArgs } from './args.js';
 
-const { values } = parseArgs({
-  options: {
-    out: { type: 'string', default: 'fixtures' },
-    arch: { type: 'string', multiple: true, default: ['tiny'] },
-    'per-class': { type: 'string', default: '12' },
-    seed: { type: 'string', default: '1' },
-    layouts: { type: 'boolean', default: false },
-  },
+const USAGE = `
+npm run fixtures                                   # demo (toy CLIP + colour images) and the tiny random CLIP
+npm run fixtures -- --arch vit-b-32                # also the random model with ViT-B/32's real dimensions (~600 MB)
+npm run fixtures -- --out /tmp/fx --per-class 50   # elsewhere, with more demo images
+npm run fixtures -- --layouts                      # also the toy CLIP in every export layout (fixtures/layouts/)
+`;
+const values = scriptArgs('write-fixtures', USAGE, {
+  out: { type: 'string', default: 'fixtures' },
+  arch: { type: 'string', multiple: true, default: ['tiny'] },
+  'per-class': { type: 'string', default: '12' },
+  seed: { type: 'string', default: '1' },
+  layouts: { type: 'boolean', default: false },
 });
 
 const sizes = values.arch as string[];
