@@ -16,6 +16,15 @@ import { loadPromptSet, resolvePrompts } from '../../src/prompts/prompt-set.js';
 import { faultCategory, tmpDir } from './support/faults.js';
 import { imageSeeds, jsonText, mutate, mutateJson, randomImageBytes, randomJson, randomText, rng } from './support/fuzz.js';
 
+
+/** The JSON a fuzzed text parses to, or the text itself as a string value when it is not JSON. */
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 const c = faultCategory('fuzz');
 
 const CASES = 300;
@@ -242,12 +251,7 @@ describe('JSON into the config readers', () => {
     for (const [i, { text }] of inputs(606, validOpenClip).entries()) {
       if (!inTime(t0Batch)) break;
       n++;
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = text; // the text itself, as a string value
-      }
+      const json = parsedOrText(text);
       await expectResultOrUsageError(i, text.slice(0, 200), () => fromOpenClipPreprocessCfg(json, 'preprocess_cfg.json'), configOk, failures);
     }
     finish('open_clip configs', n, failures);
@@ -260,12 +264,7 @@ describe('JSON into the config readers', () => {
     for (const [i, { text }] of inputs(707, validHf).entries()) {
       if (!inTime(t0Batch)) break;
       n++;
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = text;
-      }
+      const json = parsedOrText(text);
       const convention = i % 2 ? 'exporter' : 'reference';
       await expectResultOrUsageError(i, `${convention}: ${text.slice(0, 200)}`, () => fromHfPreprocessorConfig(json, 'preprocessor_config.json', { convention }), configOk, failures);
     }
