@@ -23,6 +23,11 @@ export interface RawImage {
   mode: PilMode;
   /** `Int32Array` for mode `I`, `Uint8Array` otherwise; length width·height·channels. */
   data: Uint8Array | Int32Array;
+  /**
+   * The size `Image.open` reports before loading, where loading changes it: a TIFF with
+   * Orientation 5–8 is transposed on load, and torchvision's `Resize` plans from this size.
+   */
+  openedSize?: { width: number; height: number };
 }
 
 /** Channel count Pillow's mode implies in our storage. */
