@@ -7,11 +7,12 @@
  * Which path each variant takes, and why (the README's Exactness section has the same table):
  * - fax (CCITT G3/G4) and other 1-bit images: libvips, opened as mode `1` (PIL resizes `1` with nearest);
  * - palette: ours, mode `P` with the colour map's high bytes (`b // 256`, as Pillow);
- * - signed 16-bit grey (`I;16S`), 16-bit CMYK, premultiplied alpha (`RGBa`), planar data: ours,
- *   with PIL's unpackers (high byte of 16-bit samples, integer un-premultiplying);
+ * - signed 16-bit grey (`I;16S`), 32-bit float grey (`F`), 16-bit CMYK, premultiplied alpha
+ *   (`RGBa`), planar data: ours, with PIL's unpackers (high byte of 16-bit samples, integer
+ *   un-premultiplying);
  * - refused as "unsupported TIFF variant": LZMA and old-style JPEG compression (libvips here has
  *   neither codec, and an old-style-JPEG *tiled* file decodes to black with only a warning),
- *   CIELAB (PIL converts it to RGB through LittleCMS), 32-bit float, and palette + alpha (`PA`:
+ *   CIELAB (PIL converts it to RGB through LittleCMS), and palette + alpha (`PA`:
  *   Pillow 9.4 resizes its palette *indices* bicubically, inventing colours).
  */
 import { inflateSync } from 'node:zlib';
@@ -183,7 +184,12 @@ export function planTiff(ifd: TiffIfd): TiffPlan {
     return { decoder: 'own', mode };
   };
   if (photo === 8) throw unsupported('CIELAB colour (PIL converts LAB to RGB through LittleCMS, which is not reproduced)');
-  if (format === 3) throw unsupported(`${bits}-bit floating-point samples`);
+  if (format === 3) {
+    // Pillow opens only one-channel 32-bit floats (`F;32F`/`F;32BF`), min-is-white or not alike.
+    if (bits !== 32 || ifd.samplesPerPixel !== 1 || (photo !== 0 && photo !== 1)) throw unsupported(`${ifd.samplesPerPixel}-sample ${bits}-bit floating-point image`);
+    if (ifd.predictor !== 1) throw unsupported(`floating-point image with predictor ${ifd.predictor}`);
+    return needOwn('F');
+  }
   if (photo === 3) {
     if (extra.length > 0) throw unsupported('palette with alpha (PA: Pillow 9.4 resizes its palette indices bicubically, inventing colours)');
     if (!ifd.colorMap) throw new TiffError('palette image without a ColorMap');
@@ -193,7 +199,7 @@ export function planTiff(ifd: TiffIfd): TiffPlan {
   if ((photo === 0 || photo === 1) && ifd.samplesPerPixel === 1) {
     if (bits === 1) return { decoder: 'sharp', mode: '1' };
     if (format === 2) {
-      if (bits !== 16) throw unsupported(`signed ${bits}-bit grey`);
+      if (bits !== 16 || photo !== 1) throw unsupported(`signed ${bits}-bit grey${photo === 0 ? ' (min-is-white)' : ''}`);
       return needOwn('I');
     }
     return { decoder: 'sharp', mode: bits === 16 ? 'I' : 'L' };
@@ -346,19 +352,19 @@ function undoPredictor(row: Uint8Array | Uint16Array, spp: number): void {
 /**
  * Every sample of the image, [height, width, samplesPerPixel] interleaved whatever the file's
  * layout: 8-bit (and 1/2/4-bit, one per byte) as `Uint8Array`, 16-bit as `Uint16Array` values
- * (signed ones reinterpreted by the caller).
+ * (signed ones reinterpreted by the caller), 32-bit as `Uint32Array` bit patterns.
  */
-export function readTiffSamples(buf: Uint8Array, ifd: TiffIfd): Uint8Array | Uint16Array {
+export function readTiffSamples(buf: Uint8Array, ifd: TiffIfd): Uint8Array | Uint16Array | Uint32Array {
   const { width: W, height: H, samplesPerPixel: spp, chunks } = ifd;
   const bits = ifd.bitsPerSample[0];
-  if (![1, 2, 4, 8, 16].includes(bits) || ifd.bitsPerSample.some((b) => b !== bits)) throw unsupported(`${ifd.bitsPerSample.join('/')} bits per sample`);
+  if (![1, 2, 4, 8, 16, 32].includes(bits) || ifd.bitsPerSample.some((b) => b !== bits)) throw unsupported(`${ifd.bitsPerSample.join('/')} bits per sample`);
   if (bits < 8 && spp !== 1) throw unsupported(`${bits}-bit samples with ${spp} samples per pixel`);
   const planes = ifd.planar === 2 ? spp : 1;
   const perChunk = ifd.planar === 2 ? 1 : spp; // samples per pixel inside one chunk
   const across = Math.ceil(W / chunks.width);
   const down = Math.ceil(H / chunks.height);
   if (chunks.offsets.length < across * down * planes) throw new TiffError(`${chunks.offsets.length} ${chunks.tiled ? 'tiles' : 'strips'} for an image that needs ${across * down * planes}`);
-  const out = bits === 16 ? new Uint16Array(W * H * spp) : new Uint8Array(W * H * spp);
+  const out = bits === 32 ? new Uint32Array(W * H * spp) : bits === 16 ? new Uint16Array(W * H * spp) : new Uint8Array(W * H * spp);
   const rowBytes = Math.ceil((chunks.width * perChunk * bits) / 8);
   for (let plane = 0; plane < planes; plane++) {
     for (let cy = 0; cy < down; cy++) {
@@ -378,7 +384,10 @@ export function readTiffSamples(buf: Uint8Array, ifd: TiffIfd): Uint8Array | Uin
         for (let r = 0; r < usable; r++) {
           const rowData = data.subarray(r * rowBytes, (r + 1) * rowBytes);
           const values = unpackRow(rowData, bits, chunks.width * perChunk, ifd.littleEndian, ifd.fillOrder === 2);
-          if (ifd.predictor === 2) undoPredictor(values, perChunk);
+          if (ifd.predictor === 2) {
+            if (values instanceof Uint32Array) throw unsupported('32-bit samples with predictor 2');
+            undoPredictor(values, perChunk);
+          }
           const base = ((y0 + r) * W + x0) * spp;
           if (perChunk === spp) out.set(values.subarray(0, cols * spp) as never, base);
           else for (let x = 0; x < cols; x++) out[base + x * spp + plane] = values[x];
@@ -389,9 +398,15 @@ export function readTiffSamples(buf: Uint8Array, ifd: TiffIfd): Uint8Array | Uin
   return out;
 }
 
-/** One row of packed samples → one value per sample (16-bit in the file's byte order). */
-function unpackRow(row: Uint8Array, bits: number, n: number, littleEndian: boolean, lsbFirst: boolean): Uint8Array | Uint16Array {
+/** One row of packed samples → one value per sample (16/32-bit in the file's byte order). */
+function unpackRow(row: Uint8Array, bits: number, n: number, littleEndian: boolean, lsbFirst: boolean): Uint8Array | Uint16Array | Uint32Array {
   if (bits === 8) return row.slice(0, n);
+  if (bits === 32) {
+    const dv = new DataView(row.buffer, row.byteOffset, row.byteLength);
+    const v = new Uint32Array(n);
+    for (let i = 0; i < n; i++) v[i] = dv.getUint32(4 * i, littleEndian);
+    return v;
+  }
   if (bits === 16) {
     const v = new Uint16Array(n);
     for (let i = 0; i < n; i++) v[i] = littleEndian ? row[2 * i] | (row[2 * i + 1] << 8) : (row[2 * i] << 8) | row[2 * i + 1];
@@ -423,6 +438,10 @@ export function decodeTiffPixels(buf: Uint8Array, ifd: TiffIfd, mode: PilMode): 
   const { width, height, samplesPerPixel: spp } = ifd;
   const n = width * height;
   const samples = readTiffSamples(buf, ifd);
+  if (mode === 'F') {
+    const bitsOf = samples instanceof Uint32Array ? samples : Uint32Array.from(samples);
+    return { width, height, channels: 1, mode, data: new Float32Array(bitsOf.buffer, bitsOf.byteOffset, n) };
+  }
   if (mode === 'I') {
     const data = new Int32Array(n);
     for (let i = 0; i < n; i++) data[i] = (samples[i * spp] << 16) >> 16; // I;16S

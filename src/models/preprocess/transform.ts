@@ -27,7 +27,7 @@ export interface PreprocessCallOptions {
 export function resizeWindow(img: RawImage, outW: number, outH: number, interpolation: Filter, win: Window, into?: Uint8Array): RawImage {
   const { width, height, channels: ch, mode } = img;
   const filter: Filter = mode === 'P' || mode === '1' ? 'nearest' : interpolation;
-  let data: Uint8Array | Int32Array;
+  let data: Uint8Array | Int32Array | Float32Array;
   if (outW === width && outH === height) {
     data = cropSamples(img.data, width, ch, win);
   } else if (filter === 'nearest') {
