@@ -103,7 +103,7 @@ async function decodeTiff(buf: Uint8Array, file: string | undefined, maxPixels: 
   const img =
     plan.decoder === 'own'
       ? decodeOwn(buf, 'TIFF', file, maxPixels, () => ifd, (b) => decodeTiffPixels(b, ifd, mode))
-      : await decodeWithSharp(buf, file, maxPixels, false, mode);
+      : await decodeWithSharp(buf, file, maxPixels, false, { pilMode: mode, failOnWarning: true });
   return applyTiffOrientation(img, ifd.orientation);
 }
 
@@ -236,9 +236,19 @@ async function sourceInfo(buf: Uint8Array, file: string | undefined, pilMode?: P
  */
 const RASTER_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'jp2', 'jxl']);
 
-/** `pilMode`: the mode PIL gives the file, where the caller knows it better than sharp's metadata. */
-async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean, pilMode?: PilMode): Promise<RawImage> {
-  const { width, height, mode, deep } = await sourceInfo(buf, file, pilMode);
+/**
+ * `pilMode`: the mode PIL gives the file, where the caller knows it better than sharp's metadata.
+ * `failOnWarning`: a libvips warning fails the decode (TIFF: libtiff only warns about bogus strip
+ * sizes or undecodable tiles, and hands back black or garbage pixels with exit code 0).
+ */
+async function decodeWithSharp(
+  buf: Uint8Array,
+  file: string | undefined,
+  maxPixels: number,
+  autoOrient: boolean,
+  opts: { pilMode?: PilMode; failOnWarning?: boolean } = {},
+): Promise<RawImage> {
+  const { width, height, mode, deep } = await sourceInfo(buf, file, opts.pilMode);
   checkPixels(width, height, maxPixels, file);
   let pipeline = sharp(buf, { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: true, autoOrient });
   let depth: 'uchar' | 'ushort' = 'uchar';
@@ -254,12 +264,18 @@ async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPix
     depth = 'ushort';
     pipeline = pipeline.toColourspace('rgb16');
   }
+  const warnings: string[] = [];
+  if (opts.failOnWarning) pipeline.on('warning', (w: string) => warnings.push(w));
   let data: Buffer;
   let info: OutputInfo;
   try {
     ({ data, info } = await pipeline.raw({ depth }).toBuffer({ resolveWithObject: true }));
   } catch (err) {
     throw new UsageError(`cannot decode image: ${sharpMessage(err)}`, { file, cause: err, fix: 'the file is corrupt or truncated' });
+  }
+  if (warnings.length > 0) {
+    const more = warnings.length > 1 ? ` (and ${warnings.length - 1} more warnings)` : '';
+    throw new UsageError(`cannot decode image: the decoder warned "${sharpMessage(warnings[0])}"${more}, so the pixels cannot be trusted`, { file, fix: 'the file is corrupt or truncated' });
   }
   return toRawImage(data, info, mode, depth, file);
 }
