@@ -4,7 +4,7 @@
  * by hand, PIL's Orientation on load, and the refusals with their reasons.
  */
 import { deflateSync } from 'node:zlib';
-import sharp from 'sharp';
+import sharp, { type TiffOptions } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { decodeImage, preprocessToRgbU8 } from '../src/models/preprocess/index.js';
@@ -59,7 +59,7 @@ describe('our TIFF decoding agrees with libtiff (through sharp) on files libtiff
   const w = 37;
   const h = 23;
   const px = pattern(w, h);
-  const variants: [string, sharp.TiffOptions][] = [
+  const variants: [string, TiffOptions][] = [
     ['uncompressed strips', { compression: 'none' }],
     ['LZW', { compression: 'lzw' }],
     ['LZW with horizontal predictor', { compression: 'lzw', predictor: 'horizontal' }],
@@ -135,6 +135,24 @@ describe('PIL unpackers', () => {
     expect([...deep.data]).toEqual(want);
   });
 
+  it('32-bit integer grey (I;32S) opens as mode I with the values', async () => {
+    const values = [-5, 0, 70000, -2147483648];
+    const f = writeTiff({ tags: { 256: [2], 257: [2], 258: [32], 259: [1], 262: [1], 277: [1], 339: [2] }, chunks: [new Uint8Array(Int32Array.from(values).buffer)] });
+    const img = await decodeImage(f);
+    expect(img.mode).toBe('I');
+    expect([...img.data]).toEqual(values);
+  });
+
+  it('a 4th sample ExtraSamples calls unspecified is PIL\'s RGBX: converted as RGB, never resized as alpha', async () => {
+    const px = [10, 20, 30, 0, 40, 50, 60, 7];
+    for (const planar of [1, 2]) {
+      const chunks = planar === 1 ? [Uint8Array.from(px)] : [0, 1, 2, 3].map((c) => Uint8Array.of(px[c], px[4 + c]));
+      const img = await decodeImage(writeTiff({ tags: { 256: [2], 257: [1], 258: [8, 8, 8, 8], 259: [1], 262: [2], 277: [4], 284: [planar], 338: [0] }, chunks }));
+      expect(img.mode).toBe('RGB');
+      expect([...img.data]).toEqual([10, 20, 30, 40, 50, 60]);
+    }
+  });
+
   it('16-bit CMYK keeps the high byte of each sample', async () => {
     const values = [0x1234, 0xff00, 0x00ff, 0x8080];
     const img = await decodeImage(writeTiff({ tags: { 256: [1], 257: [1], 258: [16, 16, 16, 16], 259: [1], 262: [5], 277: [4] }, chunks: [u16Bytes(values)] }));
@@ -198,6 +216,7 @@ describe('refusals: PIL reads these, we cannot reproduce PIL on them', () => {
     ['old-style JPEG, tiled (libvips: black image and a warning)', { 256: [16], 257: [16], 258: [8, 8, 8], 259: [6], 262: [6], 277: [3], 322: [16], 323: [16] }, true, 'unsupported TIFF variant: old-style JPEG compression (6)'],
     ['LZMA', { ...rgbTags(1, 1), 259: [34925] }, false, 'unsupported TIFF variant: LZMA compression (34925)'],
     ['CIELAB', { ...rgbTags(1, 1), 262: [8] }, false, 'unsupported TIFF variant: CIELAB colour'],
+    ['unsigned 16-bit grey (Pillow 9.4 cannot resize mode I;16 bicubic)', { 256: [1], 257: [1], 258: [16], 259: [1], 262: [1], 277: [1] }, false, 'unsupported TIFF variant: unsigned 16-bit grey (PIL mode I;16'],
     ['palette + alpha (PA)', { 256: [1], 257: [1], 258: [8, 8], 259: [1], 262: [3], 277: [2], 338: [2], 320: new Array(768).fill(0) }, false, 'unsupported TIFF variant: palette with alpha (PA'],
   ];
   it.each(cases)('%s', async (_name, tags, tiled, reason) => {

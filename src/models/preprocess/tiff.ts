@@ -7,12 +7,13 @@
  * Which path each variant takes, and why (the README's Exactness section has the same table):
  * - fax (CCITT G3/G4) and other 1-bit images: libvips, opened as mode `1` (PIL resizes `1` with nearest);
  * - palette: ours, mode `P` with the colour map's high bytes (`b // 256`, as Pillow);
- * - signed 16-bit grey (`I;16S`), 32-bit float grey (`F`), 16-bit CMYK, premultiplied alpha
- *   (`RGBa`), planar data: ours, with PIL's unpackers (high byte of 16-bit samples, integer
- *   un-premultiplying);
+ * - signed 16-bit and 32-bit integer grey (`I;16S`, `I;32`), 32-bit float grey (`F`), 16-bit
+ *   CMYK, premultiplied alpha (`RGBa`), planar data: ours, with PIL's unpackers (high byte of
+ *   16-bit samples, integer un-premultiplying); an unspecified 4th sample is `RGBX` (dropped);
  * - refused as "unsupported TIFF variant": LZMA and old-style JPEG compression (libvips here has
  *   neither codec, and an old-style-JPEG *tiled* file decodes to black with only a warning),
- *   CIELAB (PIL converts it to RGB through LittleCMS), and palette + alpha (`PA`:
+ *   CIELAB (PIL converts it to RGB through LittleCMS), unsigned 16-bit grey (PIL's `I;16`, which
+ *   Pillow 9.4 cannot resize bicubic: the reference fails on it), and palette + alpha (`PA`:
  *   Pillow 9.4 resizes its palette *indices* bicubically, inventing colours).
  */
 import { inflateSync } from 'node:zlib';
@@ -112,6 +113,7 @@ export function readTiffIfd(buf: Uint8Array): TiffIfd {
   };
   const width = one(TAG.ImageWidth);
   const height = one(TAG.ImageLength);
+  if (width < 1 || height < 1) throw new TiffError(`image size ${width}x${height} is empty`);
   const compression = one(TAG.Compression, 1);
   const photometric = one(TAG.Photometric, 0);
   const extraSamples = tags.get(TAG.ExtraSamples) ?? [];
@@ -121,6 +123,8 @@ export function readTiffIfd(buf: Uint8Array): TiffIfd {
   if (bitsPerSample.length > samplesPerPixel) bitsPerSample = bitsPerSample.slice(0, samplesPerPixel);
   else if (bitsPerSample.length === 1 && samplesPerPixel > 1) bitsPerSample = new Array<number>(samplesPerPixel).fill(bitsPerSample[0]);
   const tiled = tags.has(TAG.TileOffsets);
+  if (tiled && !(one(TAG.TileWidth, 0) > 0 && one(TAG.TileLength, 0) > 0)) throw new TiffError('tiled image without a tile size');
+  if (!tiled && one(TAG.RowsPerStrip, height) < 1) throw new TiffError('RowsPerStrip is 0');
   const offsets = tags.get(tiled ? TAG.TileOffsets : TAG.StripOffsets) ?? [];
   return {
     littleEndian: le,
@@ -198,21 +202,28 @@ export function planTiff(ifd: TiffIfd): TiffPlan {
   }
   if ((photo === 0 || photo === 1) && ifd.samplesPerPixel === 1) {
     if (bits === 1) return { decoder: 'sharp', mode: '1' };
+    if (bits === 32 && photo === 1 && (format === 1 || format === 2)) return needOwn('I'); // I;32N, I;32S
     if (format === 2) {
       if (bits !== 16 || photo !== 1) throw unsupported(`signed ${bits}-bit grey${photo === 0 ? ' (min-is-white)' : ''}`);
       return needOwn('I');
     }
-    return { decoder: 'sharp', mode: bits === 16 ? 'I' : 'L' };
+    // PIL opens these as I;16, which Pillow 9.4's resize refuses for any filter but nearest
+    // ("image has wrong mode"): the reference itself cannot preprocess them.
+    if (bits === 12 || bits === 16) throw unsupported(`unsigned ${bits}-bit grey (PIL mode I;16, which Pillow 9.4 cannot resize bicubic)`);
+    return { decoder: 'sharp', mode: 'L' };
   }
+  if (ifd.samplesPerPixel > 6) throw unsupported(`${ifd.samplesPerPixel} samples per pixel`);
   const planarOrDeep = (ifd.planar === 2 && ifd.samplesPerPixel > 1) || bits === 16;
   if (photo === 5 && ifd.samplesPerPixel >= 4) {
     if (!sameBits || (bits !== 8 && bits !== 16)) throw unsupported(`${bits}-bit CMYK`);
     return planarOrDeep ? needOwn('CMYK') : { decoder: 'sharp', mode: 'CMYK' };
   }
   if (photo === 2 && sameBits && (bits === 8 || bits === 16)) {
-    const premultiplied = ifd.samplesPerPixel === 4 && (extra[0] === 1 || extra[0] === 0) && extra.length === 1;
-    const mode: PilMode = ifd.samplesPerPixel >= 4 && extra.length > 0 ? 'RGBA' : 'RGB';
-    if (planarOrDeep || premultiplied) return needOwn(mode);
+    // A 4th sample is alpha unless ExtraSamples calls it unspecified (PIL's RGBX, which converts as RGB);
+    // associated alpha (1) is premultiplied (PIL's RGBa).
+    const alpha = ifd.samplesPerPixel >= 4 && (extra.length === 0 || extra[0] !== 0);
+    const mode: PilMode = alpha ? 'RGBA' : 'RGB';
+    if (planarOrDeep || (alpha && extra[0] === 1)) return needOwn(mode);
     return { decoder: 'sharp', mode };
   }
   // Everything else (YCbCr, JPEG-compressed, 8-bit grey + alpha …) is what libvips reads as PIL does.
@@ -332,7 +343,8 @@ function decompress(ifd: TiffIfd, src: Uint8Array, expected: number): Uint8Array
     case 8:
     case 32946:
       try {
-        return inflateSync(src);
+        // Bounded: a strip never holds more than its rows (some writers pad a little).
+        return inflateSync(src, { maxOutputLength: 2 * expected + 4096 });
       } catch (err) {
         throw new TiffError(`Deflate data is corrupt (${(err as Error).message})`);
       }
@@ -444,7 +456,8 @@ export function decodeTiffPixels(buf: Uint8Array, ifd: TiffIfd, mode: PilMode): 
   }
   if (mode === 'I') {
     const data = new Int32Array(n);
-    for (let i = 0; i < n; i++) data[i] = (samples[i * spp] << 16) >> 16; // I;16S
+    if (samples instanceof Uint32Array) for (let i = 0; i < n; i++) data[i] = samples[i * spp] | 0; // I;32N, I;32S
+    else for (let i = 0; i < n; i++) data[i] = (samples[i * spp] << 16) >> 16; // I;16S
     return { width, height, channels: 1, mode, data };
   }
   const bytes = samples instanceof Uint16Array ? Uint8Array.from(samples, (v) => v >> 8) : samples;
@@ -461,7 +474,7 @@ export function decodeTiffPixels(buf: Uint8Array, ifd: TiffIfd, mode: PilMode): 
   }
   const ch = mode === 'RGB' ? 3 : 4;
   const data = new Uint8Array(n * ch);
-  const premultiplied = mode === 'RGBA' && (ifd.extraSamples[0] === 1 || ifd.extraSamples[0] === 0);
+  const premultiplied = mode === 'RGBA' && ifd.extraSamples[0] === 1;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < ch; c++) data[i * ch + c] = bytes[i * spp + c];
     if (premultiplied) unpremultiplyPixel(data, i * 4);
