@@ -239,10 +239,13 @@ describe('refusals: PIL reads these, we cannot reproduce PIL on them', () => {
     expect((err as UsageError).oneLine()).toMatch(/^short\.tif: cannot decode image: the decoder warned "Bogus "StripByteCounts" field.*so the pixels cannot be trusted — the file is corrupt or truncated$/);
   });
 
-  it('our own decoder reports a truncated strip as corrupt, naming the strip', async () => {
+  it('our own decoder reports truncated data as such: before allocating when uncompressed, naming the strip when compressed', async () => {
     const values = u16Bytes([1, 2, 3, 4]);
-    const file = writeTiff({ tags: { 256: [2], 257: [2], 258: [16], 259: [1], 262: [1], 277: [1], 339: [2] }, chunks: [values.subarray(0, 5)] });
-    await expect(decodeImage(file, { name: 's.tif' })).rejects.toThrow(/cannot decode TIFF image: strip 0 is truncated/);
+    const tags = (compression: number) => ({ 256: [2], 257: [2], 258: [16], 259: [compression], 262: [1], 277: [1], 339: [2] });
+    const raw = writeTiff({ tags: tags(1), chunks: [values.subarray(0, 5)] });
+    await expect(decodeImage(raw, { name: 's.tif' })).rejects.toThrow('cannot decode TIFF image: the strips hold 5 bytes, the image needs 8 (truncated)');
+    const deflated = writeTiff({ tags: tags(8), chunks: [new Uint8Array(deflateSync(values.subarray(0, 5)))] });
+    await expect(decodeImage(deflated, { name: 's.tif' })).rejects.toThrow('cannot decode TIFF image: strip 0 is truncated');
   });
 });
 

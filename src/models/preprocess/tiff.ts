@@ -376,8 +376,14 @@ export function readTiffSamples(buf: Uint8Array, ifd: TiffIfd): Uint8Array | Uin
   const across = Math.ceil(W / chunks.width);
   const down = Math.ceil(H / chunks.height);
   if (chunks.offsets.length < across * down * planes) throw new TiffError(`${chunks.offsets.length} ${chunks.tiled ? 'tiles' : 'strips'} for an image that needs ${across * down * planes}`);
-  const out = bits === 32 ? new Uint32Array(W * H * spp) : bits === 16 ? new Uint16Array(W * H * spp) : new Uint8Array(W * H * spp);
   const rowBytes = Math.ceil((chunks.width * perChunk * bits) / 8);
+  if (ifd.compression === 1) {
+    // Uncompressed: a file too short for its claimed size fails here, before the big allocation.
+    const need = planes * (chunks.tiled ? across * down * chunks.height : H) * rowBytes;
+    const have = chunks.byteCounts.slice(0, across * down * planes).reduce((a, b) => a + b, 0);
+    if (have < need) throw new TiffError(`the ${chunks.tiled ? 'tiles' : 'strips'} hold ${have} bytes, the image needs ${need} (truncated)`);
+  }
+  const out = bits === 32 ? new Uint32Array(W * H * spp) : bits === 16 ? new Uint16Array(W * H * spp) : new Uint8Array(W * H * spp);
   for (let plane = 0; plane < planes; plane++) {
     for (let cy = 0; cy < down; cy++) {
       for (let cx = 0; cx < across; cx++) {
