@@ -3,10 +3,16 @@
  * defaults, our decoding checked against libtiff's (through sharp) and against values worked out
  * by hand, PIL's Orientation on load, and the refusals with their reasons.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp, { type TiffOptions } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
+import { writeDemo } from '../src/fixtures/demo.js';
+import { packageRoot } from '../src/paths.js';
 import { decodeImage, preprocessToRgbU8 } from '../src/models/preprocess/index.js';
 import { decodeTiffPixels, lzwDecode, packBitsDecode, planTiff, readTiffIfd, readTiffSamples } from '../src/models/preprocess/tiff.js';
 import { u16Bytes, writeTiff } from './support/tiff-writer.js';
@@ -255,5 +261,20 @@ describe('decodeTiffPixels', () => {
     const ifd = readTiffIfd(f);
     expect(planTiff(ifd)).toEqual({ decoder: 'own', mode: 'RGB' });
     expect([...decodeTiffPixels(f, ifd, 'RGB').data]).toEqual([1, 3, 5, 2, 4, 6]);
+  });
+});
+
+describe('the CLI on a refused TIFF (built clip-bench)', () => {
+  const bin = path.join(packageRoot, 'dist', 'src', 'cli', 'main.js');
+  it.skipIf(!existsSync(bin))('preprocess prints one line naming the file, the variant and the fix, exits 2 and writes nothing', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-tiff-'));
+    const demo = await writeDemo(path.join(tmp, 'demo'), 1);
+    const tif = path.join(tmp, 'lzma.tif');
+    writeFileSync(tif, writeTiff({ tags: { ...rgbTags(1, 1), 259: [34925] }, chunks: [new Uint8Array(3)] }));
+    const out = path.join(tmp, 'out.f32');
+    const r = spawnSync(process.execPath, [bin, 'preprocess', '--model', demo.model, tif, '--out', out], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([`clip-bench: ${tif}: cannot decode TIFF image: unsupported TIFF variant: LZMA compression (34925) — PIL reads it but clip-bench cannot reproduce PIL on it; convert the file (e.g. to PNG)`]);
+    expect(existsSync(out)).toBe(false);
   });
 });
