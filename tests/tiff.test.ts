@@ -159,6 +159,21 @@ describe('PIL unpackers', () => {
     }
   });
 
+  it('16-bit RGB, chunky (libvips) or planar (ours), keeps the high byte of each sample', async () => {
+    const values = [0x1234, 0xff00, 0x00ff, 0x8080, 0x7fff, 0x0100];
+    for (const littleEndian of [true, false]) {
+      const tags = (planar: number) => ({ 256: [2], 257: [1], 258: [16, 16, 16], 259: [1], 262: [2], 277: [3], 284: [planar] });
+      const chunky = writeTiff({ littleEndian, tags: tags(1), chunks: [u16Bytes(values, littleEndian)] });
+      expect(planTiff(readTiffIfd(chunky)).decoder).toBe('sharp');
+      const planes = [0, 1, 2].map((c) => u16Bytes([values[c], values[3 + c]], littleEndian));
+      for (const f of [chunky, writeTiff({ littleEndian, tags: tags(2), chunks: planes })]) {
+        const img = await decodeImage(f);
+        expect(img.mode).toBe('RGB');
+        expect([...img.data]).toEqual([0x12, 0xff, 0x00, 0x80, 0x7f, 0x01]);
+      }
+    }
+  });
+
   it('16-bit CMYK keeps the high byte of each sample', async () => {
     const values = [0x1234, 0xff00, 0x00ff, 0x8080];
     const img = await decodeImage(writeTiff({ tags: { 256: [1], 257: [1], 258: [16, 16, 16, 16], 259: [1], 262: [5], 277: [4] }, chunks: [u16Bytes(values)] }));

@@ -213,17 +213,19 @@ export function planTiff(ifd: TiffIfd): TiffPlan {
     return { decoder: 'sharp', mode: 'L' };
   }
   if (ifd.samplesPerPixel > 6) throw unsupported(`${ifd.samplesPerPixel} samples per pixel`);
-  const planarOrDeep = (ifd.planar === 2 && ifd.samplesPerPixel > 1) || bits === 16;
+  const planar = ifd.planar === 2 && ifd.samplesPerPixel > 1;
   if (photo === 5 && ifd.samplesPerPixel >= 4) {
     if (!sameBits || (bits !== 8 && bits !== 16)) throw unsupported(`${bits}-bit CMYK`);
-    return planarOrDeep ? needOwn('CMYK') : { decoder: 'sharp', mode: 'CMYK' };
+    // libvips' 16-bit CMYK differs from PIL's CMYK;16 unpacker (the high byte of each sample).
+    return planar || bits === 16 ? needOwn('CMYK') : { decoder: 'sharp', mode: 'CMYK' };
   }
   if (photo === 2 && sameBits && (bits === 8 || bits === 16)) {
     // A 4th sample is alpha unless ExtraSamples calls it unspecified (PIL's RGBX, which converts as RGB);
     // associated alpha (1) is premultiplied (PIL's RGBa).
     const alpha = ifd.samplesPerPixel >= 4 && (extra.length === 0 || extra[0] !== 0);
     const mode: PilMode = alpha ? 'RGBA' : 'RGB';
-    if (planarOrDeep || (alpha && extra[0] === 1)) return needOwn(mode);
+    // libvips reads chunky 8/16-bit RGB(A) as PIL does (16-bit: high byte, see decode.ts), but not planar tiles or RGBa.
+    if (planar || (alpha && extra[0] === 1)) return needOwn(mode);
     return { decoder: 'sharp', mode };
   }
   // Everything else (YCbCr, JPEG-compressed, 8-bit grey + alpha …) is what libvips reads as PIL does.
