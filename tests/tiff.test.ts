@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { writeDemo } from '../src/fixtures/demo.js';
 import { packageRoot } from '../src/paths.js';
-import { decodeImage, preprocessToRgbU8 } from '../src/models/preprocess/index.js';
+import { decodeImage, makePreprocessConfig, preprocessToRgbU8 } from '../src/models/preprocess/index.js';
 import { decodeTiffPixels, lzwDecode, packBitsDecode, planTiff, readTiffIfd, readTiffSamples } from '../src/models/preprocess/tiff.js';
 import { u16Bytes, writeTiff } from './support/tiff-writer.js';
 
@@ -228,6 +228,10 @@ describe('Orientation, applied on load as TiffImagePlugin.load_end does', () => 
     const quirk = await preprocessToRgbU8(writeTiff({ tags: rgbTags(40, 20, { 274: [6] }), chunks: [big] }));
     // The same pixels stored upright plan 224×448 instead: a different crop.
     expect(Buffer.from(quirk).equals(Buffer.from(await preprocessToRgbU8(asIfStoredRotated)))).toBe(false);
+    // Converting to RGB first (Hugging Face) loads the image, so its own size is planned: no quirk there.
+    const hf = makePreprocessConfig({ convertRgbFirst: true });
+    const rotatedHf = await preprocessToRgbU8(writeTiff({ tags: rgbTags(40, 20, { 274: [6] }), chunks: [big] }), hf);
+    expect(Buffer.from(rotatedHf).equals(Buffer.from(await preprocessToRgbU8(asIfStoredRotated, hf)))).toBe(true);
   });
 });
 

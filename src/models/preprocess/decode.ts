@@ -1,7 +1,7 @@
 /**
  * Image decoding to Pillow's source mode: sharp (libvips) for JPEG/PNG/WebP/GIF/TIFF/…, decoded
  * to raw samples with no resize and no colour management, and our own decoders for the formats
- * sharp lacks (Netpbm, BMP).
+ * sharp lacks (Netpbm, BMP) and the TIFF variants it decodes unlike PIL (`tiff.ts`).
  *
  * sharp settings, chosen to behave like `PIL.Image.open(...).load()`:
  * - `failOn: 'error'`: corrupt or truncated data is an error (PIL raises "image file is

@@ -9,7 +9,7 @@
  * - `P`: palette image, stored already expanded to its RGB colours (3 channels); Pillow keeps
  *   indices, but it resizes `P` with nearest neighbour, which picks whole pixels, so
  *   expanding first gives the same colours.
- * - `I`: 32-bit signed integers (16-bit grey PNG/PGM/TIFF), one channel, in an `Int32Array`.
+ * - `I`: 32-bit signed integers (16-bit grey PNG/PGM, signed 16- and 32-bit TIFF), one channel, in an `Int32Array`.
  * - `F`: 32-bit floats (floating-point grey TIFF), one channel, in a `Float32Array`.
  */
 export type PilMode = '1' | 'L' | 'LA' | 'P' | 'RGB' | 'RGBA' | 'CMYK' | 'I' | 'F';

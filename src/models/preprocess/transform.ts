@@ -70,7 +70,7 @@ function cropToRgb(decoded: RawImage, cfg: PreprocessConfig, reuse: boolean): Ui
   const img = cfg.trimBorder ? trimBorder(decoded, cfg.trimBorder) : decoded;
   const src: RawImage = cfg.convertRgbFirst && img.mode !== 'RGB' ? { width: img.width, height: img.height, channels: 3, mode: 'RGB', data: toRgb(img) } : img;
   // torchvision's Resize reads the size before PIL loads (and orients) the image; converting or trimming first loads it.
-  const planned = src === decoded && decoded.openedSize ? decoded.openedSize : src;
+  const planned = !cfg.convertRgbFirst && !cfg.trimBorder && decoded.openedSize ? decoded.openedSize : src;
   const plan = planCrop(planned.width, planned.height, cfg);
   const S = plan.size;
   const { width: rw, height: rh } = plan.resized;
