@@ -78,6 +78,31 @@ export function isTiff(buf: Uint8Array): boolean {
 /** Bytes per value of each TIFF field type (1 BYTE … 13 IFD); 0 for unknown types. */
 const TYPE_SIZE = [0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4];
 
+/** One value of a field of `type` at byte `p` (rationals as their quotient; float types as 0: no tag we read uses them). */
+function readValue(dv: DataView, type: number, p: number, le: boolean): number {
+  switch (type) {
+    case 1: // BYTE
+    case 2: // ASCII
+    case 7: // UNDEFINED
+      return dv.getUint8(p);
+    case 6:
+      return dv.getInt8(p);
+    case 3:
+      return dv.getUint16(p, le);
+    case 8:
+      return dv.getInt16(p, le);
+    case 4: // LONG
+    case 13: // IFD
+      return dv.getUint32(p, le);
+    case 9:
+      return dv.getInt32(p, le);
+    case 5:
+      return dv.getUint32(p, le) / (dv.getUint32(p + 4, le) || 1);
+    default:
+      return 0;
+  }
+}
+
 /** Read the first IFD. Throws `TiffError` for a malformed header or directory. */
 export function readTiffIfd(buf: Uint8Array): TiffIfd {
   if (!isTiff(buf)) throw new TiffError('not a TIFF file (BigTIFF is not supported)');
@@ -100,10 +125,7 @@ export function readTiffIfd(buf: Uint8Array): TiffIfd {
     const at = n * size <= 4 ? e + 8 : u32(e + 8);
     if (at + n * size > buf.length) throw new TiffError(`tag ${tag} points beyond the end of the file`);
     const values: number[] = new Array(n);
-    for (let k = 0; k < n; k++) {
-      const p = at + k * size;
-      values[k] = type === 3 || type === 8 ? (type === 8 ? dv.getInt16(p, le) : u16(p)) : type === 4 || type === 13 ? u32(p) : type === 9 ? dv.getInt32(p, le) : type === 1 || type === 7 || type === 2 ? buf[p] : type === 6 ? dv.getInt8(p) : type === 5 ? u32(p) / (u32(p + 4) || 1) : type === 16 ? Number(dv.getBigUint64(p, le)) : 0;
-    }
+    for (let k = 0; k < n; k++) values[k] = readValue(dv, type, at + k * size, le);
     tags.set(tag, values);
   }
   const one = (tag: number, dflt?: number): number => {
