@@ -1,7 +1,7 @@
 /**
  * Image decoding to Pillow's source mode: sharp (libvips) for JPEG/PNG/WebP/GIF/TIFF/…, decoded
  * to raw samples with no resize and no colour management, and our own decoders for the formats
- * sharp lacks (Netpbm, BMP).
+ * sharp lacks (Netpbm, BMP) and the TIFF variants it decodes unlike PIL (`tiff.ts`).
  *
  * sharp settings, chosen to behave like `PIL.Image.open(...).load()`:
  * - `failOn: 'error'`: corrupt or truncated data is an error (PIL raises "image file is
@@ -20,6 +20,7 @@ import { BmpError, decodeBmp, isBmp, readBmpHeader } from './bmp.js';
 import { DEFAULT_MAX_PIXELS } from './config.js';
 import { channelsOf, type PilMode, type RawImage } from './image.js';
 import { decodePnm, isPnm, PnmError, readPnmHeader } from './pnm.js';
+import { applyTiffOrientation, decodeTiffPixels, isTiff, planTiff, readTiffIfd, TiffError } from './tiff.js';
 
 export interface DecodeOptions {
   /** Refuse images with more pixels (width·height) than this. Default: PIL's bomb threshold, 178,956,970. */
@@ -80,7 +81,39 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   if (buf.length === 0) throw new UsageError('cannot decode image: the file is empty', { file });
   if (isPnm(buf)) return decodeOwn(buf, 'PNM', file, maxPixels, () => readPnmHeader(buf), decodePnm);
   if (isBmp(buf)) return decodeOwn(buf, 'BMP', file, maxPixels, () => readBmpHeader(buf), decodeBmp);
+  if (isTiff(buf)) return decodeTiff(buf, file, maxPixels);
   return decodeWithSharp(buf, file, maxPixels, opts.applyExifOrientation ?? false);
+}
+
+/**
+ * TIFF as `TiffImagePlugin` opens it (see `tiff.ts`): our decoder or libvips, in PIL's mode,
+ * then the Orientation PIL always applies on load (so `applyExifOrientation` has no say here).
+ */
+async function decodeTiff(buf: Uint8Array, file: string | undefined, maxPixels: number): Promise<RawImage> {
+  let ifd: ReturnType<typeof readTiffIfd>;
+  let plan: ReturnType<typeof planTiff>;
+  try {
+    ifd = readTiffIfd(buf);
+    checkPixels(ifd.width, ifd.height, maxPixels, file);
+    plan = planTiff(ifd);
+  } catch (err) {
+    throw err instanceof TiffError ? tiffError(err, file) : err;
+  }
+  const { mode } = plan;
+  const img =
+    plan.decoder === 'own'
+      ? decodeOwn(buf, 'TIFF', file, maxPixels, () => ifd, (b) => decodeTiffPixels(b, ifd, mode))
+      : await decodeWithSharp(buf, file, maxPixels, false, { pilMode: mode, failOnWarning: true });
+  return applyTiffOrientation(img, ifd.orientation);
+}
+
+function tiffError(err: TiffError, file: string | undefined): UsageError {
+  const variant = err.message.startsWith('unsupported');
+  return new UsageError(`cannot decode TIFF image: ${err.message}`, {
+    file,
+    cause: err,
+    fix: variant ? 'PIL reads it but clip-bench cannot reproduce PIL on it; convert the file (e.g. to PNG)' : 'the file is corrupt or truncated',
+  });
 }
 
 /** Netpbm/BMP: check the header's size against the limit before allocating. EXIF does not apply. */
@@ -97,6 +130,7 @@ function decodeOwn(
     checkPixels(h.width, h.height, maxPixels, file);
     return decode(buf);
   } catch (err) {
+    if (err instanceof TiffError) throw tiffError(err, file);
     if (err instanceof PnmError || err instanceof BmpError) {
       throw new UsageError(`cannot decode ${kind} image: ${err.message}`, { file, cause: err, fix: 'the file is corrupt or uses an unsupported variant' });
     }
@@ -180,7 +214,7 @@ export function sniffPng(buf: Uint8Array): SourceInfo | null {
   return mode && width > 0 && height > 0 ? { width, height, mode, deep } : null;
 }
 
-async function sourceInfo(buf: Uint8Array, file: string | undefined): Promise<SourceInfo> {
+async function sourceInfo(buf: Uint8Array, file: string | undefined, pilMode?: PilMode): Promise<SourceInfo> {
   const sniffed = sniffJpeg(buf) ?? sniffPng(buf);
   if (sniffed) return sniffed;
   let meta: Metadata;
@@ -193,7 +227,7 @@ async function sourceInfo(buf: Uint8Array, file: string | undefined): Promise<So
   if (!RASTER_FORMATS.has(meta.format)) {
     throw new UsageError(`unsupported image format "${meta.format}"`, { file, fix: `use ${[...RASTER_FORMATS].join(', ')}, PPM/PGM or BMP` });
   }
-  return { width: meta.width, height: meta.height, mode: modeFor(meta), deep: meta.depth === 'ushort' };
+  return { width: meta.width, height: meta.height, mode: pilMode ?? modeFor(meta), deep: meta.depth === 'ushort' };
 }
 
 /**
@@ -202,8 +236,19 @@ async function sourceInfo(buf: Uint8Array, file: string | undefined): Promise<So
  */
 const RASTER_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'jp2', 'jxl']);
 
-async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean): Promise<RawImage> {
-  const { width, height, mode, deep } = await sourceInfo(buf, file);
+/**
+ * `pilMode`: the mode PIL gives the file, where the caller knows it better than sharp's metadata.
+ * `failOnWarning`: a libvips warning fails the decode (TIFF: libtiff only warns about bogus strip
+ * sizes or undecodable tiles, and hands back black or garbage pixels with exit code 0).
+ */
+async function decodeWithSharp(
+  buf: Uint8Array,
+  file: string | undefined,
+  maxPixels: number,
+  autoOrient: boolean,
+  opts: { pilMode?: PilMode; failOnWarning?: boolean } = {},
+): Promise<RawImage> {
+  const { width, height, mode, deep } = await sourceInfo(buf, file, opts.pilMode);
   checkPixels(width, height, maxPixels, file);
   let pipeline = sharp(buf, { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: true, autoOrient });
   let depth: 'uchar' | 'ushort' = 'uchar';
@@ -219,12 +264,18 @@ async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPix
     depth = 'ushort';
     pipeline = pipeline.toColourspace('rgb16');
   }
+  const warnings: string[] = [];
+  if (opts.failOnWarning) pipeline.on('warning', (w: string) => warnings.push(w));
   let data: Buffer;
   let info: OutputInfo;
   try {
     ({ data, info } = await pipeline.raw({ depth }).toBuffer({ resolveWithObject: true }));
   } catch (err) {
     throw new UsageError(`cannot decode image: ${sharpMessage(err)}`, { file, cause: err, fix: 'the file is corrupt or truncated' });
+  }
+  if (warnings.length > 0) {
+    const more = warnings.length > 1 ? ` (and ${warnings.length - 1} more warnings)` : '';
+    throw new UsageError(`cannot decode image: the decoder warned "${sharpMessage(warnings[0])}"${more}, so the pixels cannot be trusted`, { file, fix: 'the file is corrupt or truncated' });
   }
   return toRawImage(data, info, mode, depth, file);
 }
