@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { openDb } from '../store/db.js';
 import { getRun, iteratePredictions } from '../store/runs.js';
 import { OPTIONS } from './options.js';
+import { stdoutClosed } from './output.js';
 
 export const predictionsCommand = {
   command: 'predictions',
@@ -19,6 +20,7 @@ export const predictionsCommand = {
     try {
       getRun(db, a.run, a.db);
       for (const p of iteratePredictions(db, a.run)) {
+        if (stdoutClosed()) break; // `| head`: the reader has what it wanted
         const line = {
           index: p.idx,
           key: p.key,

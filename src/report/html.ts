@@ -8,6 +8,7 @@ import { cellText, rowLabel, signed, versionsText, type ReferenceCell } from './
 import type { RunComparison } from './compare.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import type { ReportData, RunDetails } from './report-data.js';
+import { unfinishedLine } from './run-list.js';
 
 const CSS = `
 :root { color-scheme: light; --ink: #1d1d1f; --muted: #666; --line: #ddd; --flag: #c8553d; --ok: #2e8b57; --soft: #f6f7f9; }
@@ -182,8 +183,16 @@ function runSection(d: RunDetails): string[] {
   ];
 }
 
+function unfinishedHtml(d: ReportData): string[] {
+  if (d.unfinished.length === 0) return [];
+  return ['<section id="unfinished"><h2>Unfinished runs (not in the table)</h2><ul>', ...d.unfinished.map((r) => `<li>${esc(unfinishedLine(r))}</li>`), '</ul></section>'];
+}
+
 export function reportHtml(d: ReportData): string {
-  if (d.table.columns.length === 0) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>']);
+  if (d.table.columns.length === 0) {
+    const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
+    return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
+  }
   return page('clip-bench report', [
     '<header><h1>clip-bench report</h1>',
     `<p class="muted">Zero-shot classification results from the results DB, generated ${esc(d.generatedAt.slice(0, 19).replace('T', ' '))} UTC.</p></header>`,
@@ -195,6 +204,7 @@ export function reportHtml(d: ReportData): string {
     ...paperPlots(d),
     '</div></section>',
     ...(d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),
+    ...unfinishedHtml(d),
     '<section id="runs"><h2>Runs</h2>',
     ...provenanceTable(d),
     ...d.details.flatMap(runSection),
