@@ -224,6 +224,8 @@ interface Prepared {
   plan?: ClassifierPlan;
   prompts: ResolvedPrompts;
   selected: { idx: number; sample: Sample }[];
+  /** samples in the whole split, before --limit and --shard */
+  splitSize: number;
 }
 
 async function prepare(opts: EvalOptions): Promise<Prepared> {
@@ -238,8 +240,9 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
   const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds, root) : adapter.defaultPrompts;
   const promptSet = loadPromptSet(opts.prompts ?? fallback ?? 'single');
   const prompts = resolvePrompts(promptSet, plan?.promptClassIds ?? classIds, adapter.id, { subset: plan !== undefined });
-  const selected = selectSamples(await collect(adapter.samples(root, split)), opts.limit, opts.shard);
-  return { adapter, split, root, classIds, plan, prompts, selected };
+  const all = await collect(adapter.samples(root, split));
+  const selected = selectSamples(all, opts.limit, opts.shard);
+  return { adapter, split, root, classIds, plan, prompts, selected, splitSize: all.length };
 }
 
 /**
@@ -248,7 +251,7 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
  */
 export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult> {
   const t0 = performance.now();
-  const { adapter, split, root, classIds, plan, prompts, selected } = await prepare(opts);
+  const { adapter, split, root, classIds, plan, prompts, selected, splitSize } = await prepare(opts);
   const tList = performance.now();
 
   const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention });
@@ -322,6 +325,7 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
           headline: adapter.metric ?? 'top1',
           classIds,
           nSamples: selected.length,
+          splitSize,
           convention: opts.preprocessConvention ?? 'reference',
         },
         environment: { ...environment() },

@@ -4,7 +4,7 @@
  */
 import type { Ablation } from './ablation.js';
 import { ablationTitle } from './ablation.js';
-import { cellText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
+import { cellSampleText, cellValueText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
 import type { RunComparison } from './compare.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import type { ReportData, RunDetails } from './report-data.js';
@@ -86,7 +86,8 @@ function matrix(d: ReportData): string[] {
       if (!c) return '<td class="num muted">–</td>';
       const x = d.reference?.cells[i][j];
       const fails = c.nFailed ? `<span class="sub">${c.nFailed} failed${c.failuresExcluded ? ', excluded' : ''}</span>` : '';
-      return `<td class="num${x?.flagged ? ' flag' : ''}" title="run ${c.runId}, n=${c.n}">${esc(cellText(c))}${x ? referenceHtml(x) : ''}${fails}</td>`;
+      const n = `<span class="sub${c.partial ? ' flag' : ''}">${esc(cellSampleText(c))}</span>`;
+      return `<td class="num${x?.flagged ? ' flag' : ''}" title="run ${c.runId}">${esc(cellValueText(c))}${n}${x ? referenceHtml(x) : ''}${fails}</td>`;
     });
     const s = d.suite[i];
     const suite =
@@ -102,7 +103,7 @@ function matrix(d: ReportData): string[] {
     head,
     ...rows,
     '</table></div>',
-    `<p class="muted">Each cell is the dataset's headline metric, the paper's (top-1 / top-5 where that is top-1), from the latest finished run. The suite mean is computed as the paper does: the plain mean of the headline metrics, each dataset once (its own prompt set where several were run).${
+    `<p class="muted">Each cell is the dataset's headline metric, the paper's (top-1 / top-5 where that is top-1), with n, the samples scored, from the most complete finished run of its setting (model, dataset and root, split, prompt set, preprocessing): a whole split before a --limit or a shard, then the most samples, then the latest. The suite mean is computed as the paper does: the plain mean of the headline metrics, each dataset once (its own prompt set where several were run).${
       d.reference ? ` ⚠ marks a delta beyond ±${d.reference.tolerance} points; "unverified" marks a paper cell not yet cross-checked.` : ''
     }</p>`,
   ];
