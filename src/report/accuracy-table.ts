@@ -112,27 +112,37 @@ function datasetLabels(runs: readonly RunRecord[]): Map<string, string> {
 
 const sha8 = (x: unknown) => createHash('sha256').update(JSON.stringify(x) ?? '').digest('hex').slice(0, 8);
 
-/** What sets one column apart from another of the same dataset, each with a key (what it is) and a name (what it is called). */
-const SETTING_FIELDS: { key: (r: RunRecord) => string; name: (r: RunRecord) => string }[] = [
-  { key: (r) => r.split, name: (r) => r.split },
-  { key: (r) => r.promptHash, name: (r) => r.promptSet },
+/**
+ * The settings that make two runs of one model and dataset root different results (besides the model):
+ * each with a key (what it is) and a name (what a reader calls it). The report's columns and `compare`'s
+ * pairing both use these.
+ */
+export const RUN_SETTINGS: readonly { id: 'split' | 'prompts' | 'preprocessing' | 'failures'; key: (r: RunRecord) => string; name: (r: RunRecord) => string }[] = [
+  { id: 'split', key: (r) => r.split, name: (r) => r.split },
+  { id: 'prompts', key: (r) => r.promptHash, name: (r) => r.promptSet },
   {
-    key: (r) => sha8(r.params.preprocess ?? null),
-    name: (r) => (typeof r.params.convention === 'string' ? `${r.params.convention} preprocessing` : describePreprocessing(r.params.preprocess)),
+    id: 'preprocessing',
+    key: (r) => sha8(r.params?.preprocess ?? null),
+    name: (r) => (typeof r.params?.convention === 'string' ? `${r.params.convention} preprocessing` : describePreprocessing(r.params?.preprocess)),
   },
-  { key: (r) => String(r.params.excludeFailures === true), name: (r) => (r.params.excludeFailures === true ? 'failures excluded' : 'failures as wrong') },
+  { id: 'failures', key: (r) => String(r.params?.excludeFailures === true), name: (r) => (r.params?.excludeFailures === true ? 'failures excluded' : 'failures as wrong') },
 ];
+
+/** One string per setting (dataset, root and every {@link RUN_SETTINGS} key): equal for runs whose results are comparable cell for cell. */
+export function settingKey(r: RunRecord): string {
+  return JSON.stringify([r.dataset, r.datasetRoot ?? null, ...RUN_SETTINGS.map((f) => f.key(r))]);
+}
 
 /** Whether a run covers less than its whole split: a shard, or a --limit below the split's size (for older runs: any --limit). */
 export function isPartial(r: RunRecord): boolean {
   if (r.shard) return true;
-  const limit = typeof r.params.limit === 'number' ? r.params.limit : null;
+  const limit = typeof r.params?.limit === 'number' ? r.params.limit : null;
   if (limit === null) return false;
   return typeof r.params.splitSize === 'number' ? limit < r.params.splitSize : true;
 }
 
 /** Which of two runs of one setting a cell shows: a whole split before a part, then more samples, then the later run. */
-function moreComplete(a: RunRecord, b: RunRecord): boolean {
+export function moreComplete(a: RunRecord, b: RunRecord): boolean {
   const rank = (r: RunRecord) => [isPartial(r) ? 0 : 1, r.n ?? 0, r.id];
   const [x, y] = [rank(a), rank(b)];
   const i = x.findIndex((v, j) => v !== y[j]);
@@ -143,14 +153,14 @@ export function buildAccuracyTable(runs: readonly RunRecord[]): AccuracyTable {
   const finished = runs.filter((r) => r.status === 'finished' && r.top1 !== null);
   const labels = datasetLabels(finished);
   const datasetLabel = (r: RunRecord) => labels.get(`${r.dataset}\u0000${r.datasetRoot}`)!;
-  const columnKey = (r: RunRecord) => JSON.stringify([r.dataset, r.datasetRoot, ...SETTING_FIELDS.map((f) => f.key(r))]);
+  const columnKey = settingKey;
   // A column names a setting field (split, prompt set, preprocessing, failure rule) only where its dataset has
   // columns that differ in it; two different values with one name get a short hash.
   const byDataset = new Map<string, RunRecord[]>();
   for (const r of finished) byDataset.set(datasetLabel(r), [...(byDataset.get(datasetLabel(r)) ?? []), r]);
   const colOf = (r: RunRecord) => {
     const group = byDataset.get(datasetLabel(r))!;
-    const names = SETTING_FIELDS.flatMap((f) => {
+    const names = RUN_SETTINGS.flatMap((f) => {
       const keys = new Set(group.map(f.key));
       if (keys.size < 2) return [];
       const clash = group.some((o) => f.name(o) === f.name(r) && f.key(o) !== f.key(r));

@@ -5,7 +5,7 @@
 import type { Ablation } from './ablation.js';
 import { ablationTitle } from './ablation.js';
 import { cellSampleText, cellValueText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
-import type { RunComparison } from './compare.js';
+import { comparisonTitle, type RunComparison } from './compare.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import type { ReportData, RunDetails } from './report-data.js';
 import { unfinishedLine } from './run-list.js';
@@ -216,9 +216,12 @@ export function reportHtml(d: ReportData): string {
 /** A comparison as a page: the sentence, the counts, the per-class deltas as a plot and a table. */
 export function comparisonHtml(c: RunComparison, opts: { classes?: number } = {}): string {
   const top = c.perClass.filter((x) => x.delta !== 0).slice(0, opts.classes ?? 30);
-  const title = `${c.b.model} vs ${c.a.model} on ${c.dataset}`;
+  const title = comparisonTitle(c);
+  const setting = c.differences.length
+    ? `<p class="flag">Not the same setting: ${c.differences.map((d) => `${esc(d.setting)} ${esc(d.b)} (B) vs ${esc(d.a)} (A)`).join('; ')}.</p>`
+    : '<p class="muted">Same setting: dataset root, split, prompt set, preprocessing, failure rule and samples.</p>';
   return page(`clip-bench compare: ${title}`, [
-    `<header><h1>${esc(title)}</h1><p class="muted">Runs ${c.a.runId} (A, baseline) and ${c.b.runId} (B), ${c.paired} paired samples.</p></header>`,
+    `<header><h1>${esc(title)}</h1><p class="muted">Runs ${c.a.runId} (A, baseline: ${esc(c.a.model)}) and ${c.b.runId} (B: ${esc(c.b.model)}), ${c.paired} paired samples.</p>${setting}</header>`,
     `<p class="answer">${esc(c.sentence)}</p>`,
     '<table class="stats">',
     `<tr><th>top-1</th>${num(`${pct(c.a.accuracy)}% → ${pct(c.b.accuracy)}%`)}</tr>`,
