@@ -85,11 +85,11 @@ describe('where a run is stored, and which runs a DB holds', () => {
 
 describe('the same eval started twice on one DB', () => {
   /** A finished run made by the CLI, put back to "running" by `owner` as if that process were still writing it. */
-  function runningRun(name: string, owner: { pid: number; host?: string }): string {
+  function runningRun(name: string, owner: { pid: number; host?: string; exe?: string }): string {
     const db = path.join(tmp, name);
     expect(cli(evalArgs(db, ['--limit', '8'])).code).toBe(0);
     const h = rawDb(db);
-    h.prepare(`UPDATE runs SET status = 'running', finished_at = NULL, owner = ? WHERE id = 1`).run(JSON.stringify({ host: owner.host ?? os.hostname(), pid: owner.pid, token: 't', since: '2026-01-01T00:00:00.000Z' }));
+    h.prepare(`UPDATE runs SET status = 'running', finished_at = NULL, owner = ? WHERE id = 1`).run(JSON.stringify({ host: owner.host ?? os.hostname(), pid: owner.pid, exe: owner.exe, token: 't', since: '2026-01-01T00:00:00.000Z' }));
     h.prepare('DELETE FROM predictions WHERE idx >= 3').run();
     h.close();
     return db;
@@ -115,6 +115,13 @@ describe('the same eval started twice on one DB', () => {
     const r = cli(evalArgs(db, ['--limit', '8', '--json']));
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ runId: 1, resumed: true, n: 8, top1: 1 });
+  });
+
+  it.skipIf(!existsSync(`/proc/${process.pid}/exe`))('a pid now used by another program is not the owner: the run is continued', () => {
+    const db = runningRun('reused-pid.sqlite', { pid: process.pid, exe: '/usr/bin/some-other-program' });
+    const r = cli(evalArgs(db, ['--limit', '8', '--json']));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ runId: 1, resumed: true, n: 8 });
   });
 
   it('a run owned on another host: refused (it cannot be checked), and --resume takes it over', () => {

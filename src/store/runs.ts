@@ -1,5 +1,6 @@
 /** Reading and writing runs and their predictions. Every write is a transaction. */
 import { randomUUID } from 'node:crypto';
+import { readlinkSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import type { Db } from './db.js';
 import { UsageError } from '../errors.js';
@@ -57,6 +58,8 @@ export interface RunSummary {
 export interface RunOwner {
   host: string;
   pid: number;
+  /** the executable it runs (absent in a hand-made owner): a pid reused by another program is not the owner */
+  exe?: string;
   token: string;
   /** ISO time it took the run */
   since: string;
@@ -89,12 +92,20 @@ export function createRun(db: Db, id: RunIdentity, owner: RunOwner | null = null
   return Number(info.lastInsertRowid);
 }
 
+function realExecutable(): string {
+  try {
+    return realpathSync(process.execPath); // as /proc/<pid>/exe shows it
+  } catch {
+    return process.execPath;
+  }
+}
+
 /** Evaluations of this process that are under way, by owner token (several can share a pid in one process). */
 const liveTokens = new Set<string>();
 
 /** A new owner for one evaluation of this process; `releaseOwner` when it ends, however it ends. */
 export function newOwner(): RunOwner {
-  const owner = { host: os.hostname(), pid: process.pid, token: randomUUID(), since: new Date().toISOString() };
+  const owner = { host: os.hostname(), pid: process.pid, exe: realExecutable(), token: randomUUID(), since: new Date().toISOString() };
   liveTokens.add(owner.token);
   return owner;
 }
@@ -113,10 +124,19 @@ export function ownerAlive(owner: RunOwner | null | undefined): boolean | undefi
   if (owner.pid === process.pid) return liveTokens.has(owner.token);
   try {
     process.kill(owner.pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
   }
+  // A live pid may have been reused by another program since the owner died: where Linux says which
+  // executable it runs, a different one is not the owner.
+  if (owner.exe) {
+    try {
+      return readlinkSync(`/proc/${owner.pid}/exe`) === owner.exe;
+    } catch {
+      // no /proc, or not ours to read: trust the pid
+    }
+  }
+  return true;
 }
 
 /** A run that a live process (or one on another host, which cannot be checked) is writing now. */
