@@ -10,7 +10,7 @@ export const predictionsCommand = {
   builder: (y: Argv) =>
     y
       .options({
-        run: { type: 'number', demandOption: true, describe: 'Run id, as printed by `clip-bench eval` and listed by `clip-bench report`.' },
+        run: { type: 'number', demandOption: true, describe: 'Run id, as printed by `clip-bench eval` and listed by `clip-bench runs`.' },
         db: OPTIONS.db,
         format: { choices: ['jsonl'] as const, default: 'jsonl' as const, describe: 'Output format: one JSON object per line.' },
       })
