@@ -224,11 +224,6 @@ export function finishedIndices(db: Db, runId: number): Set<number> {
   return new Set(db.prepare(`SELECT idx FROM predictions WHERE run_id = ?`).pluck().all(runId) as number[]);
 }
 
-/** Marks a resumed run as running again. */
-export function reopenRun(db: Db, runId: number): void {
-  db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`).run(runId);
-}
-
 export function markRun(db: Db, runId: number, status: 'failed' | 'interrupted'): void {
   db.prepare(`UPDATE runs SET status = ?, finished_at = ? WHERE id = ?`).run(status, new Date().toISOString(), runId);
 }
