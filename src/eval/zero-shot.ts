@@ -287,7 +287,7 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
   let claimed: { runId: number; resumed: boolean };
   try {
     if (opts.resume !== undefined) {
-      const run = getRun(db, opts.resume, db.name);
+      const run = getRun(db, opts.resume);
       if (run.identity !== identity || run.shard !== shard) {
         throw new UsageError(`run ${opts.resume} was made with other settings (model, dataset, prompts, limit, shard or preprocessing differ)`, {
           fix: 'repeat the arguments of the original run, or leave out --resume to start a new run',

@@ -163,7 +163,7 @@ function runInProgressError(db: Db, run: RunRecord): UsageError {
   return new UsageError(
     `run ${run.id} (${run.modelName} on ${run.dataset}/${run.split}, prompts "${run.promptSet}", the same settings) is already in progress: pid ${o.pid}${here ? '' : ` on ${o.host}`}, started ${o.since.slice(0, 19).replace('T', ' ')} UTC, ${done}${total === null ? '' : ` of ${total}`} samples so far`,
     {
-      file: db.name,
+      file: db.memory ? undefined : db.name,
       fix: `wait for it to finish (\`clip-bench runs --db ${db.name}\` shows its progress) or stop it, then run this command again${here ? '' : `; if that process is gone, add --resume ${run.id}`}`,
     },
   );
