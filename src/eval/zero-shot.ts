@@ -17,18 +17,7 @@ import { buildClassifier, groupMaxLogits } from '../prompts/classifier.js';
 import { loadPromptSet, resolvePrompts, type ResolvedPrompts } from '../prompts/prompt-set.js';
 import { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
-import {
-  createRun,
-  findResumable,
-  finishedIndices,
-  finishRun,
-  getRun,
-  insertPredictions,
-  iteratePredictions,
-  markRun,
-  reopenRun,
-  type PredictionRow,
-} from '../store/runs.js';
+import { claimRun, finishedIndices, finishRun, getRun, insertPredictions, iteratePredictions, markRun, newOwner, releaseOwner, type PredictionRow } from '../store/runs.js';
 import { environment } from './environment.js';
 import type { MetricId } from './metric-ids.js';
 import { softmaxTop, topK } from './metrics.js';
@@ -235,6 +224,8 @@ interface Prepared {
   plan?: ClassifierPlan;
   prompts: ResolvedPrompts;
   selected: { idx: number; sample: Sample }[];
+  /** samples in the whole split, before --limit and --shard */
+  splitSize: number;
 }
 
 async function prepare(opts: EvalOptions): Promise<Prepared> {
@@ -249,8 +240,9 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
   const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds, root) : adapter.defaultPrompts;
   const promptSet = loadPromptSet(opts.prompts ?? fallback ?? 'single');
   const prompts = resolvePrompts(promptSet, plan?.promptClassIds ?? classIds, adapter.id, { subset: plan !== undefined });
-  const selected = selectSamples(await collect(adapter.samples(root, split)), opts.limit, opts.shard);
-  return { adapter, split, root, classIds, plan, prompts, selected };
+  const all = await collect(adapter.samples(root, split));
+  const selected = selectSamples(all, opts.limit, opts.shard);
+  return { adapter, split, root, classIds, plan, prompts, selected, splitSize: all.length };
 }
 
 /**
@@ -259,7 +251,7 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
  */
 export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult> {
   const t0 = performance.now();
-  const { adapter, split, root, classIds, plan, prompts, selected } = await prepare(opts);
+  const { adapter, split, root, classIds, plan, prompts, selected, splitSize } = await prepare(opts);
   const tList = performance.now();
 
   const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention });
@@ -291,24 +283,24 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
   const cache = new EmbeddingCache(db, ckpt.fingerprint, ckpt.variant, opts.cache ?? true);
   const counts = { textHits: 0, textMisses: 0, imageHits: 0, imageMisses: 0 };
 
-  let runId: number;
-  let resumed = false;
-  if (opts.resume !== undefined) {
-    const run = getRun(db, opts.resume);
-    if (run.identity !== identity || run.shard !== shard) {
-      throw new UsageError(`run ${opts.resume} was made with other settings (model, dataset, prompts, limit, shard or preprocessing differ)`, {
-        fix: 'repeat the arguments of the original run, or leave out --resume to start a new run',
-      });
+  const owner = newOwner();
+  let claimed: { runId: number; resumed: boolean };
+  try {
+    if (opts.resume !== undefined) {
+      const run = getRun(db, opts.resume);
+      if (run.identity !== identity || run.shard !== shard) {
+        throw new UsageError(`run ${opts.resume} was made with other settings (model, dataset, prompts, limit, shard or preprocessing differ)`, {
+          fix: 'repeat the arguments of the original run, or leave out --resume to start a new run',
+        });
+      }
+      if (run.status === 'finished') throw new UsageError(`run ${opts.resume} is already finished`, { fix: 'nothing to resume; `clip-bench report` shows it' });
     }
-    if (run.status === 'finished') throw new UsageError(`run ${opts.resume} is already finished`, { fix: 'nothing to resume; `clip-bench report` shows it' });
-    runId = opts.resume;
-    resumed = true;
-  } else {
-    const found = findResumable(db, identity, shard);
-    resumed = found !== undefined;
-    runId =
-      found ??
-      createRun(db, {
+    claimed = claimRun(db, {
+      identity,
+      shard,
+      owner,
+      resume: opts.resume,
+      create: () => ({
         modelName: ckpt.name,
         modelDir: path.resolve(opts.modelDir),
         modelFingerprint: ckpt.fingerprint,
@@ -332,13 +324,21 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
           excludeFailures: opts.excludeFailures ?? false,
           headline: adapter.metric ?? 'top1',
           classIds,
+          nSamples: selected.length,
+          splitSize,
+          convention: opts.preprocessConvention ?? 'reference',
         },
         environment: { ...environment() },
         identity,
         shard,
-      });
+      }),
+    });
+  } catch (err) {
+    releaseOwner(owner);
+    await ckpt.release();
+    throw err;
   }
-  if (resumed) reopenRun(db, runId);
+  const { runId, resumed } = claimed;
 
   const pool = createPreprocessPool({ threads: opts.workers, cfg: preprocess });
   /** batches being preprocessed or encoded, oldest first */
@@ -435,6 +435,7 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
     }
     throw err;
   } finally {
+    releaseOwner(owner);
     await pool.close();
     await scorer?.release();
     await ckpt.release();

@@ -19,6 +19,7 @@ import {
   type SuiteMean,
 } from './accuracy-table.js';
 import { paperCell } from './paper.js';
+import { runListing, unfinishedLine, type RunListing } from './run-list.js';
 import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
 
 export interface NamedConfusion extends ConfusionPair {
@@ -47,6 +48,8 @@ export interface ReportData {
   suite: SuiteMean[];
   details: RunDetails[];
   ablations: Ablation[];
+  /** runs not finished (running, interrupted, failed), with how far they got and how to continue them */
+  unfinished: RunListing[];
 }
 
 export interface ReportOptions {
@@ -58,6 +61,8 @@ export interface ReportOptions {
   confusions?: number;
   /** read every shown run's predictions for its per-run details (default true; the CSV needs none) */
   details?: boolean;
+  /** the DB's file, for the commands that continue unfinished runs */
+  dbFile?: string;
 }
 
 /**
@@ -109,7 +114,14 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     suite: table.rows.map((r) => suiteMean(table, r, lookup)),
     details: opts.details === false ? [] : table.runs.map((r) => runDetails(db, r.runId, opts.confusions ?? 10)),
     ablations: ablationGroups(runs),
+    unfinished: runListing(db, opts.dbFile ?? 'FILE').filter((r) => r.status !== 'finished'),
   };
+}
+
+/** Markdown lines naming the unfinished runs and how to continue each (none when every run finished). */
+function unfinishedMarkdown(d: ReportData): string[] {
+  if (d.unfinished.length === 0) return [];
+  return ['### Unfinished runs (not in the table)', '', ...d.unfinished.map((r) => `- ${unfinishedLine(r)}`), ''];
 }
 
 const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : (100 * x).toFixed(2));
@@ -130,9 +142,10 @@ function detailsMarkdown(d: RunDetails): string[] {
 
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
-  if (d.table.columns.length === 0) return head;
+  if (d.table.columns.length === 0) return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
   return [
     head,
+    ...unfinishedMarkdown(d),
     ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
     '### Per run',
     '',
