@@ -14,7 +14,8 @@ import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { SessionOptions } from '../models/onnx-session.js';
 import { createPreprocessPool, type PreprocessConfig, type PreprocessConvention } from '../models/preprocess/index.js';
 import { buildClassifier, groupMaxLogits } from '../prompts/classifier.js';
-import { loadPromptSet, resolvePrompts, type ResolvedPrompts } from '../prompts/prompt-set.js';
+import { hasNoNames, loadPromptSet, resolvePrompts, withDatasetNames, type PromptSet, type ResolvedPrompts } from '../prompts/prompt-set.js';
+import { isImagenetWnid } from '../datasets/wnids.js';
 import { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
 import {
@@ -237,6 +238,28 @@ interface Prepared {
   selected: { idx: number; sample: Sample }[];
 }
 
+/**
+ * The prompt set that holds a dataset's curated class names: its own default set when that names classes,
+ * else ImageNet's for classes that are all ImageNet WordNet ids, else none (the class ids must then do).
+ */
+export function datasetNames(ownSet: string | undefined, classIds: readonly string[]): PromptSet | undefined {
+  const own = ownSet === undefined ? undefined : loadPromptSet(ownSet);
+  if (own && !hasNoNames(own)) return own;
+  return classIds.length && classIds.every(isImagenetWnid) ? loadPromptSet('imagenet') : own;
+}
+
+/**
+ * The prompts a run uses: the named set (`ref`), else the dataset's default, else `single`; a templates-only
+ * set takes the dataset's curated names (`datasetNames`).
+ */
+export function datasetPrompts(adapter: DatasetAdapter, root: string, classIds: readonly string[], plan: ClassifierPlan | undefined, ref: string | undefined): ResolvedPrompts {
+  const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds, root) : adapter.defaultPrompts;
+  const promptClassIds = plan?.promptClassIds ?? classIds;
+  const chosen = loadPromptSet(ref ?? fallback ?? 'single');
+  const named = hasNoNames(chosen) ? withDatasetNames(chosen, datasetNames(fallback, promptClassIds), promptClassIds) : chosen;
+  return resolvePrompts(named, promptClassIds, adapter.id, { subset: plan !== undefined });
+}
+
 async function prepare(opts: EvalOptions): Promise<Prepared> {
   const adapter = getDataset(opts.dataset);
   const split = opts.split ?? adapter.splits[0];
@@ -246,9 +269,7 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
   const root = path.resolve(opts.root);
   const classIds = await adapter.classIds(root, split);
   const plan = adapter.classifierPlan ? await adapter.classifierPlan(root, split) : undefined;
-  const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds, root) : adapter.defaultPrompts;
-  const promptSet = loadPromptSet(opts.prompts ?? fallback ?? 'single');
-  const prompts = resolvePrompts(promptSet, plan?.promptClassIds ?? classIds, adapter.id, { subset: plan !== undefined });
+  const prompts = datasetPrompts(adapter, root, classIds, plan, opts.prompts);
   const selected = selectSamples(await collect(adapter.samples(root, split)), opts.limit, opts.shard);
   return { adapter, split, root, classIds, plan, prompts, selected };
 }
@@ -328,6 +349,7 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
           preprocess,
           session: ckpt.sessionOptions,
           nTemplates: prompts.templates.length,
+          ...(prompts.namesFrom ? { classNamesFrom: prompts.namesFrom } : {}),
           classifier: classifierDescription,
           excludeFailures: opts.excludeFailures ?? false,
           headline: adapter.metric ?? 'top1',

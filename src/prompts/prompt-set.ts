@@ -25,6 +25,8 @@ export interface PromptSet {
   templates: string[];
   /** where it was loaded from */
   source: string;
+  /** the prompt set whose class names a templates-only set took from the dataset (`withDatasetNames`) */
+  namesFrom?: string;
 }
 
 /** Prompt set ids shipped in configs/prompts. */
@@ -35,7 +37,11 @@ export function listPromptSets(): string[] {
     .sort();
 }
 
-function looksLikeFile(ref: string): boolean {
+/**
+ * A reference is a path only when it looks like one (`./x`, `/x`, `dir/x`, `x.json`, `x.txt`); anything else
+ * names a built-in set, even if a file or folder of that name sits in the working directory.
+ */
+export function looksLikePath(ref: string): boolean {
   return ref.endsWith('.json') || ref.endsWith('.txt') || ref.includes('/') || ref.includes(path.sep);
 }
 
@@ -71,10 +77,13 @@ function validated(set: PromptSet, file: string): PromptSet {
 
 /** Loads a prompt set by id (`configs/prompts/<id>.json`) or by file path. */
 export function loadPromptSet(ref: string, depth = 0): PromptSet {
-  const file = looksLikeFile(ref) || existsSync(ref) ? path.resolve(ref) : path.join(PROMPTS_DIR, `${ref}.json`);
+  const isPath = looksLikePath(ref);
+  const file = isPath ? path.resolve(ref) : path.join(PROMPTS_DIR, `${ref}.json`);
   if (!existsSync(file)) {
-    if (looksLikeFile(ref)) throw new UsageError('prompt file not found', { file: ref, fix: `pass an existing JSON file or one of: ${listPromptSets().join(', ')}` });
-    throw unknownName('prompt set', ref, listPromptSets());
+    if (isPath) throw new UsageError('prompt file not found', { file: ref, fix: `pass an existing JSON file or one of: ${listPromptSets().join(', ')}` });
+    const local = existsSync(ref) ? `; a file or folder "${ref}" is here: pass it as ./${ref} to use it` : '';
+    const err = unknownName('prompt set', ref, listPromptSets());
+    throw new UsageError(err.message + local, { fix: err.fix });
   }
   if (statSync(file).isDirectory() || file.endsWith('.txt')) return loadTextPromptSet(file);
   let raw: unknown;
@@ -91,7 +100,7 @@ export function loadPromptSet(ref: string, depth = 0): PromptSet {
   if (obj.include !== undefined) {
     if (typeof obj.include !== 'string') throw new UsageError('"include" must be a prompt set id or path', { file });
     if (depth > 0) throw new UsageError('"include" may be used once, not nested', { file, fix: 'inline the inner prompt set' });
-    const inc = looksLikeFile(obj.include) ? path.resolve(path.dirname(file), obj.include) : obj.include;
+    const inc = looksLikePath(obj.include) ? path.resolve(path.dirname(file), obj.include) : obj.include;
     base = loadPromptSet(inc, depth + 1);
   }
   const templates = obj.templates ?? base.templates;
@@ -124,6 +133,33 @@ export function loadPromptSet(ref: string, depth = 0): PromptSet {
   );
 }
 
+/** Whether a prompt set brings templates only (single, classname, a user's templates file): its names must come from the dataset. */
+export function hasNoNames(set: PromptSet): boolean {
+  return set.classes === undefined && set.classnames === undefined;
+}
+
+/**
+ * A templates-only prompt set with the dataset's curated class names: those of `names`, the dataset's own
+ * prompt set (ImageNet's 1000 notebook names, CIFAR's, each benchmark's paper set), so that `single` on
+ * ImageNet says "a photo of a tench." and not "a photo of a n01440764.". A set that names its classes, or a
+ * dataset whose own set names none, is returned unchanged (`resolvePrompts` then decides whether the class
+ * ids can serve as names).
+ */
+export function withDatasetNames(set: PromptSet, names: PromptSet | undefined, classIds: readonly string[]): PromptSet {
+  if (!hasNoNames(set) || !names || hasNoNames(names)) return set;
+  const all = names.classes;
+  // Only the dataset's own classes (an ImageNet subset takes its part of the 1000 names); a gap stays a gap for resolvePrompts to name.
+  const classes = all && classIds.every((id) => Object.hasOwn(all, id)) ? Object.fromEntries(classIds.map((id) => [id, all[id]])) : all;
+  return { ...set, classes, classnames: names.classnames, namesFrom: names.id };
+}
+
+/** Why class ids cannot be a classifier's names (label numbers, WordNet ids), or undefined when they can. */
+function idsNotNames(classIds: readonly string[]): string | undefined {
+  if (classIds.length && classIds.every((id) => /^\d+$/.test(id))) return 'label numbers';
+  if (classIds.length && classIds.every((id) => /^n\d{8}$/.test(id))) return 'WordNet ids';
+  return undefined;
+}
+
 /** The prompts for one dataset, in the dataset's class order, ready to tokenize. */
 export interface ResolvedPrompts {
   promptSet: string;
@@ -136,6 +172,8 @@ export interface ResolvedPrompts {
   textClass: Int32Array;
   /** sha256 over the resolved names and templates: the identity of the classifier's inputs */
   hash: string;
+  /** where the class names came from when the prompt set has templates only: a prompt set id, or "class ids" */
+  namesFrom?: string;
 }
 
 /**
@@ -154,6 +192,14 @@ export function resolvePrompts(set: PromptSet, classIds: readonly string[], data
     }
     classNames = set.classnames.map((n) => [...n]);
   } else if (!set.classes) {
+    // Only names a person would write ("cat", a folder "golden retriever") may stand in for the dataset's names.
+    const not = idsNotNames(classIds);
+    if (not) {
+      throw new UsageError(`dataset ${datasetName} has no known class names: its class ids are ${not} (${classIds.slice(0, 3).join(', ')}, …) and prompt set "${set.id}" has templates only`, {
+        file: set.source,
+        fix: 'pass a prompt set that names the classes (JSON "classes": {"<class id>": "<name>"}), or name the class folders by class',
+      });
+    }
     classNames = classIds.map((id) => [id]);
   } else {
     const classes = set.classes;
@@ -188,5 +234,6 @@ export function resolvePrompts(set: PromptSet, classIds: readonly string[], data
     }
   });
   const hash = createHash('sha256').update(JSON.stringify({ classNames, templates: set.templates })).digest('hex');
-  return { promptSet: set.id, classNames, templates: set.templates, texts, textClass: Int32Array.from(textClass), hash };
+  const namesFrom = set.namesFrom ?? (hasNoNames(set) ? 'class ids' : undefined);
+  return { promptSet: set.id, classNames, templates: set.templates, texts, textClass: Int32Array.from(textClass), hash, ...(namesFrom ? { namesFrom } : {}) };
 }
