@@ -408,6 +408,15 @@ describe('splits for the distributions without one', () => {
     await writeClassFolders(rgb, 'EuroSAT_RGB', 'eurosat', { 3: 1 }, eurosatName);
     expect(await collect(getDataset('eurosat'), rgb)).toEqual([[`${ids.eurosat[3]}/${ids.eurosat[3]}_1.jpg`, 3]]);
   });
+
+  it("eurosat and dtd: roots as torchvision keeps them (ROOT/eurosat/2750/, ROOT/dtd/dtd/)", async () => {
+    const tv = tmp('eurosat-tv');
+    await writeClassFolders(tv, 'eurosat/2750', 'eurosat', { 5: 1 }, eurosatName);
+    expect(await collect(getDataset('eurosat'), tv, 'all')).toEqual([[`${ids.eurosat[5]}/${ids.eurosat[5]}_1.jpg`, 5]]);
+    const dtdTv = tmp('dtd-tv');
+    await writeDtd(path.join(dtdTv, 'dtd'), { test: [[2, 'x.jpg']] });
+    expect(await collect(getDataset('dtd'), dtdTv, 'test')).toEqual([[`${ids.dtd[2]}/x.jpg`, 2]]);
+  });
 });
 
 // ---------------------------------------------------------------- end to end

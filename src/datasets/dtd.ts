@@ -12,9 +12,9 @@ import { labelIndex, locateDistribution, readLines, type DistributionSpec } from
 import type { DatasetAdapter, Sample } from './types.js';
 
 const PARTITION = 1;
-const LAYOUT = `ROOT/images/<class>/<class>_<nnnn>.jpg (47 class folders) and ROOT/labels/test${PARTITION}.txt, train${PARTITION}.txt, val${PARTITION}.txt (or the same under ROOT/dtd/, as the archive unpacks)`;
+const LAYOUT = `ROOT/images/<class>/<class>_<nnnn>.jpg (47 class folders) and ROOT/labels/test${PARTITION}.txt, train${PARTITION}.txt, val${PARTITION}.txt (or the same under ROOT/dtd/, as the archive unpacks, or ROOT/dtd/dtd/, as torchvision's DTD keeps it)`;
 /** A split needs only its own list. */
-const spec = (split: string): DistributionSpec => ({ name: 'DTD', layout: LAYOUT, subs: ['dtd'], markers: ['images/', `labels/${split}${PARTITION}.txt`] });
+const spec = (split: string): DistributionSpec => ({ name: 'DTD', layout: LAYOUT, subs: ['dtd', 'dtd/dtd'], markers: ['images/', `labels/${split}${PARTITION}.txt`] });
 const FIX = 'use the labels/ folder of the DTD archive (dtd-r1.0.1.tar.gz)';
 
 async function classes(root: string, split: string): Promise<{ dir: string; ids: string[] }> {
