@@ -2,16 +2,17 @@
  * Which prompts a run gets (`datasetPrompts`): a templates-only set (single, classname, a user's templates file)
  * takes the dataset's curated class names, never its class ids; ids that are no names are refused.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { promptClassIds } from '../src/datasets/benchmark-fs.js';
-import { getDataset } from '../src/datasets/index.js';
+import { DATASETS, getDataset } from '../src/datasets/index.js';
 import { imagenetSubsetPlan } from '../src/datasets/imagenet.js';
 import { imagenetWnids } from '../src/datasets/wnids.js';
 import { UsageError } from '../src/errors.js';
 import { datasetPrompts } from '../src/eval/zero-shot.js';
+import { loadPromptSet, ORDER_FILE, positionalRule } from '../src/prompts/prompt-set.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-dataset-prompts-'));
 const prompts = (dataset: string, classIds: readonly string[], ref: string | undefined) => {
@@ -66,5 +67,55 @@ describe('templates-only prompt sets use the dataset\'s curated names', () => {
     const run = () => prompts('imagefolder', ids, 'single');
     expect(run).toThrow(UsageError);
     expect(run).toThrow(new RegExp(`dataset imagefolder has no known class names: its class ids are ${kind}`));
+  });
+});
+
+describe("positional class-name lists follow CLIP_benchmark's label order per dataset", () => {
+  /** a CLIP_benchmark-style folder: classnames.txt (one name a line, in its label order) and templates */
+  const cbFolder = (name: string, classnames: readonly string[]) => {
+    const dir = path.join(tmp, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'classnames.txt'), classnames.join('\n') + '\n');
+    writeFileSync(path.join(dir, 'zeroshot_classification_templates.txt'), 'a photo of a {c}.\n');
+    return dir;
+  };
+
+  it('every dataset adapter has a rule; every explicit order is a permutation of its class ids', () => {
+    const table = (JSON.parse(readFileSync(ORDER_FILE, 'utf8')) as { datasets: Record<string, unknown> }).datasets;
+    expect(Object.keys(table).sort()).toEqual(Object.keys(DATASETS).sort());
+    for (const id of Object.keys(DATASETS)) {
+      const rule = positionalRule(id)!;
+      if ('order' in rule && Array.isArray(rule.order)) expect([...rule.order].sort()).toEqual(promptClassIds(id).sort());
+    }
+  });
+
+  it("FER2013: CLIP_benchmark's alphabetical list (ImageFolder of Kaggle's folders) lands on the right emotions", () => {
+    // en_classnames.json "fer2013" of LAION-AI/CLIP_benchmark, in its label order
+    const cb = ['angry', 'disgusted', 'fearful', 'happy', 'neutral', 'sad', 'surprised'];
+    const r = prompts('fer2013', promptClassIds('fer2013'), cbFolder('fer-cb', cb));
+    // fer2013.csv's emotion: 0 angry, 1 disgust, 2 fear, 3 happy, 4 sad, 5 surprise, 6 neutral (the paper set's names agree)
+    const ours = loadPromptSet('fer2013').classes!;
+    expect(r.classNames.map((n) => n[0])).toEqual(['angry', 'disgusted', 'fearful', 'happy', 'sad', 'surprised', 'neutral']);
+    expect(r.classNames.map((n) => n[0])).toEqual(promptClassIds('fer2013').map((id) => [ours[id]].flat()[0]));
+  });
+
+  it('CIFAR-10: label order, as CLIP_benchmark', () => {
+    const names = loadPromptSet('cifar10').classes!;
+    const cb = Object.values(names) as string[];
+    expect(prompts('cifar10', Object.keys(names), cbFolder('cifar-cb', cb)).classNames.map((n) => n[0])).toEqual(cb);
+  });
+
+  it('Caltech-101 (two CLIP_benchmark orders) and datasets CLIP_benchmark lacks refuse a positional list, asking for an id-keyed file', () => {
+    const ids = promptClassIds('caltech101');
+    const run = () => prompts('caltech101', ids, cbFolder('caltech-cb', ids));
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow(/lists class names by position, which dataset caltech101 cannot take: CLIP_benchmark has two Caltech-101 orders/);
+    try {
+      run();
+    } catch (e) {
+      expect((e as UsageError).oneLine()).toMatch(/classnames\.txt: .* — key names by class id in a JSON "classes" object/);
+    }
+    const ucf = promptClassIds('ucf101');
+    expect(() => prompts('ucf101', ucf, cbFolder('ucf-cb', ucf))).toThrow(/CLIP_benchmark has no UCF101 loader/);
   });
 });

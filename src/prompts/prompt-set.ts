@@ -5,7 +5,8 @@
  * Also accepted, as CLIP_benchmark writes them: `{ "classnames": [...], "templates": [...] }` and a
  * folder (or its `classnames.txt`) with `classnames.txt` (one class per line, label order) beside
  * `zeroshot_classification_templates.txt` or `templates.txt` (one template with `{c}` per line).
- * Such positional lists must have exactly the dataset's class count.
+ * Such positional lists must have exactly the dataset's class count, and are mapped through CLIP_benchmark's label order
+ * for the dataset (configs/datasets/clip-benchmark-order.json) or refused where that order is not known.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -133,6 +134,23 @@ export function loadPromptSet(ref: string, depth = 0): PromptSet {
   );
 }
 
+export const ORDER_FILE = path.join(packageRoot, 'configs', 'datasets', 'clip-benchmark-order.json');
+
+/** How a positional list maps onto a dataset's classes: its line i is class i ("label"), the class `order[i]`, or refused. */
+export type PositionalRule = { order: 'label' | string[]; why: string } | { refuse: string };
+
+let orderTable: Record<string, PositionalRule> | undefined;
+
+/**
+ * The rule for positional class-name lists on `datasetId`, from configs/datasets/clip-benchmark-order.json
+ * (CLIP_benchmark's label order per dataset where it differs from ours, or a refusal); undefined for a name
+ * that is no dataset adapter (the list is then read in label order).
+ */
+export function positionalRule(datasetId: string): PositionalRule | undefined {
+  orderTable ??= (JSON.parse(readFileSync(ORDER_FILE, 'utf8')) as { datasets: Record<string, PositionalRule> }).datasets;
+  return Object.hasOwn(orderTable, datasetId) ? orderTable[datasetId] : undefined;
+}
+
 /** Whether a prompt set brings templates only (single, classname, a user's templates file): its names must come from the dataset. */
 export function hasNoNames(set: PromptSet): boolean {
   return set.classes === undefined && set.classnames === undefined;
@@ -183,14 +201,25 @@ export interface ResolvedPrompts {
 export function resolvePrompts(set: PromptSet, classIds: readonly string[], datasetName: string, opts: { subset?: boolean } = {}): ResolvedPrompts {
   let classNames: string[][];
   if (set.classnames) {
-    // Positional (CLIP_benchmark): only safe when the counts agree exactly.
+    // Positional (CLIP_benchmark): only where the counts agree exactly and CLIP_benchmark's label order is known.
+    const idKeyed = 'key names by class id in a JSON "classes" object ({"<class id>": "<name>", …})';
+    const rule = positionalRule(datasetName);
+    if (rule && 'refuse' in rule) {
+      throw new UsageError(`prompt set "${set.id}" lists class names by position, which dataset ${datasetName} cannot take: ${rule.refuse}`, { file: set.source, fix: idKeyed });
+    }
     if (set.classnames.length !== classIds.length || opts.subset) {
       throw new UsageError(`prompt set "${set.id}" lists ${set.classnames.length} class names by position but dataset ${datasetName} has ${classIds.length} classes`, {
         file: set.source,
-        fix: 'give one name per dataset class in label order, or key names by class id in a JSON "classes" object',
+        fix: `give one name per dataset class in CLIP_benchmark's label order, or ${idKeyed}`,
       });
     }
-    classNames = set.classnames.map((n) => [...n]);
+    const order = rule && Array.isArray(rule.order) ? rule.order : classIds;
+    const position = new Map(order.map((id, i) => [id, i]));
+    if (position.size !== classIds.length || !classIds.every((id) => position.has(id))) {
+      throw new Error(`${ORDER_FILE}: the order of ${datasetName} is not a permutation of its ${classIds.length} class ids`); // shipped data, checked by tests
+    }
+    const names = set.classnames;
+    classNames = classIds.map((id) => [...names[position.get(id)!]]);
   } else if (!set.classes) {
     // Only names a person would write ("cat", a folder "golden retriever") may stand in for the dataset's names.
     const not = idsNotNames(classIds);
