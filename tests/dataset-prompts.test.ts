@@ -12,6 +12,7 @@ import { imagenetSubsetPlan } from '../src/datasets/imagenet.js';
 import { imagenetWnids } from '../src/datasets/wnids.js';
 import { UsageError } from '../src/errors.js';
 import { datasetPrompts } from '../src/eval/zero-shot.js';
+import { classNamesFor } from '../src/report/report-data.js';
 import { loadPromptSet, ORDER_FILE, positionalRule } from '../src/prompts/prompt-set.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-dataset-prompts-'));
@@ -54,6 +55,12 @@ describe('templates-only prompt sets use the dataset\'s curated names', () => {
     const f = path.join(tmp, 'mine.json');
     writeFileSync(f, JSON.stringify({ templates: ['art of the {c}.'] }));
     expect(prompts('cifar10', cifarIds, f).texts[2]).toBe('art of the bird.');
+  });
+
+  it('the report shows the same names for such a run (its hash matches once the dataset names are applied)', () => {
+    const run = prompts('cifar10', cifarIds, 'single');
+    expect(classNamesFor('single', run.hash, cifarIds, 'cifar10')).toEqual({ names: run.classNames.map((n) => n[0]), from: 'prompt set' });
+    expect(classNamesFor('single', run.hash, cifarIds, 'cifar10').names[0]).toBe('airplane');
   });
 
   it('a plain ImageFolder\'s folder names are its names', () => {

@@ -14,8 +14,7 @@ import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { SessionOptions } from '../models/onnx-session.js';
 import { createPreprocessPool, type PreprocessConfig, type PreprocessConvention } from '../models/preprocess/index.js';
 import { buildClassifier, groupMaxLogits } from '../prompts/classifier.js';
-import { hasNoNames, loadPromptSet, resolvePrompts, withDatasetNames, type PromptSet, type ResolvedPrompts } from '../prompts/prompt-set.js';
-import { isImagenetWnid } from '../datasets/wnids.js';
+import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNames, type ResolvedPrompts } from '../prompts/prompt-set.js';
 import { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
 import {
@@ -236,16 +235,6 @@ interface Prepared {
   plan?: ClassifierPlan;
   prompts: ResolvedPrompts;
   selected: { idx: number; sample: Sample }[];
-}
-
-/**
- * The prompt set that holds a dataset's curated class names: its own default set when that names classes,
- * else ImageNet's for classes that are all ImageNet WordNet ids, else none (the class ids must then do).
- */
-export function datasetNames(ownSet: string | undefined, classIds: readonly string[]): PromptSet | undefined {
-  const own = ownSet === undefined ? undefined : loadPromptSet(ownSet);
-  if (own && !hasNoNames(own)) return own;
-  return classIds.length && classIds.every(isImagenetWnid) ? loadPromptSet('imagenet') : own;
 }
 
 /**

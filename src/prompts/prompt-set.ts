@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, unknownName } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { isImagenetWnid } from '../datasets/wnids.js';
 
 export const PROMPTS_DIR = path.join(packageRoot, 'configs', 'prompts');
 
@@ -169,6 +170,16 @@ export function withDatasetNames(set: PromptSet, names: PromptSet | undefined, c
   // Only the dataset's own classes (an ImageNet subset takes its part of the 1000 names); a gap stays a gap for resolvePrompts to name.
   const classes = all && classIds.every((id) => Object.hasOwn(all, id)) ? Object.fromEntries(classIds.map((id) => [id, all[id]])) : all;
   return { ...set, classes, classnames: names.classnames, namesFrom: names.id };
+}
+
+/**
+ * The prompt set that holds a dataset's curated class names: its own default set when that names classes,
+ * else ImageNet's for classes that are all ImageNet WordNet ids, else none (the class ids must then do).
+ */
+export function datasetNames(ownSet: string | undefined, classIds: readonly string[]): PromptSet | undefined {
+  const own = ownSet === undefined ? undefined : loadPromptSet(ownSet);
+  if (own && !hasNoNames(own)) return own;
+  return classIds.length && classIds.every(isImagenetWnid) ? loadPromptSet('imagenet') : own;
 }
 
 /** Why class ids cannot be a classifier's names (label numbers, WordNet ids), or undefined when they can. */
