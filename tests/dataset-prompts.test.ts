@@ -2,7 +2,8 @@
  * Which prompts a run gets (`datasetPrompts`): a templates-only set (single, classname, a user's templates file)
  * takes the dataset's curated class names, never its class ids; ids that are no names are refused.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { imagenetSubsetPlan } from '../src/datasets/imagenet.js';
 import { imagenetWnids } from '../src/datasets/wnids.js';
 import { UsageError } from '../src/errors.js';
 import { datasetPrompts } from '../src/eval/zero-shot.js';
+import { packageRoot } from '../src/paths.js';
 import { classNamesFor } from '../src/report/report-data.js';
 import { loadPromptSet, ORDER_FILE, positionalRule } from '../src/prompts/prompt-set.js';
 
@@ -74,6 +76,25 @@ describe('templates-only prompt sets use the dataset\'s curated names', () => {
     const run = () => prompts('imagefolder', ids, 'single');
     expect(run).toThrow(UsageError);
     expect(run).toThrow(new RegExp(`dataset imagefolder has no known class names: its class ids are ${kind}`));
+  });
+});
+
+describe('through the built CLI', () => {
+  it('eval on label-number folders with the default single prompt: one line naming the problem, exit 2, no DB written', () => {
+    const bin = path.join(packageRoot, 'dist', 'src', 'cli', 'main.js');
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first (npm test does)`);
+    const root = path.join(tmp, 'numbered');
+    for (const c of ['0', '1']) {
+      mkdirSync(path.join(root, c), { recursive: true });
+      writeFileSync(path.join(root, c, 'x.jpg'), '');
+    }
+    const db = path.join(tmp, 'numbered.sqlite');
+    // the prompts are checked before the model is opened: the model folder need not exist for this refusal
+    const r = spawnSync(process.execPath, [bin, 'eval', '--model', path.join(tmp, 'no-model'), '--dataset', 'imagefolder', '--root', root, '--db', db], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/dataset imagefolder has no known class names: its class ids are label numbers \(0, 1, …\)/);
+    expect(existsSync(db)).toBe(false);
   });
 });
 
