@@ -14,7 +14,7 @@ import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { SessionOptions } from '../models/onnx-session.js';
 import { createPreprocessPool, type PreprocessConfig, type PreprocessConvention } from '../models/preprocess/index.js';
 import { buildClassifier, groupMaxLogits } from '../prompts/classifier.js';
-import { loadPromptSet, resolvePrompts, type ResolvedPrompts } from '../prompts/prompt-set.js';
+import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNames, type ResolvedPrompts } from '../prompts/prompt-set.js';
 import { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
 import { claimRun, finishedIndices, finishRun, getRun, insertPredictions, iteratePredictions, markRun, newOwner, releaseOwner, type PredictionRow } from '../store/runs.js';
@@ -228,6 +228,18 @@ interface Prepared {
   splitSize: number;
 }
 
+/**
+ * The prompts a run uses: the named set (`ref`), else the dataset's default, else `single`; a templates-only
+ * set takes the dataset's curated names (`datasetNames`).
+ */
+export function datasetPrompts(adapter: DatasetAdapter, root: string, classIds: readonly string[], plan: ClassifierPlan | undefined, ref: string | undefined): ResolvedPrompts {
+  const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds, root) : adapter.defaultPrompts;
+  const promptClassIds = plan?.promptClassIds ?? classIds;
+  const chosen = loadPromptSet(ref ?? fallback ?? 'single');
+  const named = hasNoNames(chosen) ? withDatasetNames(chosen, datasetNames(fallback, promptClassIds), promptClassIds) : chosen;
+  return resolvePrompts(named, promptClassIds, adapter.id, { subset: plan !== undefined });
+}
+
 async function prepare(opts: EvalOptions): Promise<Prepared> {
   const adapter = getDataset(opts.dataset);
   const split = opts.split ?? adapter.splits[0];
@@ -237,9 +249,7 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
   const root = path.resolve(opts.root);
   const classIds = await adapter.classIds(root, split);
   const plan = adapter.classifierPlan ? await adapter.classifierPlan(root, split) : undefined;
-  const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds, root) : adapter.defaultPrompts;
-  const promptSet = loadPromptSet(opts.prompts ?? fallback ?? 'single');
-  const prompts = resolvePrompts(promptSet, plan?.promptClassIds ?? classIds, adapter.id, { subset: plan !== undefined });
+  const prompts = datasetPrompts(adapter, root, classIds, plan, opts.prompts);
   const all = await collect(adapter.samples(root, split));
   const selected = selectSamples(all, opts.limit, opts.shard);
   return { adapter, split, root, classIds, plan, prompts, selected, splitSize: all.length };
@@ -320,6 +330,7 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
           preprocess,
           session: ckpt.sessionOptions,
           nTemplates: prompts.templates.length,
+          ...(prompts.namesFrom ? { classNamesFrom: prompts.namesFrom } : {}),
           classifier: classifierDescription,
           excludeFailures: opts.excludeFailures ?? false,
           headline: adapter.metric ?? 'top1',

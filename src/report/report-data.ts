@@ -6,7 +6,8 @@
  */
 import type { Db } from '../store/db.js';
 import { getRun, iteratePredictions, listRuns } from '../store/runs.js';
-import { loadPromptSet, resolvePrompts } from '../prompts/prompt-set.js';
+import { DATASETS, type DatasetId } from '../datasets/index.js';
+import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNames } from '../prompts/prompt-set.js';
 import { ablationGroups, ablationMarkdown, type Ablation } from './ablation.js';
 import {
   accuracyTableCsv,
@@ -72,7 +73,11 @@ export interface ReportOptions {
  */
 export function classNamesFor(promptSet: string, promptHash: string, classIds: readonly string[], dataset: string): { names: string[]; from: RunDetails['namesFrom'] } {
   try {
-    const resolved = resolvePrompts(loadPromptSet(promptSet), classIds, dataset);
+    const set = loadPromptSet(promptSet);
+    // a templates-only set took the dataset's own names (as eval does; a function-valued default needs the root, so ids then)
+    const own = Object.hasOwn(DATASETS, dataset) ? DATASETS[dataset as DatasetId].defaultPrompts : undefined;
+    const named = hasNoNames(set) ? withDatasetNames(set, datasetNames(typeof own === 'string' ? own : undefined, classIds), classIds) : set;
+    const resolved = resolvePrompts(named, classIds, dataset);
     if (resolved.hash === promptHash) return { names: resolved.classNames.map((n) => n[0]), from: 'prompt set' };
   } catch {
     // a user's prompt file that is not at hand, or a subset classifier: the ids will do
