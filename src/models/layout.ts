@@ -15,6 +15,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { readManifest, type Manifest } from './manifest.js';
+import { preprocessConfigFileIn } from './preprocess/config.js';
+import { tokenizerFilesIn, tokenizerFilesOf } from './tokenizer/model-dir.js';
 
 export type ModelLayout = 'immich' | 'hf-split' | 'hf-combined' | 'manifest';
 
@@ -45,8 +47,24 @@ export interface DetectedLayout {
 
 export const KNOWN_SUFFIXES = ['fp16', 'quantized', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'] as const;
 
-const HF_SIDE_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt', 'config.json', 'preprocessor_config.json'];
-const IMMICH_SIDE_FILES = ['textual/tokenizer.json', 'textual/tokenizer_config.json', 'visual/preprocess_cfg.json', 'config.json'];
+/**
+ * The files besides the graphs that a folder-layout checkpoint (Immich, Hugging Face) reads: the
+ * tokenizer's files and the preprocessing config, found by the same functions the loaders use, so the
+ * fingerprint covers exactly what is read.
+ */
+function folderSideFiles(dir: string): string[] {
+  const pre = preprocessConfigFileIn(dir);
+  return [...tokenizerFilesIn(dir), ...(pre ? [pre] : [])];
+}
+
+/**
+ * What a manifest checkpoint reads: the manifest, its tokenizer file(s), and its preprocessing config
+ * (a named file; inline it is part of clip-bench.json; absent, the folder's own config if any).
+ */
+function manifestSideFiles(dir: string, m: Manifest): string[] {
+  const pre = typeof m.preprocess === 'string' ? m.preprocess : m.preprocess === undefined ? preprocessConfigFileIn(dir) : undefined;
+  return ['clip-bench.json', ...tokenizerFilesOf(dir, m.tokenizer), ...(pre ? [pre] : [])];
+}
 
 /** `vision_model_fp16.onnx` → `fp16`; `vision_model.onnx` → `fp32`. */
 function variantOf(file: string, stem: string): string | undefined {
@@ -82,7 +100,7 @@ function hfLayout(dir: string, requested: string | undefined): DetectedLayout | 
     return undefined;
   }
   const variant = pickVariant(dir, available, requested);
-  const side = HF_SIDE_FILES.filter((f) => existsSync(path.join(dir, f)));
+  const side = folderSideFiles(dir);
   if (vision.has(variant) && text.has(variant)) {
     const v = `onnx/${vision.get(variant)}`;
     const t = `onnx/${text.get(variant)}`;
@@ -128,7 +146,7 @@ function immichLayout(dir: string, requested: string | undefined): DetectedLayou
     visual: { file: file('visual'), inputs: ['image'], outputs: ['embedding', 'image_embedding'] },
     textual: { file: file('textual'), inputs: ['text'], outputs: ['embedding', 'text_embedding'], mask: 'attention_mask' },
     combined: false,
-    files: [file('visual'), file('textual'), ...IMMICH_SIDE_FILES.filter(has)],
+    files: [file('visual'), file('textual'), ...folderSideFiles(dir)],
   };
 }
 
@@ -145,7 +163,7 @@ function manifestLayout(dir: string, requested: string | undefined): DetectedLay
     visual: { file: m.visual.file, inputs: [m.visual.input], outputs: [m.visual.output] },
     textual: { file: m.textual.file, inputs: [m.textual.input], outputs: [m.textual.output], mask: m.textual.attentionMask },
     combined: false,
-    files: ['clip-bench.json', m.visual.file, m.textual.file, ...m.sideFiles],
+    files: [...new Set([m.visual.file, m.textual.file, ...manifestSideFiles(dir, m)])],
     manifest: m,
   };
 }

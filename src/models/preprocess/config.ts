@@ -290,13 +290,18 @@ function readJson(file: string): unknown {
 }
 
 /**
- * The transform for a model folder: `visual/preprocess_cfg.json` (open_clip/Immich) if present,
- * else `preprocessor_config.json` (Hugging Face), else the OpenAI defaults.
+ * Which preprocessing config a model folder's transform comes from, relative to it:
+ * `visual/preprocess_cfg.json` (open_clip/Immich) if present, else `preprocessor_config.json`
+ * (Hugging Face), else none (the OpenAI defaults). The one place that decides it.
  */
+export function preprocessConfigFileIn(dir: string): string | undefined {
+  return ['visual/preprocess_cfg.json', 'preprocessor_config.json'].find((f) => existsSync(path.join(dir, f)));
+}
+
+/** The transform for a model folder, from the file `preprocessConfigFileIn` names. */
 export function loadPreprocessConfigFromDir(dir: string, opts: { convention?: PreprocessConvention } = {}): PreprocessConfig {
-  const openClip = path.join(dir, 'visual', 'preprocess_cfg.json');
-  if (existsSync(openClip)) return fromOpenClipPreprocessCfg(readJson(openClip), openClip);
-  const hf = path.join(dir, 'preprocessor_config.json');
-  if (existsSync(hf)) return fromHfPreprocessorConfig(readJson(hf), hf, opts);
-  return { ...OPENAI_CLIP_CONFIG };
+  const rel = preprocessConfigFileIn(dir);
+  if (rel === undefined) return { ...OPENAI_CLIP_CONFIG };
+  const file = path.join(dir, rel);
+  return rel === 'preprocessor_config.json' ? fromHfPreprocessorConfig(readJson(file), file, opts) : fromOpenClipPreprocessCfg(readJson(file), file);
 }
