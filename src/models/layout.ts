@@ -168,17 +168,39 @@ function manifestLayout(dir: string, requested: string | undefined): DetectedLay
   };
 }
 
+/** Whether `dir` holds a model export at its top: a manifest, Immich's visual/ + textual/, or HF's onnx/. */
+function looksLikeExportRoot(dir: string): boolean {
+  const isDir = (rel: string) => existsSync(path.join(dir, rel)) && statSync(path.join(dir, rel)).isDirectory();
+  return existsSync(path.join(dir, 'clip-bench.json')) || (isDir('visual') && isDir('textual')) || (isDir('onnx') && readdirSync(path.join(dir, 'onnx')).some((f) => f.endsWith('.onnx')));
+}
+
+/** The nearest folder above `p` (up to two levels) that holds a model export: what `--model` should have been. */
+function exportRootAbove(p: string): string | undefined {
+  const parent = path.dirname(p);
+  return [...new Set([parent, path.dirname(parent)])].find(looksLikeExportRoot);
+}
+
 /** Detects the layout of `dir`; `variant` picks a precision variant (default: fp32, else the first). */
 export function detectLayout(dir: string, variant?: string): DetectedLayout {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (!existsSync(dir)) {
     throw new UsageError('model folder not found', { file: dir, fix: 'pass --model with the folder of an ONNX CLIP export' });
+  }
+  if (!statSync(dir).isDirectory()) {
+    const root = exportRootAbove(dir) ?? path.dirname(dir);
+    throw new UsageError('is a file; --model takes the model folder', { file: dir, fix: `pass the model folder above it: --model ${root}` });
   }
   const found = manifestLayout(dir, variant) ?? immichLayout(dir, variant) ?? hfLayout(dir, variant);
   if (found) {
     for (const f of [found.visual.file, found.textual.file]) {
-      if (!existsSync(path.join(dir, f))) throw new UsageError('model file not found', { file: path.join(dir, f), fix: 'copy the complete export' });
+      const file = path.join(dir, f);
+      if (!existsSync(file)) throw new UsageError('model file not found', { file, fix: 'copy the complete export' });
+      if (statSync(file).size === 0) throw new UsageError('model file is empty (0 bytes)', { file, fix: 'the download or copy was cut short; fetch the file again' });
     }
     return found;
+  }
+  const root = exportRootAbove(dir);
+  if (root !== undefined) {
+    throw new UsageError(`this is the ${path.basename(path.resolve(dir))}/ folder of a model export`, { file: dir, fix: `pass the export's own folder, the parent: --model ${root}` });
   }
   const onnx = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
   throw new UsageError(
