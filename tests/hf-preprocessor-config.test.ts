@@ -40,7 +40,7 @@ const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073];
 const CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
 
 describe('Hugging Face preprocessor_config.json semantics (transformers image processors)', () => {
-  const base = { image_processor_type: 'CLIPImageProcessor', size: { shortest_edge: SIDE }, crop_size: { height: SIDE, width: SIDE } };
+  const base = { image_processor_type: 'CLIPImageProcessor', resample: 3, size: { shortest_edge: SIDE }, crop_size: { height: SIDE, width: SIDE } };
 
   it('do_normalize: false gives the rescaled values without mean/std', async () => {
     const { png, rgb } = await fullRangePng();
@@ -64,8 +64,8 @@ describe('Hugging Face preprocessor_config.json semantics (transformers image pr
     expect(Array.from(got)).toEqual(Array.from(transformersPixels(rgb, SIDE * SIDE, { rescale: 1 / 127.5, mean: [1, 1, 1], std: [1, 1, 1] })));
   });
 
-  it("SiglipImageProcessor's own defaults: bilinear, size×size without a crop, mean/std 0.5", async () => {
-    const cfg = fromHfPreprocessorConfig({ image_processor_type: 'SiglipImageProcessor', size: { height: SIDE, width: SIDE } });
+  it("SiglipImageProcessor's own defaults: size×size without a crop, mean/std 0.5", async () => {
+    const cfg = fromHfPreprocessorConfig({ image_processor_type: 'SiglipImageProcessor', resample: 2, size: { height: SIDE, width: SIDE } });
     expect(cfg).toMatchObject({ size: SIDE, interpolation: 'bilinear', resizeMode: 'squash', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
     expect(cfg.resizeSize).toBeUndefined();
     // a 2:1 image keeps both halves (squash), a crop would keep the middle only
@@ -77,21 +77,23 @@ describe('Hugging Face preprocessor_config.json semantics (transformers image pr
     expect(out[0]).toBe(1); // red at the left edge: (1 − 0.5) / 0.5
     expect(out[2 * plane + SIDE - 1]).toBe(1); // blue at the right edge
     // the default size is 224×224
-    expect(fromHfPreprocessorConfig({ image_processor_type: 'SiglipImageProcessor' })).toMatchObject({ size: 224, resizeMode: 'squash' });
+    expect(fromHfPreprocessorConfig({ image_processor_type: 'SiglipImageProcessor', resample: 3 })).toMatchObject({ size: 224, resizeMode: 'squash', interpolation: 'bicubic' });
   });
 
-  it("CLIPImageProcessor's own defaults: shortest_edge 224, bicubic, centre crop 224, even when size is larger", () => {
-    expect(fromHfPreprocessorConfig({ image_processor_type: 'CLIPImageProcessor' })).toMatchObject({ size: 224, interpolation: 'bicubic', resizeMode: 'shortest' });
+  it("CLIPImageProcessor's own defaults: shortest_edge 224, centre crop 224, even when size is larger", () => {
+    expect(fromHfPreprocessorConfig({ image_processor_type: 'CLIPImageProcessor', resample: 3 })).toMatchObject({ size: 224, interpolation: 'bicubic', resizeMode: 'shortest' });
     // transformers' crop_size default is 224 whatever size says
-    expect(fromHfPreprocessorConfig({ size: { shortest_edge: 256 } })).toMatchObject({ size: 224, resizeSize: 256 });
+    expect(fromHfPreprocessorConfig({ size: { shortest_edge: 256 }, resample: 2 })).toMatchObject({ size: 224, resizeSize: 256, interpolation: 'bilinear' });
   });
 
   it.each([
     [{ ...base, crop_pct: 0.875 }, /crop_pct/],
-    [{ image_processor_type: 'ConvNextImageProcessor' }, /unsupported image processor class "ConvNextImageProcessor"/],
-    [{ image_processor_type: 'SiglipImageProcessorFast', size: { height: 224, width: 224 } }, /resample/],
-    [{ image_processor_type: 'SiglipImageProcessor', size: { height: 224, width: 224 }, do_center_crop: true }, /do_center_crop/],
-    [{ image_processor_type: 'SiglipImageProcessor', size: { shortest_edge: 224 } }, /height/],
+    [{ image_processor_type: 'ConvNextImageProcessor', resample: 3 }, /unsupported image processor class "ConvNextImageProcessor"/],
+    // transformers defaults both classes to bicubic, transformers.js every class to bilinear
+    [{ image_processor_type: 'SiglipImageProcessor', size: { height: 224, width: 224 } }, /"resample" is not stated: transformers' SiglipImageProcessor defaults to 3 \(bicubic\), transformers\.js to 2 \(bilinear\)/],
+    [{ image_processor_type: 'CLIPImageProcessor' }, /"resample" is not stated/],
+    [{ image_processor_type: 'SiglipImageProcessor', resample: 2, size: { height: 224, width: 224 }, do_center_crop: true }, /do_center_crop/],
+    [{ image_processor_type: 'SiglipImageProcessor', resample: 2, size: { shortest_edge: 224 } }, /height/],
     [{ ...base, do_rescale: 'no' }, /do_rescale must be true or false/],
     [{ ...base, rescale_factor: 0 }, /rescale_factor/],
   ])('refused with one line, never ignored: %j', (json, message) => {

@@ -153,11 +153,11 @@ export type PreprocessConvention = 'reference' | 'exporter';
  * What a transformers image processor class does, from its `__init__` defaults and `preprocess`
  * (transformers `models/clip/image_processing_clip.py`, `models/siglip/image_processing_siglip.py`):
  * CLIP resizes the shortest edge (or to height×width) and centre-crops; SigLIP resizes to height×width
- * and never crops. `resample` undefined: the class's default is not the same across transformers
- * versions (SigLIP's fast processor), so the config must state it.
+ * and never crops. `resample` is transformers' default, bicubic for both; transformers.js, which reads
+ * the same file beside `onnx/` exports, defaults every class to bilinear, so a config must state it.
  */
 interface HfProcessorClass {
-  resample: number | undefined;
+  resample: number;
   size: unknown;
   /** `false`: the class has no crop step (and no crop keys) */
   crop: { size: unknown } | false;
@@ -166,7 +166,7 @@ interface HfProcessorClass {
 }
 
 const CLIP_PROCESSOR: HfProcessorClass = { resample: 3, size: { shortest_edge: 224 }, crop: { size: { height: 224, width: 224 } }, mean: OPENAI_CLIP_MEAN, std: OPENAI_CLIP_STD };
-const SIGLIP_PROCESSOR: HfProcessorClass = { resample: 2, size: { height: 224, width: 224 }, crop: false, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+const SIGLIP_PROCESSOR: HfProcessorClass = { resample: 3, size: { height: 224, width: 224 }, crop: false, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
 /** Every processor class clip-bench reproduces; a config naming another one is refused. */
 const HF_PROCESSOR_CLASSES: Record<string, HfProcessorClass> = {
@@ -174,7 +174,7 @@ const HF_PROCESSOR_CLASSES: Record<string, HfProcessorClass> = {
   CLIPImageProcessorFast: CLIP_PROCESSOR,
   CLIPFeatureExtractor: CLIP_PROCESSOR,
   SiglipImageProcessor: SIGLIP_PROCESSOR,
-  SiglipImageProcessorFast: { ...SIGLIP_PROCESSOR, resample: undefined },
+  SiglipImageProcessorFast: SIGLIP_PROCESSOR,
 };
 
 /** Keys that name things or control output containers, not pixels. */
@@ -184,7 +184,8 @@ const HF_CROP_KEYS = ['do_center_crop', 'crop_size'];
 
 /**
  * Hugging Face `preprocessor_config.json` for `CLIPImageProcessor` (also `CLIPFeatureExtractor`, the
- * default when no class is named) and `SiglipImageProcessor`, with each class's own defaults:
+ * default when no class is named) and `SiglipImageProcessor`, with each class's own defaults (but
+ * `resample` must be stated: transformers and transformers.js default it differently):
  * `size` (`shortest_edge`, `{height,width}` → squash, or a bare int), `crop_size`, `do_center_crop`,
  * `resample` (PIL enum int), `do_rescale` + `rescale_factor`, `do_normalize` + `image_mean`/`image_std`,
  * `do_convert_rgb`, `do_resize`. Another class, or a key the class does not read (e.g. `crop_pct`,
@@ -218,9 +219,12 @@ export function fromHfPreprocessorConfig(json: unknown, file?: string, opts: { c
     return v;
   };
 
-  const resample = o.resample ?? cls.resample;
+  const resample = o.resample;
   if (resample === undefined) {
-    throw new UsageError(`${String(className)} without "resample": its default differs between transformers versions`, { file, fix: 'state "resample" (2 bilinear, 3 bicubic) in preprocessor_config.json' });
+    throw new UsageError(`"resample" is not stated: transformers' ${String(className)} defaults to ${cls.resample} (${PIL_RESAMPLE[cls.resample]}), transformers.js to 2 (bilinear)`, {
+      file,
+      fix: 'state "resample" (2 bilinear, 3 bicubic) in preprocessor_config.json',
+    });
   }
   const interpolation = typeof resample === 'number' ? PIL_RESAMPLE[resample] : undefined;
   if (interpolation !== 'bicubic' && interpolation !== 'bilinear' && interpolation !== 'nearest') {
