@@ -6,9 +6,12 @@ import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeDemo, type DemoPaths } from '../src/fixtures/demo.js';
-import { packageRoot, referenceDir } from '../src/paths.js';
+import { packageRoot } from '../src/paths.js';
+import { reference } from './support/reference.js';
 
 const bin = path.join(packageRoot, 'dist', 'src', 'cli', 'main.js');
+const tokensRef = reference('clip-bpe/tokens-public.jsonl.gz', 'clip-bench tokenize against the reference ids');
+const preprocessRef = reference('preprocess', 'clip-bench preprocess against the reference tensors');
 let tmp: string;
 let demo: DemoPaths;
 let db: string;
@@ -78,18 +81,18 @@ describe('clip-bench CLI', () => {
     expect(b).toEqual([vocab['<|startoftext|>'], vocab['blue</w>'], vocab['<|endoftext|>']]);
   });
 
-  it.skipIf(!existsSync(path.join(referenceDir, 'clip-bpe')))('tokenize reads stdin and matches the reference ids with the real CLIP vocabulary', () => {
-    const gz = path.join(referenceDir, 'clip-bpe', 'tokens-public.jsonl.gz');
+  it.skipIf(!tokensRef.present)('tokenize reads stdin and matches the reference ids with the real CLIP vocabulary', () => {
+    const gz = tokensRef.path;
     const rows = gunzipSync(readFileSync(gz)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: string; ids: number[] });
     const sample = rows.filter((r) => !r.text.includes('\n') && !/[\r\u2028\u2029\x85\v\f]/.test(r.text)).filter((_, i) => i % 997 === 0);
     for (const file of ['bpe_simple_vocab_16e6.txt.gz', 'tokenizer.json']) {
-      const r = spawnSync(process.execPath, [bin, 'tokenize', '--tokenizer', path.join(referenceDir, 'clip-bpe', file)], { input: sample.map((s) => s.text).join('\n') + '\n', encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [bin, 'tokenize', '--tokenizer', path.join(path.dirname(tokensRef.path), file)], { input: sample.map((s) => s.text).join('\n') + '\n', encoding: 'utf8' });
       expect(r.status).toBe(0);
       expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual(sample.map((s) => s.ids));
     }
   });
 
-  it.skipIf(!existsSync(path.join(referenceDir, 'preprocess')))('preprocess writes the reference tensor byte for byte, configured from an Immich or a Hugging Face folder', () => {
+  it.skipIf(!preprocessRef.present)('preprocess writes the reference tensor byte for byte, configured from an Immich or a Hugging Face folder', () => {
     const hf = path.join(tmp, 'hf-model');
     mkdirSync(hf, { recursive: true });
     writeFileSync(
@@ -99,9 +102,9 @@ describe('clip-bench CLI', () => {
     for (const model of [demo.model, hf]) {
       for (const name of ['jpeg_baseline_420.jpg', 'png_crop_half_227x224.png']) {
         const out = path.join(tmp, `${path.basename(model)}-${name}.f32`);
-        const r = cli(['preprocess', '--model', model, path.join(referenceDir, 'preprocess', name), '--out', out]);
+        const r = cli(['preprocess', '--model', model, path.join(preprocessRef.path, name), '--out', out]);
         expect(r.code).toBe(0);
-        expect(readFileSync(out).equals(readFileSync(path.join(referenceDir, 'preprocess', `${name}.f32`)))).toBe(true);
+        expect(readFileSync(out).equals(readFileSync(path.join(preprocessRef.path, `${name}.f32`)))).toBe(true);
       }
     }
   });

@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { listPromptSets } from '../src/prompts/prompt-set.js';
 import { paperCell, paperNumbers } from '../src/report/paper.js';
-import { referenceDir } from '../src/paths.js';
+import { reference } from './support/reference.js';
 
-const refFile = path.join(referenceDir, 'paper-zero-shot.json');
-if (!existsSync(refFile)) console.log(`paper numbers parity skipped: ${refFile} is absent`);
+const paperRef = reference('paper-zero-shot.json', 'paper numbers against the reference table');
+const refFile = paperRef.path;
 
 describe('paper zero-shot numbers', () => {
   it('covers the 27 datasets, each keyed like its prompt set, with ViT-B/32 on ImageNet at 63.2 (verified)', () => {
@@ -17,7 +16,7 @@ describe('paper zero-shot numbers', () => {
     expect(() => paperCell('imagenet', 'ViT-B32')).toThrow(/Did you mean "ViT-B\/32"/);
   });
 
-  it.skipIf(!existsSync(refFile))('equals the reference table cell by cell, verified flags included', () => {
+  it.skipIf(!paperRef.present)('equals the reference table cell by cell, verified flags included', () => {
     const ref = JSON.parse(readFileSync(refFile, 'utf8')) as { datasets: { dataset: string; metric: string; results: Record<string, { value: number; verified: boolean }> }[] };
     const ours = paperNumbers();
     const byName = new Map(Object.entries(ours.datasets).map(([id, d]) => [d.paperName, { id, ...d }]));

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { mulberry32 } from '../src/fixtures/random.js';
-import { packageRoot, referenceDir } from '../src/paths.js';
+import { packageRoot } from '../src/paths.js';
 import {
   OPENAI_CLIP_CONFIG,
   createPreprocessPool,
@@ -32,10 +32,11 @@ import {
 } from '../src/models/preprocess/index.js';
 import { cropSamples, horizontalPass8, verticalPass8, type Coeffs, type Window } from '../src/models/preprocess/resample.js';
 import { simdAvailable } from '../src/models/preprocess/simd.js';
+import { reference } from './support/reference.js';
 
-const refDir = path.join(referenceDir, 'preprocess');
-const haveRef = existsSync(path.join(refDir, 'preprocess.json'));
-if (!haveRef) console.warn(`preprocess reference parity SKIPPED: ${refDir} not found (set CLIP_BENCH_REFERENCE to the reference folder)`);
+const preprocessRef = reference('preprocess/preprocess.json', 'preprocessing parity with OpenAI CLIP _transform');
+const refDir = path.dirname(preprocessRef.path);
+const haveRef = preprocessRef.present;
 
 interface RefImage {
   file: string;

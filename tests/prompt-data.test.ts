@@ -1,6 +1,6 @@
 /**
  * The paper's prompt sets (configs/prompts/<dataset>.json) checked against the reference hashes in
- * shared/reference/prompts/: class count, template count, the sha256 of every template (in order) and of
+ * the reference folder's prompts/ (tests/support/reference.ts): class count, template count, the sha256 of every template (in order) and of
  * every class name (synonym lists included), and configs/datasets/imagenet-wnids.json.
  *
  * The reference lists classes in the order of OpenAI's lists (data/prompts.md, the ImageNet notebook). Our
@@ -9,17 +9,16 @@
  * Object.keys in ascending numeric order), and an explicit order where OpenAI's list differs (see `order`).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot, referenceDir } from '../src/paths.js';
+import { packageRoot } from '../src/paths.js';
 import { loadPromptSet, type PromptSet } from '../src/prompts/prompt-set.js';
+import { reference } from './support/reference.js';
 
-const REF_DIR = path.join(referenceDir, 'prompts');
-const HAVE_REF = existsSync(REF_DIR);
-if (!HAVE_REF) {
-  console.warn(`prompt data reference check SKIPPED: ${REF_DIR} not found (set CLIP_BENCH_REFERENCE to the reference folder, see shared/reference/README.md)`);
-}
+const promptsRef = reference('prompts', 'the paper prompt sets against the reference hashes');
+const REF_DIR = promptsRef.path;
+const HAVE_REF = promptsRef.present;
 
 const WNIDS_FILE = path.join(packageRoot, 'configs', 'datasets', 'imagenet-wnids.json');
 

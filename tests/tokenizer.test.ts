@@ -1,10 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { referenceDir } from '../src/paths.js';
 import {
   BYTE_TO_CHAR,
   BYTE_VOCAB_ORDER,
@@ -24,10 +23,11 @@ import {
   type Merge,
 } from '../src/models/tokenizer/index.js';
 import { mulberry32 } from '../src/fixtures/random.js';
+import { reference } from './support/reference.js';
 
-const BPE_DIR = path.join(referenceDir, 'clip-bpe');
-const HAVE_REFERENCE = existsSync(path.join(BPE_DIR, 'tokens-public.jsonl.gz'));
-if (!HAVE_REFERENCE) console.log(`tokenizer reference parity skipped: ${BPE_DIR} is absent (see shared/reference/README.md)`);
+const tokensRef = reference('clip-bpe/tokens-public.jsonl.gz', 'tokenizer parity with clip.tokenize and the real CLIP vocabulary');
+const BPE_DIR = path.dirname(tokensRef.path);
+const HAVE_REFERENCE = tokensRef.present;
 
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'clip-tok-'));
 afterAll(() => rmSync(tmpRoot, { recursive: true, force: true }));

@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
 import { dbUsageError } from '../store/db.js';
 import { ablationCommand } from './ablation.js';
+import { checkCommandLine } from './argv-check.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
 import { compareCommand } from './compare.js';
@@ -24,26 +25,32 @@ import { runsCommand } from './runs.js';
 import { suiteCommand } from './suite.js';
 import { tokenizeCommand } from './tokenize.js';
 
+/** Every subcommand, in the order `--help` lists them. */
+export const COMMANDS = [
+  evalCommand,
+  suiteCommand,
+  predictionsCommand,
+  runsCommand,
+  reportCommand,
+  compareCommand,
+  ablationCommand,
+  mergeCommand,
+  cacheCommand,
+  benchCommand,
+  inspectCommand,
+  tokenizeCommand,
+  preprocessCommand,
+  datasetsCommand,
+  lsCommand,
+  demoCommand,
+] as const;
+
 export function buildCli(argv: string[]) {
-  return yargs(argv)
+  let y = yargs(argv)
     .scriptName('clip-bench')
-    .usage('$0 <command> [options]\n\nReproduce CLIP zero-shot image classification on ONNX checkpoints.')
-    .command(evalCommand as never)
-    .command(suiteCommand as never)
-    .command(predictionsCommand as never)
-    .command(runsCommand as never)
-    .command(reportCommand as never)
-    .command(compareCommand as never)
-    .command(ablationCommand as never)
-    .command(mergeCommand as never)
-    .command(cacheCommand as never)
-    .command(benchCommand as never)
-    .command(inspectCommand as never)
-    .command(tokenizeCommand as never)
-    .command(preprocessCommand as never)
-    .command(datasetsCommand as never)
-    .command(lsCommand as never)
-    .command(demoCommand as never)
+    .usage('$0 <command> [options]\n\nReproduce CLIP zero-shot image classification on ONNX checkpoints.');
+  for (const cmd of COMMANDS) y = y.command(cmd as never);
+  return y
     .demandCommand(1, 'Name a command; `clip-bench --help` lists them.')
     .strict()
     .recommendCommands()
@@ -69,6 +76,9 @@ function endQuietlyOnClosedStdout(err: NodeJS.ErrnoException): void {
 export async function main(argv = hideBin(process.argv)): Promise<void> {
   if (!process.stdout.listeners('error').includes(endQuietlyOnClosedStdout)) process.stdout.on('error', endQuietlyOnClosedStdout);
   try {
+    // what the user typed, checked before yargs turns a typo into "Missing required argument" or "abc" into NaN
+    const problem = checkCommandLine(argv, COMMANDS as unknown as Parameters<typeof checkCommandLine>[1]);
+    if (problem) throw problem;
     await buildCli(argv).parseAsync();
   } catch (caught) {
     // SQLite's own failures (full disk, read-only or damaged file) are the user's to fix: one line too.

@@ -44,7 +44,7 @@ export function formatDescription(d: ReturnType<typeof describeCheckpoint>): str
     ...tower('image tower', d.visual),
     ...tower('text tower', d.textual),
     `tokenizer    vocab ${d.tokenizer.vocabSize}, context ${d.tokenizer.contextLength}, pad ${d.tokenizer.padId}, sot ${d.tokenizer.sotId}, eot ${d.tokenizer.eotId}`,
-    `preprocess   ${p.size} px, ${p.interpolation}, resize ${p.resizeMode}${p.resizeSize ? ` to ${p.resizeSize}` : ''}, crop offsets ${p.cropRounding}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`,
+    `preprocess   ${p.size} px, ${p.interpolation}, resize ${p.resizeMode}${p.resizeSize ? ` to ${p.resizeSize}` : ''}, crop offsets ${p.cropRounding}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]${p.valueScale !== undefined ? `, pixel values × ${p.valueScale} (not / 255)` : ''}`,
     `session      ${d.session.executionProvider}, graph optimisation ${d.session.graphOptimization}, intra-op threads ${d.session.intraOpThreads || 'default'}`,
   ].join('\n');
 }

@@ -15,6 +15,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { readManifest, type Manifest } from './manifest.js';
+import { preprocessConfigFileIn } from './preprocess/config.js';
+import { tokenizerFilesIn, tokenizerFilesOf } from './tokenizer/model-dir.js';
 
 export type ModelLayout = 'immich' | 'hf-split' | 'hf-combined' | 'manifest';
 
@@ -45,8 +47,24 @@ export interface DetectedLayout {
 
 export const KNOWN_SUFFIXES = ['fp16', 'quantized', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'] as const;
 
-const HF_SIDE_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt', 'config.json', 'preprocessor_config.json'];
-const IMMICH_SIDE_FILES = ['textual/tokenizer.json', 'textual/tokenizer_config.json', 'visual/preprocess_cfg.json', 'config.json'];
+/**
+ * The files besides the graphs that a folder-layout checkpoint (Immich, Hugging Face) reads: the
+ * tokenizer's files and the preprocessing config, found by the same functions the loaders use, so the
+ * fingerprint covers exactly what is read.
+ */
+function folderSideFiles(dir: string): string[] {
+  const pre = preprocessConfigFileIn(dir);
+  return [...tokenizerFilesIn(dir), ...(pre ? [pre] : [])];
+}
+
+/**
+ * What a manifest checkpoint reads: the manifest, its tokenizer file(s), and its preprocessing config
+ * (a named file; inline it is part of clip-bench.json; absent, the folder's own config if any).
+ */
+function manifestSideFiles(dir: string, m: Manifest): string[] {
+  const pre = typeof m.preprocess === 'string' ? m.preprocess : m.preprocess === undefined ? preprocessConfigFileIn(dir) : undefined;
+  return ['clip-bench.json', ...tokenizerFilesOf(dir, m.tokenizer), ...(pre ? [pre] : [])];
+}
 
 /** `vision_model_fp16.onnx` → `fp16`; `vision_model.onnx` → `fp32`. */
 function variantOf(file: string, stem: string): string | undefined {
@@ -82,7 +100,7 @@ function hfLayout(dir: string, requested: string | undefined): DetectedLayout | 
     return undefined;
   }
   const variant = pickVariant(dir, available, requested);
-  const side = HF_SIDE_FILES.filter((f) => existsSync(path.join(dir, f)));
+  const side = folderSideFiles(dir);
   if (vision.has(variant) && text.has(variant)) {
     const v = `onnx/${vision.get(variant)}`;
     const t = `onnx/${text.get(variant)}`;
@@ -128,7 +146,7 @@ function immichLayout(dir: string, requested: string | undefined): DetectedLayou
     visual: { file: file('visual'), inputs: ['image'], outputs: ['embedding', 'image_embedding'] },
     textual: { file: file('textual'), inputs: ['text'], outputs: ['embedding', 'text_embedding'], mask: 'attention_mask' },
     combined: false,
-    files: [file('visual'), file('textual'), ...IMMICH_SIDE_FILES.filter(has)],
+    files: [file('visual'), file('textual'), ...folderSideFiles(dir)],
   };
 }
 
@@ -145,22 +163,44 @@ function manifestLayout(dir: string, requested: string | undefined): DetectedLay
     visual: { file: m.visual.file, inputs: [m.visual.input], outputs: [m.visual.output] },
     textual: { file: m.textual.file, inputs: [m.textual.input], outputs: [m.textual.output], mask: m.textual.attentionMask },
     combined: false,
-    files: ['clip-bench.json', m.visual.file, m.textual.file, ...m.sideFiles],
+    files: [...new Set([m.visual.file, m.textual.file, ...manifestSideFiles(dir, m)])],
     manifest: m,
   };
 }
 
+/** Whether `dir` holds a model export at its top: a manifest, Immich's visual/ + textual/, or HF's onnx/. */
+function looksLikeExportRoot(dir: string): boolean {
+  const isDir = (rel: string) => existsSync(path.join(dir, rel)) && statSync(path.join(dir, rel)).isDirectory();
+  return existsSync(path.join(dir, 'clip-bench.json')) || (isDir('visual') && isDir('textual')) || (isDir('onnx') && readdirSync(path.join(dir, 'onnx')).some((f) => f.endsWith('.onnx')));
+}
+
+/** The nearest folder above `p` (up to two levels) that holds a model export: what `--model` should have been. */
+function exportRootAbove(p: string): string | undefined {
+  const parent = path.dirname(p);
+  return [...new Set([parent, path.dirname(parent)])].find(looksLikeExportRoot);
+}
+
 /** Detects the layout of `dir`; `variant` picks a precision variant (default: fp32, else the first). */
 export function detectLayout(dir: string, variant?: string): DetectedLayout {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (!existsSync(dir)) {
     throw new UsageError('model folder not found', { file: dir, fix: 'pass --model with the folder of an ONNX CLIP export' });
+  }
+  if (!statSync(dir).isDirectory()) {
+    const root = exportRootAbove(dir) ?? path.dirname(dir);
+    throw new UsageError('is a file; --model takes the model folder', { file: dir, fix: `pass the model folder above it: --model ${root}` });
   }
   const found = manifestLayout(dir, variant) ?? immichLayout(dir, variant) ?? hfLayout(dir, variant);
   if (found) {
     for (const f of [found.visual.file, found.textual.file]) {
-      if (!existsSync(path.join(dir, f))) throw new UsageError('model file not found', { file: path.join(dir, f), fix: 'copy the complete export' });
+      const file = path.join(dir, f);
+      if (!existsSync(file)) throw new UsageError('model file not found', { file, fix: 'copy the complete export' });
+      if (statSync(file).size === 0) throw new UsageError('model file is empty (0 bytes)', { file, fix: 'the download or copy was cut short; fetch the file again' });
     }
     return found;
+  }
+  const root = exportRootAbove(dir);
+  if (root !== undefined) {
+    throw new UsageError(`this is the ${path.basename(path.resolve(dir))}/ folder of a model export`, { file: dir, fix: `pass the export's own folder, the parent: --model ${root}` });
   }
   const onnx = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
   throw new UsageError(

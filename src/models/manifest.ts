@@ -30,8 +30,6 @@ export interface Manifest {
   /** inline open_clip-style object, or a file (relative to the model folder) */
   preprocess?: Record<string, unknown> | string;
   contextLength?: number;
-  /** files besides the ONNX graphs that the manifest names (tokenizer, preprocessing config) */
-  sideFiles: string[];
 }
 
 export function readManifest(dir: string): Manifest {
@@ -58,9 +56,6 @@ export function readManifest(dir: string): Manifest {
   const pre = o.preprocess;
   if (pre !== undefined && typeof pre !== 'string' && (typeof pre !== 'object' || pre === null || Array.isArray(pre))) throw fail('"preprocess" must be an object or a file name');
   if (o.contextLength !== undefined && !(Number.isInteger(o.contextLength) && (o.contextLength as number) > 1)) throw fail('"contextLength" must be an integer > 1');
-  const sideFiles = [o.tokenizer];
-  if (path.basename(o.tokenizer) === 'vocab.json') sideFiles.push(path.join(path.dirname(o.tokenizer), 'merges.txt'));
-  if (typeof pre === 'string') sideFiles.push(pre);
   return {
     variant: typeof o.variant === 'string' ? o.variant : 'fp32',
     visual: tower('visual'),
@@ -68,6 +63,5 @@ export function readManifest(dir: string): Manifest {
     tokenizer: o.tokenizer,
     preprocess: pre as Manifest['preprocess'],
     contextLength: o.contextLength as number | undefined,
-    sideFiles,
   };
 }

@@ -246,7 +246,8 @@ export function describePreprocessing(cfg: unknown): string {
     const known = Object.entries(NORMALISATIONS).find(([, [m, s]]) => same(c.mean as unknown[], m) && same(c.std as unknown[], s));
     norm = known ? known[0] : `mean [${c.mean.map((x) => Number(x).toFixed(3)).join(', ')}] std [${c.std.map((x) => Number(x).toFixed(3)).join(', ')}]`;
   }
-  return [parts.join(' '), norm].filter(Boolean).join(', ') || JSON.stringify(cfg);
+  const scale = typeof c.valueScale === 'number' ? `pixel values × ${c.valueScale}` : ''; // HF do_rescale: false / another rescale_factor
+  return [parts.join(' '), norm, scale].filter(Boolean).join(', ') || JSON.stringify(cfg);
 }
 
 export function provenance(r: RunRecord): RunProvenance {

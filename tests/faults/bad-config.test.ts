@@ -102,7 +102,7 @@ describe.concurrent('prompts that do not fit the dataset', () => {
 });
 
 describe.concurrent('flags', () => {
-  c.fault('unknown flag', () => expectRefused(evalArgs({}, ['--batchsize', '4']), /Unknown argument: batchsize/));
+  c.fault('unknown flag', () => expectRefused(evalArgs({}, ['--batchsize', '4']), /unknown option --batchsize\. Did you mean --batch-size\?/));
   for (const [value, message] of [
     ['4/4', /--shard i\/n needs 0 ≤ i < n, got 4\/4/],
     ['1-4', /--shard must be i\/n, got 1-4/],
@@ -112,7 +112,7 @@ describe.concurrent('flags', () => {
   for (const [value, message] of [
     ['0', /--limit must be a positive integer, got 0/],
     ['1.5', /--limit must be a positive integer, got 1\.5/],
-    ['abc', /--limit must be a positive integer, got NaN/], // yargs turns a non-number into NaN before we see it
+    ['abc', /--limit takes a number, got "abc"/], // checked as typed, before yargs turns it into NaN
   ] as const) {
     c.fault(`--limit ${value}`, () => expectRefused(evalArgs({}, [`--limit=${value}`]), message));
   }

@@ -3,7 +3,7 @@
  * The contract is the same everywhere: a valid result or a `UsageError` — never another error type, a
  * crash or a hang. Failures are collected with their seed index and a description, to reproduce them.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect } from 'vitest';
 import { UsageError } from '../../src/errors.js';
@@ -11,7 +11,7 @@ import { writeDemo, type DemoPaths } from '../../src/fixtures/demo.js';
 import { readManifest } from '../../src/models/manifest.js';
 import { fromHfPreprocessorConfig, fromOpenClipPreprocessCfg, OPENAI_CLIP_CONFIG, preprocessImage, validateConfig } from '../../src/models/preprocess/index.js';
 import { loadTokenizerFile, loadTokenizerFromDir, type ClipTokenizer } from '../../src/models/tokenizer/index.js';
-import { referenceDir } from '../../src/paths.js';
+import { reference } from '../support/reference.js';
 import { loadPromptSet, resolvePrompts } from '../../src/prompts/prompt-set.js';
 import { faultCategory, tmpDir } from './support/faults.js';
 import { imageSeeds, jsonText, mutate, mutateJson, randomImageBytes, randomJson, randomText, rng } from './support/fuzz.js';
@@ -119,9 +119,10 @@ describe('image bytes into preprocessImage', () => {
 
 describe('text into the tokenizer', () => {
   const tokenizers: [string, () => ClipTokenizer][] = [['the demo model\'s tokenizer.json', () => loadTokenizerFromDir(demo.model)]];
-  const realVocab = path.join(referenceDir, 'clip-bpe', 'bpe_simple_vocab_16e6.txt.gz');
-  if (existsSync(realVocab)) tokenizers.push(['the real CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz)', () => loadTokenizerFile(realVocab)]);
-  else c.faultIf(false, `${realVocab} is not there`, 'hostile text into the real CLIP vocabulary', () => undefined);
+  const vocabRef = reference('clip-bpe/bpe_simple_vocab_16e6.txt.gz', 'hostile text into the real CLIP vocabulary');
+  const realVocab = vocabRef.path;
+  if (vocabRef.present) tokenizers.push(['the real CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz)', () => loadTokenizerFile(realVocab)]);
+  else c.faultIf(false, vocabRef.skipNote, 'hostile text into the real CLIP vocabulary', () => undefined);
 
   for (const [label, load] of tokenizers) {
     c.fuzz(`${CASES} hostile strings (lone surrogates, controls, emoji, RTL, up to 100k chars) into ${label}: [sot, …, eot], ≤ 77 ids, no throw`, () => {

@@ -36,6 +36,11 @@ export interface PreprocessConfig {
   maxPixels?: number;
   /** Pixels cut from every edge of the decoded image before anything else (ObjectNet's 2-pixel border). */
   trimBorder?: number;
+  /**
+   * What a byte value is multiplied by before mean/std (Hugging Face `rescale_factor`; 1 for
+   * `do_rescale: false`). Absent: torch's `v / 255`, the reference.
+   */
+  valueScale?: number;
 }
 
 /** PIL's `Image.MAX_IMAGE_PIXELS` is 89,478,485; it raises `DecompressionBombError` above twice that. */
@@ -81,6 +86,7 @@ export function validateConfig(cfg: PreprocessConfig, file?: string): void {
   }
   if (cfg.maxPixels !== undefined && !posInt(cfg.maxPixels)) throw bad('maxPixels must be a positive integer');
   if (cfg.trimBorder !== undefined && !(Number.isInteger(cfg.trimBorder) && cfg.trimBorder >= 0)) throw bad('trimBorder must be a non-negative integer');
+  if (cfg.valueScale !== undefined && !(typeof cfg.valueScale === 'number' && Number.isFinite(cfg.valueScale) && cfg.valueScale > 0)) throw bad('valueScale must be a positive number');
 }
 
 type Json = Record<string, unknown>;
@@ -144,16 +150,82 @@ const PIL_RESAMPLE: Record<number, Interpolation | string> = { 0: 'nearest', 1: 
 export type PreprocessConvention = 'reference' | 'exporter';
 
 /**
- * Hugging Face `preprocessor_config.json` for `CLIPImageProcessor`:
- * `size.shortest_edge` (or `{height,width}` → squash, or a bare int), `crop_size`, `resample`
- * (PIL enum int), `image_mean`, `image_std`, `do_center_crop`, `do_convert_rgb`, `do_resize`.
+ * What a transformers image processor class does, from its `__init__` defaults and `preprocess`
+ * (transformers `models/clip/image_processing_clip.py`, `models/siglip/image_processing_siglip.py`):
+ * CLIP resizes the shortest edge (or to height×width) and centre-crops; SigLIP resizes to height×width
+ * and never crops. `resample` is transformers' default, bicubic for both; transformers.js, which reads
+ * the same file beside `onnx/` exports, defaults every class to bilinear, so a config must state it.
+ */
+interface HfProcessorClass {
+  resample: number;
+  size: unknown;
+  /** `false`: the class has no crop step (and no crop keys) */
+  crop: { size: unknown } | false;
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+const CLIP_PROCESSOR: HfProcessorClass = { resample: 3, size: { shortest_edge: 224 }, crop: { size: { height: 224, width: 224 } }, mean: OPENAI_CLIP_MEAN, std: OPENAI_CLIP_STD };
+const SIGLIP_PROCESSOR: HfProcessorClass = { resample: 3, size: { height: 224, width: 224 }, crop: false, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+
+/** Every processor class clip-bench reproduces; a config naming another one is refused. */
+const HF_PROCESSOR_CLASSES: Record<string, HfProcessorClass> = {
+  CLIPImageProcessor: CLIP_PROCESSOR,
+  CLIPImageProcessorFast: CLIP_PROCESSOR,
+  CLIPFeatureExtractor: CLIP_PROCESSOR,
+  SiglipImageProcessor: SIGLIP_PROCESSOR,
+  SiglipImageProcessorFast: SIGLIP_PROCESSOR,
+};
+
+/** Keys that name things or control output containers, not pixels. */
+const HF_METADATA_KEYS = new Set(['image_processor_type', 'feature_extractor_type', 'processor_class', 'auto_map', 'model_input_names', 'return_tensors', 'data_format', 'input_data_format', 'device', 'disable_grouping', '_valid_processor_keys']);
+const HF_PIXEL_KEYS = ['do_resize', 'size', 'resample', 'do_rescale', 'rescale_factor', 'do_normalize', 'image_mean', 'image_std', 'do_convert_rgb'];
+const HF_CROP_KEYS = ['do_center_crop', 'crop_size'];
+
+/**
+ * Hugging Face `preprocessor_config.json` for `CLIPImageProcessor` (also `CLIPFeatureExtractor`, the
+ * default when no class is named) and `SiglipImageProcessor`, with each class's own defaults (but
+ * `resample` must be stated: transformers and transformers.js default it differently):
+ * `size` (`shortest_edge`, `{height,width}` → squash, or a bare int), `crop_size`, `do_center_crop`,
+ * `resample` (PIL enum int), `do_rescale` + `rescale_factor`, `do_normalize` + `image_mean`/`image_std`,
+ * `do_convert_rgb`, `do_resize`. Another class, or a key the class does not read (e.g. `crop_pct`,
+ * which transformers' CLIP and SigLIP processors ignore although the exporter meant something by it),
+ * is refused rather than ignored.
  * transformers crops with floor offsets and converts to RGB before resizing; the reference (PIL,
  * torchvision) rounds crop offsets half to even and resizes in the source mode. The reference is the
  * default; `{convention: 'exporter'}` reproduces transformers' own pipeline instead.
  */
 export function fromHfPreprocessorConfig(json: unknown, file?: string, opts: { convention?: PreprocessConvention } = {}): PreprocessConfig {
   const o = asObject(json, file);
-  const resample = o.resample ?? 3;
+  const className = o.image_processor_type ?? o.feature_extractor_type ?? 'CLIPImageProcessor';
+  const cls = typeof className === 'string' && Object.hasOwn(HF_PROCESSOR_CLASSES, className) ? HF_PROCESSOR_CLASSES[className] : undefined;
+  if (!cls) {
+    throw new UsageError(`unsupported image processor class ${JSON.stringify(className)}`, {
+      file,
+      fix: `clip-bench reproduces ${Object.keys(HF_PROCESSOR_CLASSES).join(', ')}; describe the transform in a clip-bench.json manifest instead`,
+    });
+  }
+  const readable = new Set([...HF_PIXEL_KEYS, ...(cls.crop ? HF_CROP_KEYS : [])]);
+  const unread = Object.keys(o).find((k) => !readable.has(k) && !HF_METADATA_KEYS.has(k));
+  if (unread !== undefined) {
+    throw new UsageError(`"${unread}" is not a setting of ${String(className)}, so its meaning here is unknown`, {
+      file,
+      fix: unread === 'crop_pct' && cls.crop ? 'remove crop_pct and state the resize as size.shortest_edge = crop size / crop_pct' : `remove "${unread}" (transformers ignores it) or use a clip-bench.json manifest`,
+    });
+  }
+  const flag = (key: string, dflt: boolean): boolean => {
+    const v = o[key] ?? dflt;
+    if (typeof v !== 'boolean') throw new UsageError(`${key} must be true or false, got ${JSON.stringify(v)}`, { file });
+    return v;
+  };
+
+  const resample = o.resample;
+  if (resample === undefined) {
+    throw new UsageError(`"resample" is not stated: transformers' ${String(className)} defaults to ${cls.resample} (${PIL_RESAMPLE[cls.resample]}), transformers.js to 2 (bilinear)`, {
+      file,
+      fix: 'state "resample" (2 bilinear, 3 bicubic) in preprocessor_config.json',
+    });
+  }
   const interpolation = typeof resample === 'number' ? PIL_RESAMPLE[resample] : undefined;
   if (interpolation !== 'bicubic' && interpolation !== 'bilinear' && interpolation !== 'nearest') {
     throw new UsageError(`unsupported resample ${JSON.stringify(resample)}${interpolation ? ` (${interpolation})` : ''}`, {
@@ -161,37 +233,52 @@ export function fromHfPreprocessorConfig(json: unknown, file?: string, opts: { c
       fix: 'supported PIL filters: 0 nearest, 2 bilinear, 3 bicubic',
     });
   }
-  if (typeof o.rescale_factor === 'number' && Math.abs(o.rescale_factor * 255 - 1) > 1e-6) {
-    throw new UsageError(`unsupported rescale_factor ${o.rescale_factor}`, { file, fix: 'only 1/255 is supported' });
-  }
-  if (o.do_resize === false) throw new UsageError('do_resize: false is not supported', { file, fix: 'model inputs need a fixed size' });
+  if (!flag('do_resize', true)) throw new UsageError('do_resize: false is not supported', { file, fix: 'model inputs need a fixed size' });
 
-  const rawSize = o.size ?? 224;
+  // do_rescale: v · rescale_factor (numpy, float64); 1/255 is torch's v / 255, the reference's step.
+  let valueScale: number | undefined;
+  if (flag('do_rescale', true)) {
+    const factor = o.rescale_factor ?? 1 / 255;
+    if (typeof factor !== 'number' || !Number.isFinite(factor) || factor <= 0) throw new UsageError(`rescale_factor must be a positive number, got ${JSON.stringify(factor)}`, { file });
+    if (Math.abs(factor * 255 - 1) > 1e-6) valueScale = factor;
+  } else valueScale = 1;
+  const doNormalize = flag('do_normalize', true);
+
+  const rawSize = o.size ?? cls.size;
   let resizeSize: number;
   let resizeMode: ResizeMode;
-  if (typeof rawSize === 'number') {
+  const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!cls.crop) {
+    // SigLIP resizes to size["height"] × size["width"]; an int or shortest_edge raises in transformers.
+    if (!isObject(rawSize) || rawSize.height === undefined) {
+      throw new UsageError(`${String(className)} needs size {"height", "width"}, got ${JSON.stringify(rawSize)}`, { file, fix: 'state size as {"height": N, "width": N}' });
+    }
+    resizeSize = squareSide(rawSize, 'size', file);
+    resizeMode = 'squash';
+  } else if (typeof rawSize === 'number') {
     resizeSize = rawSize;
     resizeMode = 'shortest';
-  } else if (rawSize && typeof rawSize === 'object' && typeof (rawSize as Json).shortest_edge === 'number') {
-    resizeSize = (rawSize as Json).shortest_edge as number;
+  } else if (isObject(rawSize) && typeof rawSize.shortest_edge === 'number') {
+    resizeSize = rawSize.shortest_edge;
     resizeMode = 'shortest';
   } else {
     resizeSize = squareSide(rawSize, 'size', file);
     resizeMode = 'squash';
   }
-  const doCrop = o.do_center_crop ?? true;
+  const doCrop = cls.crop ? flag('do_center_crop', true) : false;
   if (!doCrop && resizeMode === 'shortest') {
     throw new UsageError('do_center_crop: false with a shortest_edge resize gives non-square images', { file, fix: 'set do_center_crop to true' });
   }
-  const size = doCrop ? squareSide(o.crop_size ?? resizeSize, 'crop_size', file) : resizeSize;
+  const size = doCrop && cls.crop ? squareSide(o.crop_size ?? cls.crop.size, 'crop_size', file) : resizeSize;
   const cfg: PreprocessConfig = {
     ...OPENAI_CLIP_CONFIG,
     size,
     ...(resizeSize !== size ? { resizeSize } : {}),
-    mean: o.image_mean === undefined ? OPENAI_CLIP_MEAN : triple(o.image_mean, 'image_mean', file),
-    std: o.image_std === undefined ? OPENAI_CLIP_STD : triple(o.image_std, 'image_std', file),
+    mean: !doNormalize ? [0, 0, 0] : o.image_mean === undefined ? cls.mean : triple(o.image_mean, 'image_mean', file),
+    std: !doNormalize ? [1, 1, 1] : o.image_std === undefined ? cls.std : triple(o.image_std, 'image_std', file),
     interpolation,
     resizeMode,
+    ...(valueScale !== undefined ? { valueScale } : {}),
     ...(opts.convention === 'exporter' ? { cropRounding: 'floor' as const, convertRgbFirst: o.do_convert_rgb !== false } : {}),
   };
   validateConfig(cfg, file);
@@ -207,13 +294,18 @@ function readJson(file: string): unknown {
 }
 
 /**
- * The transform for a model folder: `visual/preprocess_cfg.json` (open_clip/Immich) if present,
- * else `preprocessor_config.json` (Hugging Face), else the OpenAI defaults.
+ * Which preprocessing config a model folder's transform comes from, relative to it:
+ * `visual/preprocess_cfg.json` (open_clip/Immich) if present, else `preprocessor_config.json`
+ * (Hugging Face), else none (the OpenAI defaults). The one place that decides it.
  */
+export function preprocessConfigFileIn(dir: string): string | undefined {
+  return ['visual/preprocess_cfg.json', 'preprocessor_config.json'].find((f) => existsSync(path.join(dir, f)));
+}
+
+/** The transform for a model folder, from the file `preprocessConfigFileIn` names. */
 export function loadPreprocessConfigFromDir(dir: string, opts: { convention?: PreprocessConvention } = {}): PreprocessConfig {
-  const openClip = path.join(dir, 'visual', 'preprocess_cfg.json');
-  if (existsSync(openClip)) return fromOpenClipPreprocessCfg(readJson(openClip), openClip);
-  const hf = path.join(dir, 'preprocessor_config.json');
-  if (existsSync(hf)) return fromHfPreprocessorConfig(readJson(hf), hf, opts);
-  return { ...OPENAI_CLIP_CONFIG };
+  const rel = preprocessConfigFileIn(dir);
+  if (rel === undefined) return { ...OPENAI_CLIP_CONFIG };
+  const file = path.join(dir, rel);
+  return rel === 'preprocessor_config.json' ? fromHfPreprocessorConfig(readJson(file), file, opts) : fromOpenClipPreprocessCfg(readJson(file), file);
 }

@@ -9,6 +9,7 @@ export {
   fromHfPreprocessorConfig,
   fromOpenClipPreprocessCfg,
   loadPreprocessConfigFromDir,
+  preprocessConfigFileIn,
   makePreprocessConfig,
   validateConfig,
 } from './config.js';

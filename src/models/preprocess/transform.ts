@@ -99,9 +99,11 @@ function cropToRgb(decoded: RawImage, cfg: PreprocessConfig, reuse: boolean): Ui
 
 /**
  * ToTensor + Normalize on an 8-bit RGB image ([size, size, 3]) → float32 CHW [3, size, size].
- * Same float32 steps as torch: `(v / 255 − mean) / std`, each rounded to float32.
+ * Same float32 steps as torch: `(v / 255 − mean) / std`, each rounded to float32. With `valueScale`
+ * (Hugging Face `rescale_factor`, 1 for `do_rescale: false`) the first step is numpy's `v · valueScale`
+ * in float64, rounded to float32.
  */
-export function normalizeToChw(rgb: Uint8Array, size: number, mean: readonly number[], std: readonly number[]): Float32Array {
+export function normalizeToChw(rgb: Uint8Array, size: number, mean: readonly number[], std: readonly number[], valueScale?: number): Float32Array {
   const plane = size * size;
   if (rgb.length !== plane * 3) throw new RangeError(`expected ${plane * 3} RGB bytes, got ${rgb.length}`);
   // One 256-entry table per channel: the float32 result for each byte value.
@@ -109,7 +111,7 @@ export function normalizeToChw(rgb: Uint8Array, size: number, mean: readonly num
   for (let c = 0; c < 3; c++) {
     const m = Math.fround(mean[c]);
     const s = Math.fround(std[c]);
-    for (let v = 0; v < 256; v++) lut[c * 256 + v] = Math.fround(Math.fround(Math.fround(v / 255) - m) / s);
+    for (let v = 0; v < 256; v++) lut[c * 256 + v] = Math.fround(Math.fround(Math.fround(valueScale === undefined ? v / 255 : v * valueScale) - m) / s);
   }
   const fast = normalizeChwSimd(rgb, lut); // the same lookups, ~3× faster than this loop in V8
   if (fast) return fast;
@@ -137,7 +139,7 @@ export async function preprocessImage(input: string | Uint8Array | RawImage, cfg
   validateConfig(cfg);
   const img = isRawImage(input) ? input : await decodeImage(input, { maxPixels: cfg.maxPixels, applyExifOrientation: cfg.applyExifOrientation, name: opts.name });
   // No await between the crop and its normalisation: the reused crop buffer cannot be clobbered.
-  return normalizeToChw(cropToRgb(img, cfg, true), cfg.size, cfg.mean, cfg.std);
+  return normalizeToChw(cropToRgb(img, cfg, true), cfg.size, cfg.mean, cfg.std, cfg.valueScale);
 }
 
 /** Pixels already decoded (array datasets such as CIFAR: what `Image.fromarray` gives PIL) rather than a file or encoded bytes. */

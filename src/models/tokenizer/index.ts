@@ -27,7 +27,7 @@ export {
   parseTokenizerJson,
   type TokenizerLoadOptions,
 } from './loaders.js';
-export { loadTokenizerFile, loadTokenizerFromDir } from './model-dir.js';
+export { loadTokenizerFile, loadTokenizerFromDir, tokenizerFilesIn, tokenizerFilesOf } from './model-dir.js';
 export { buildTokenizerJson, type BuildTokenizerJsonOptions, type TokenizerJson } from './tokenizer-json.js';
 export type { Merge } from './bpe.js';
 export { BYTE_TO_CHAR, BYTE_VOCAB_ORDER } from './byte-level.js';

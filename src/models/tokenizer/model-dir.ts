@@ -69,22 +69,12 @@ function modelConfigSettings(file: string): DirSettings {
  */
 export function loadTokenizerFromDir(dir: string, opts: TokenizerLoadOptions = {}): ClipTokenizer {
   checkOptions(opts);
-  const found = TOKENIZER_CANDIDATES.find((c) => c.files.every((f) => existsSync(path.join(dir, f))));
-  if (!found) {
-    throw new UsageError('no tokenizer in the model folder', {
-      file: dir,
-      fix: 'expected tokenizer.json, textual/tokenizer.json, vocab.json + merges.txt or bpe_simple_vocab_16e6.txt.gz',
-    });
-  }
+  const { candidate: found, tokenizerConfig, modelConfigs } = locateTokenizer(dir);
   const spec = found.spec(found.files.map((f) => path.join(dir, f)));
-  const tokDir = path.dirname(path.join(dir, found.files[0]));
-  const tokCfgFile = [path.join(tokDir, 'tokenizer_config.json'), path.join(dir, 'tokenizer_config.json')].find((f) => existsSync(f));
+  const tokCfgFile = tokenizerConfig === undefined ? undefined : path.join(dir, tokenizerConfig);
   const tokCfg = tokCfgFile ? tokenizerConfigSettings(tokCfgFile) : {};
   let modelCfg: DirSettings = {};
-  for (const name of ['config.json', 'open_clip_config.json']) {
-    const f = path.join(dir, name);
-    if (existsSync(f)) modelCfg = { ...modelCfg, ...definedOnly(modelConfigSettings(f)) };
-  }
+  for (const name of modelConfigs) modelCfg = { ...modelCfg, ...definedOnly(modelConfigSettings(path.join(dir, name))) };
   let tokCfgPad: number | undefined;
   if (tokCfg.padToken !== undefined) {
     tokCfgPad = spec.vocab.get(tokCfg.padToken);
@@ -97,6 +87,49 @@ export function loadTokenizerFromDir(dir: string, opts: TokenizerLoadOptions = {
     contextLength: tokCfg.contextLength ?? spec.contextLength ?? modelCfg.contextLength,
     padId: tokCfgPad ?? spec.padId ?? modelCfg.padId,
   }, opts);
+}
+
+interface TokenizerLocation {
+  candidate: (typeof TOKENIZER_CANDIDATES)[number];
+  /** relative to the model folder */
+  tokenizerConfig?: string;
+  /** relative to the model folder, in the order they are read (later wins) */
+  modelConfigs: string[];
+}
+
+/** Which files `loadTokenizerFromDir` reads in `dir`: the one place that decides it. */
+function locateTokenizer(dir: string): TokenizerLocation {
+  const found = TOKENIZER_CANDIDATES.find((c) => c.files.every((f) => existsSync(path.join(dir, f))));
+  if (!found) {
+    throw new UsageError('no tokenizer in the model folder', {
+      file: dir,
+      fix: 'expected tokenizer.json, textual/tokenizer.json, vocab.json + merges.txt or bpe_simple_vocab_16e6.txt.gz',
+    });
+  }
+  const tokDir = path.posix.dirname(found.files[0]);
+  const tokenizerConfig = [path.posix.join(tokDir, 'tokenizer_config.json'), 'tokenizer_config.json'].find((f) => existsSync(path.join(dir, f)));
+  const modelConfigs = ['config.json', 'open_clip_config.json'].filter((f) => existsSync(path.join(dir, f)));
+  return { candidate: found, tokenizerConfig, modelConfigs };
+}
+
+/**
+ * Every file `loadTokenizerFromDir(dir)` reads, relative to `dir` (what a model fingerprint must cover).
+ * @example tokenizerFilesIn(immichDir) // → ['textual/tokenizer.json', 'textual/tokenizer_config.json', 'config.json']
+ */
+export function tokenizerFilesIn(dir: string): string[] {
+  const { candidate, tokenizerConfig, modelConfigs } = locateTokenizer(dir);
+  return [...candidate.files, ...(tokenizerConfig ? [tokenizerConfig] : []), ...modelConfigs];
+}
+
+/**
+ * Every file `loadTokenizerFile(file)` reads, relative to `root`: a folder's files, or the file
+ * itself (with `merges.txt` beside a `vocab.json`).
+ */
+export function tokenizerFilesOf(root: string, rel: string): string[] {
+  const file = path.join(root, rel);
+  if (existsSync(file) && statSync(file).isDirectory()) return tokenizerFilesIn(file).map((f) => path.posix.join(rel.split(path.sep).join('/'), f));
+  if (path.basename(rel) === 'vocab.json') return [rel, path.posix.join(path.posix.dirname(rel), 'merges.txt')];
+  return [rel];
 }
 
 /** Drops unset keys, so that spreading does not overwrite a value with undefined. */
