@@ -1,7 +1,8 @@
 /**
  * Image decoding to Pillow's source mode: sharp (libvips) for JPEG/PNG/WebP/GIF/TIFF/…, decoded
  * to raw samples with no resize and no colour management, and our own decoders for the formats
- * sharp lacks (Netpbm, BMP).
+ * sharp lacks (Netpbm, BMP) or decodes otherwise than Pillow (GIF: libvips composites frames and
+ * makes transparent pixels black; Pillow keeps frame 0's palette indices).
  *
  * sharp settings, chosen to behave like `PIL.Image.open(...).load()`:
  * - `failOn: 'error'`: corrupt or truncated data is an error (PIL raises "image file is
@@ -18,6 +19,7 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { UsageError } from '../../errors.js';
 import { BmpError, decodeBmp, isBmp, readBmpHeader } from './bmp.js';
 import { DEFAULT_MAX_PIXELS } from './config.js';
+import { decodeGif, GifError, isGif, readGifHeader } from './gif.js';
 import { channelsOf, type PilMode, type RawImage } from './image.js';
 import { decodePnm, isPnm, PnmError, readPnmHeader } from './pnm.js';
 
@@ -80,10 +82,11 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   if (buf.length === 0) throw new UsageError('cannot decode image: the file is empty', { file });
   if (isPnm(buf)) return decodeOwn(buf, 'PNM', file, maxPixels, () => readPnmHeader(buf), decodePnm);
   if (isBmp(buf)) return decodeOwn(buf, 'BMP', file, maxPixels, () => readBmpHeader(buf), decodeBmp);
+  if (isGif(buf)) return decodeOwn(buf, 'GIF', file, maxPixels, () => readGifHeader(buf), decodeGif);
   return decodeWithSharp(buf, file, maxPixels, opts.applyExifOrientation ?? false);
 }
 
-/** Netpbm/BMP: check the header's size against the limit before allocating. EXIF does not apply. */
+/** Netpbm/BMP/GIF: check the header's size against the limit before allocating. EXIF does not apply. */
 function decodeOwn(
   buf: Uint8Array,
   kind: string,
@@ -97,7 +100,7 @@ function decodeOwn(
     checkPixels(h.width, h.height, maxPixels, file);
     return decode(buf);
   } catch (err) {
-    if (err instanceof PnmError || err instanceof BmpError) {
+    if (err instanceof PnmError || err instanceof BmpError || err instanceof GifError) {
       throw new UsageError(`cannot decode ${kind} image: ${err.message}`, { file, cause: err, fix: 'the file is corrupt or uses an unsupported variant' });
     }
     throw err;
