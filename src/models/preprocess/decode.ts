@@ -101,7 +101,8 @@ function decodeOwn(
     return decode(buf);
   } catch (err) {
     if (err instanceof PnmError || err instanceof BmpError || err instanceof GifError) {
-      throw new UsageError(`cannot decode ${kind} image: ${err.message}`, { file, cause: err, fix: 'the file is corrupt or uses an unsupported variant' });
+      const fix = (err instanceof BmpError && err.fix) || 'the file is corrupt or uses an unsupported variant';
+      throw new UsageError(`cannot decode ${kind} image: ${err.message}`, { file, cause: err, fix });
     }
     throw err;
   }
