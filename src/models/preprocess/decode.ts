@@ -187,6 +187,7 @@ export function sniffPng(buf: Uint8Array): SourceInfo | null {
 async function sourceInfo(buf: Uint8Array, file: string | undefined): Promise<SourceInfo> {
   const sniffed = sniffJpeg(buf) ?? sniffPng(buf);
   if (sniffed) return sniffed;
+  refuseUndecodable(buf, file);
   let meta: Metadata;
   try {
     // No pixel limit on the header read, so that we can report the size ourselves.
@@ -203,8 +204,27 @@ async function sourceInfo(buf: Uint8Array, file: string | undefined): Promise<So
 /**
  * Formats we let sharp decode: raster images. Vector and document formats (SVG, PDF) and
  * scientific ones would be rendered or converted rather than decoded, and PIL cannot open them.
+ * JPEG 2000 and JPEG XL are not among them: sharp's prebuilt libvips has neither decoder.
  */
-const RASTER_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'jp2', 'jxl']);
+const RASTER_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
+/** Signatures of formats nothing here decodes, so that the refusal names the format (sharp only says "unsupported image format"). */
+const UNDECODABLE: readonly { name: string; magic: readonly number[] }[] = [
+  { name: 'JPEG 2000', magic: [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a] }, // JP2 box
+  { name: 'JPEG 2000', magic: [0xff, 0x4f, 0xff, 0x51] }, // J2K codestream
+  { name: 'JPEG XL', magic: [0x00, 0x00, 0x00, 0x0c, 0x4a, 0x58, 0x4c, 0x20, 0x0d, 0x0a, 0x87, 0x0a] },
+  { name: 'JPEG XL', magic: [0xff, 0x0a] },
+];
+
+function refuseUndecodable(buf: Uint8Array, file: string | undefined): void {
+  const hit = UNDECODABLE.find((f) => f.magic.every((v, i) => buf[i] === v));
+  if (hit) {
+    throw new UsageError(`unsupported image format: ${hit.name} (the image decoder here, sharp's libvips, has no ${hit.name} support)`, {
+      file,
+      fix: `convert it to PNG; readable formats are ${[...RASTER_FORMATS].join(', ')}, PPM/PGM and BMP`,
+    });
+  }
+}
 
 async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean): Promise<RawImage> {
   const { width, height, mode, deep } = await sourceInfo(buf, file);
