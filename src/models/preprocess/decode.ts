@@ -19,6 +19,7 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { UsageError } from '../../errors.js';
 import { BmpError, decodeBmp, isBmp, readBmpHeader } from './bmp.js';
 import { DEFAULT_MAX_PIXELS } from './config.js';
+import { processDecodeLock, withExclusive, withShared } from './decode-lock.js';
 import { decodeGif, GifError, isGif, readGifHeader } from './gif.js';
 import { channelsOf, type PilMode, type RawImage } from './image.js';
 import { decodePnm, isPnm, PnmError, readPnmHeader } from './pnm.js';
@@ -226,7 +227,21 @@ function refuseUndecodable(buf: Uint8Array, file: string | undefined): void {
   }
 }
 
+/**
+ * sharp decode under the process-wide decode lock: shared for the first try; a failure is tried
+ * again alone (exclusive), so that its message is this file's and not another thread's
+ * (libvips' error buffer is process-wide; see `decode-lock.ts`).
+ */
 async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean): Promise<RawImage> {
+  const lock = processDecodeLock();
+  try {
+    return await withShared(lock, () => decodeWithSharpOnce(buf, file, maxPixels, autoOrient));
+  } catch {
+    return withExclusive(lock, () => decodeWithSharpOnce(buf, file, maxPixels, autoOrient));
+  }
+}
+
+async function decodeWithSharpOnce(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean): Promise<RawImage> {
   const { width, height, mode, deep } = await sourceInfo(buf, file);
   checkPixels(width, height, maxPixels, file);
   let pipeline = sharp(buf, { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: true, autoOrient });
