@@ -31,7 +31,7 @@ type WaitAsync = (a: Int32Array, index: number, value: number) => { async: false
 const waitAsync: WaitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 /** Wait until `lock[index]` is no longer `value` (or a notify), without blocking the thread. */
-async function waitWhile(lock: DecodeLock, index: number, value: number): Promise<void> {
+export async function waitWhile(lock: Int32Array, index: number, value: number): Promise<void> {
   const w = waitAsync(lock, index, value);
   if (!w.async) return;
   // A pending waitAsync does not keep Node's event loop alive; this timer does, for the wait only.

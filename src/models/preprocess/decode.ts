@@ -31,6 +31,12 @@ export interface DecodeOptions {
   applyExifOrientation?: boolean;
   /** Name used in error messages when the input is a buffer. */
   name?: string;
+  /**
+   * Called once with the bytes the decoded pixels will take and their count (from the header),
+   * before they are allocated; decoding waits for it. The preprocessing pipeline passes the
+   * process-wide decode budget here (`decode-budget.ts`).
+   */
+  admit?: (bytes: number, pixels: number) => Promise<void>;
 }
 
 function readError(file: string, err: unknown): UsageError {
@@ -81,31 +87,45 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   const buf = typeof input === 'string' ? await readImageFile(input) : input;
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (buf.length === 0) throw new UsageError('cannot decode image: the file is empty', { file });
-  if (isPnm(buf)) return decodeOwn(buf, 'PNM', file, maxPixels, () => readPnmHeader(buf), decodePnm);
-  if (isBmp(buf)) return decodeOwn(buf, 'BMP', file, maxPixels, () => readBmpHeader(buf), decodeBmp);
-  if (isGif(buf)) return decodeOwn(buf, 'GIF', file, maxPixels, () => readGifHeader(buf), decodeGif);
-  return decodeWithSharp(buf, file, maxPixels, opts.applyExifOrientation ?? false);
+  const admit = opts.admit ?? (async () => {});
+  if (isPnm(buf)) return decodeOwn(buf, 'PNM', file, maxPixels, admit, () => readPnmHeader(buf), decodePnm);
+  if (isBmp(buf)) return decodeOwn(buf, 'BMP', file, maxPixels, admit, () => readBmpHeader(buf), decodeBmp);
+  if (isGif(buf)) return decodeOwn(buf, 'GIF', file, maxPixels, admit, () => readGifHeader(buf), decodeGif);
+  return decodeWithSharp(buf, file, maxPixels, opts.applyExifOrientation ?? false, admit);
 }
 
-/** Netpbm/BMP/GIF: check the header's size against the limit before allocating. EXIF does not apply. */
-function decodeOwn(
+/**
+ * Netpbm/BMP/GIF: check the header's size against the limit before allocating. EXIF does not apply.
+ * Their decoders hold at most 4 bytes a pixel (palette indices + RGB, or mode I as int32).
+ */
+async function decodeOwn(
   buf: Uint8Array,
   kind: string,
   file: string | undefined,
   maxPixels: number,
+  admit: (bytes: number, pixels: number) => Promise<void>,
   header: () => { width: number; height: number },
   decode: (b: Uint8Array) => RawImage,
-): RawImage {
-  try {
-    const h = header();
-    checkPixels(h.width, h.height, maxPixels, file);
-    return decode(buf);
-  } catch (err) {
+): Promise<RawImage> {
+  const fail = (err: unknown): never => {
     if (err instanceof PnmError || err instanceof BmpError || err instanceof GifError) {
       const fix = (err instanceof BmpError && err.fix) || 'the file is corrupt or uses an unsupported variant';
       throw new UsageError(`cannot decode ${kind} image: ${err.message}`, { file, cause: err, fix });
     }
     throw err;
+  };
+  let size: { width: number; height: number };
+  try {
+    size = header();
+  } catch (err) {
+    return fail(err);
+  }
+  checkPixels(size.width, size.height, maxPixels, file);
+  await admit(size.width * size.height * 4, size.width * size.height);
+  try {
+    return decode(buf);
+  } catch (err) {
+    return fail(err);
   }
 }
 
@@ -228,22 +248,41 @@ function refuseUndecodable(buf: Uint8Array, file: string | undefined): void {
 }
 
 /**
+ * Bytes a sharp decode holds per pixel: what libvips delivers plus the copy `toRawImage`/`pack`
+ * makes where the layouts differ (palette → RGB(A) then RGB; LA as RGBA then LA; 16-bit samples
+ * then their high bytes; grey16 then int32).
+ */
+function sharpBytesPerPixel(mode: PilMode, deep: boolean): number {
+  if (mode === 'I') return 2 + 4;
+  if (deep) return 4 * 2 + 4;
+  const perMode: Record<Exclude<PilMode, 'I'>, number> = { '1': 1, L: 1, LA: 4 + 2, P: 4 + 3, RGB: 4 + 3, RGBA: 4, CMYK: 4 };
+  return perMode[mode];
+}
+
+/**
  * sharp decode under the process-wide decode lock: shared for the first try; a failure is tried
  * again alone (exclusive), so that its message is this file's and not another thread's
- * (libvips' error buffer is process-wide; see `decode-lock.ts`).
+ * (libvips' error buffer is process-wide; see `decode-lock.ts`). Admission to the decode budget
+ * waits outside the lock, so a decode waiting for memory never holds up an exclusive retry.
  */
-async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean): Promise<RawImage> {
+async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean, admit: (bytes: number, pixels: number) => Promise<void>): Promise<RawImage> {
+  const info = await underDecodeLock(() => sourceInfo(buf, file));
+  checkPixels(info.width, info.height, maxPixels, file);
+  await admit(info.width * info.height * sharpBytesPerPixel(info.mode, info.deep), info.width * info.height);
+  return underDecodeLock(() => decodePixelsWithSharp(buf, info, file, maxPixels, autoOrient));
+}
+
+async function underDecodeLock<T>(fn: () => Promise<T>): Promise<T> {
   const lock = processDecodeLock();
   try {
-    return await withShared(lock, () => decodeWithSharpOnce(buf, file, maxPixels, autoOrient));
+    return await withShared(lock, fn);
   } catch {
-    return withExclusive(lock, () => decodeWithSharpOnce(buf, file, maxPixels, autoOrient));
+    return withExclusive(lock, fn);
   }
 }
 
-async function decodeWithSharpOnce(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean): Promise<RawImage> {
-  const { width, height, mode, deep } = await sourceInfo(buf, file);
-  checkPixels(width, height, maxPixels, file);
+async function decodePixelsWithSharp(buf: Uint8Array, source: SourceInfo, file: string | undefined, maxPixels: number, autoOrient: boolean): Promise<RawImage> {
+  const { mode, deep } = source;
   let pipeline = sharp(buf, { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: true, autoOrient });
   let depth: 'uchar' | 'ushort' = 'uchar';
   if (mode === 'CMYK') pipeline = pipeline.pipelineColourspace('cmyk').toColourspace('cmyk');
