@@ -8,6 +8,7 @@ import { mulberry32 } from '../src/fixtures/random.js';
 import { packageRoot } from '../src/paths.js';
 import { acquireExclusive, acquireShared, createDecodeLock, releaseExclusive, releaseShared } from '../src/models/preprocess/decode-lock.js';
 import { createPreprocessPool, preprocessImage } from '../src/models/preprocess/index.js';
+import { writeTiff } from './support/tiff-writer.js';
 
 const workerBuilt = existsSync(path.join(packageRoot, 'dist', 'src', 'models', 'preprocess', 'worker.js'));
 if (!workerBuilt) console.warn('decode failure reasons under a pool SKIPPED: worker not compiled — run `npm run build` (npm test does)');
@@ -97,6 +98,42 @@ describe.skipIf(!workerBuilt)('failure reasons under concurrent decodes', () => 
       }
     } finally {
       await pool.close();
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe.skipIf(!workerBuilt)('libvips warnings under concurrent decodes (they go to one process-wide queue too)', () => {
+  it("a TIFF whose decode only warns fails with its own warning, and a sound file never gets another file's", async () => {
+    const w = 4;
+    const h = 4;
+    const px = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 37 + Math.floor(i / 7) * 11) & 255);
+    const tags = { 256: [w], 257: [h], 258: [8, 8, 8], 259: [1], 262: [2], 277: [3], 278: [h] };
+    const sound = writeTiff({ tags, chunks: [px] });
+    const short = writeTiff({ tags, chunks: [px.subarray(0, 30)] }); // strip shorter than the image: libtiff only warns
+    const jpeg = await sharp(Buffer.from(px), { raw: { width: w, height: h, channels: 3 } }).jpeg().toBuffer();
+    const inputs: [string, Uint8Array][] = [];
+    for (let i = 0; i < 12; i++) inputs.push([`short${i}.tif`, short], [`sound${i}.tif`, sound], [`photo${i}.jpg`, jpeg]);
+    const alone = new Map<string, string>();
+    for (const [name, bytes] of inputs) alone.set(name, await preprocessImage(bytes, undefined, { name }).then(() => 'decoded', (e: Error) => e.message));
+    expect(alone.get('short0.tif')).toMatch(/the decoder warned/);
+    expect(alone.get('sound0.tif')).toBe('decoded');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'clip-bench-warnings-'));
+    const pool = createPreprocessPool({ threads: 4 });
+    const wrong: string[] = [];
+    try {
+      const files = await Promise.all(inputs.map(async ([name, bytes]) => (await writeFile(path.join(dir, name), bytes), path.join(dir, name))));
+      const aloneByFile = new Map<string, string>();
+      for (const f of files) aloneByFile.set(f, await preprocessImage(f).then(() => 'decoded', (e: Error) => e.message));
+      for (let round = 0; round < 5; round++) {
+        const got = await Promise.all(files.map((f) => pool.run(f).then(() => 'decoded', (e: Error) => e.message)));
+        files.forEach((f, i) => {
+          if (got[i] !== aloneByFile.get(f)) wrong.push(`round ${round} ${path.basename(f)}: "${got[i]}", alone "${aloneByFile.get(f)}"`);
+        });
+      }
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
     }
     expect(wrong).toEqual([]);
   });

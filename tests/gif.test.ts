@@ -123,7 +123,7 @@ describe('GIF decoder: frame 0 as Pillow 9.4 opens it', () => {
   const red = [255, 0, 0];
   const blue = [0, 0, 255];
   const green = [0, 255, 0];
-  const pixels = (img: { data: Uint8Array | Int32Array }) => Array.from(img.data);
+  const pixels = (img: { data: ArrayLike<number> }) => Array.from(img.data);
 
   it('a transparent pixel keeps its palette colour, and the canvas outside the frame is the transparency index', async () => {
     // 4×2 screen, 2×2 frame at x = 1; index 1 (white) is transparent.

@@ -1,7 +1,7 @@
 /**
  * `Image.convert('RGB')` from each source mode, as Pillow 9.4's `Convert.c` does it:
  * alpha is dropped without compositing, CMYK uses Pillow's naive formula (no ICC), mode `I`
- * clips to 0–255, grey is replicated.
+ * clips to 0–255, mode `F` goes through `L` (`f2l`: clipped, truncated), grey is replicated.
  */
 import type { RawImage } from './image.js';
 
@@ -45,6 +45,12 @@ export function toRgb(img: RawImage): Uint8Array {
       for (let i = 0; i < n; i++) {
         const v = src[i];
         out[i * 3] = out[i * 3 + 1] = out[i * 3 + 2] = v <= 0 ? 0 : v >= 255 ? 255 : v;
+      }
+      return out;
+    case 'F':
+      for (let i = 0; i < n; i++) {
+        const v = src[i];
+        out[i * 3] = out[i * 3 + 1] = out[i * 3 + 2] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
       }
       return out;
     case 'CMYK':

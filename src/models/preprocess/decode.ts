@@ -1,8 +1,8 @@
 /**
  * Image decoding to Pillow's source mode: sharp (libvips) for JPEG/PNG/WebP/GIF/TIFF/…, decoded
  * to raw samples with no resize and no colour management, and our own decoders for the formats
- * sharp lacks (Netpbm, BMP) or decodes otherwise than Pillow (GIF: libvips composites frames and
- * makes transparent pixels black; Pillow keeps frame 0's palette indices).
+ * sharp lacks (Netpbm, BMP) or decodes unlike PIL: the TIFF variants in `tiff.ts`, and GIF
+ * (libvips composites frames and makes transparent pixels black; Pillow keeps frame 0's indices).
  *
  * sharp settings, chosen to behave like `PIL.Image.open(...).load()`:
  * - `failOn: 'error'`: corrupt or truncated data is an error (PIL raises "image file is
@@ -23,6 +23,7 @@ import { processDecodeLock, withExclusive, withShared } from './decode-lock.js';
 import { decodeGif, GifError, isGif, readGifHeader } from './gif.js';
 import { channelsOf, type PilMode, type RawImage } from './image.js';
 import { decodePnm, isPnm, PnmError, readPnmHeader } from './pnm.js';
+import { applyTiffOrientation, decodeTiffPixels, isTiff, planTiff, readTiffIfd, TiffError } from './tiff.js';
 
 export interface DecodeOptions {
   /** Refuse images with more pixels (width·height) than this. Default: PIL's bomb threshold, 178,956,970. */
@@ -36,8 +37,10 @@ export interface DecodeOptions {
    * before they are allocated; decoding waits for it. The preprocessing pipeline passes the
    * process-wide decode budget here (`decode-budget.ts`).
    */
-  admit?: (bytes: number, pixels: number) => Promise<void>;
+  admit?: Admit;
 }
+
+type Admit = (bytes: number, pixels: number) => Promise<void>;
 
 function readError(file: string, err: unknown): UsageError {
   const code = (err as NodeJS.ErrnoException).code;
@@ -91,23 +94,61 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   if (isPnm(buf)) return decodeOwn(buf, 'PNM', file, maxPixels, admit, () => readPnmHeader(buf), decodePnm);
   if (isBmp(buf)) return decodeOwn(buf, 'BMP', file, maxPixels, admit, () => readBmpHeader(buf), decodeBmp);
   if (isGif(buf)) return decodeOwn(buf, 'GIF', file, maxPixels, admit, () => readGifHeader(buf), decodeGif);
+  if (isTiff(buf)) return decodeTiff(buf, file, maxPixels, admit);
   return decodeWithSharp(buf, file, maxPixels, opts.applyExifOrientation ?? false, admit);
 }
 
 /**
- * Netpbm/BMP/GIF: check the header's size against the limit before allocating. EXIF does not apply.
- * Their decoders hold at most 4 bytes a pixel (palette indices + RGB, or mode I as int32).
+ * TIFF as `TiffImagePlugin` opens it (see `tiff.ts`): our decoder or libvips, in PIL's mode,
+ * then the Orientation PIL always applies on load (so `applyExifOrientation` has no say here).
+ */
+async function decodeTiff(buf: Uint8Array, file: string | undefined, maxPixels: number, admit: Admit): Promise<RawImage> {
+  let ifd: ReturnType<typeof readTiffIfd>;
+  let plan: ReturnType<typeof planTiff>;
+  try {
+    ifd = readTiffIfd(buf);
+    checkPixels(ifd.width, ifd.height, maxPixels, file);
+    plan = planTiff(ifd);
+  } catch (err) {
+    throw err instanceof TiffError ? tiffError(err, file) : err;
+  }
+  const { mode } = plan;
+  // Budget: the stored samples beside PIL's mode (≤ 4 bytes a pixel), plus the Orientation's copy.
+  const rotated = ifd.orientation > 1 ? 4 : 0;
+  const stored = ifd.bitsPerSample.reduce((sum, b) => sum + Math.ceil(b / 8), 0);
+  const tiffAdmit: Admit = (bytes, pixels) => admit(bytes + pixels * rotated, pixels);
+  const img =
+    plan.decoder === 'own'
+      ? await decodeOwn(buf, 'TIFF', file, maxPixels, (_, pixels) => tiffAdmit(pixels * (stored + 4), pixels), () => ifd, (b) => decodeTiffPixels(b, ifd, mode))
+      : await decodeWithSharp(buf, file, maxPixels, false, tiffAdmit, { pilMode: mode, failOnWarning: true });
+  return applyTiffOrientation(img, ifd.orientation);
+}
+
+function tiffError(err: TiffError, file: string | undefined): UsageError {
+  const variant = err.message.startsWith('unsupported');
+  return new UsageError(`cannot decode TIFF image: ${err.message}`, {
+    file,
+    cause: err,
+    fix: variant ? 'PIL reads it but clip-bench cannot reproduce PIL on it; convert the file (e.g. to PNG)' : 'the file is corrupt or truncated',
+  });
+}
+
+/**
+ * Our own decoders: check the header's size against the limit, and wait for the decode budget,
+ * before allocating. EXIF does not apply. Netpbm/BMP/GIF hold at most 4 bytes a pixel (palette
+ * indices + RGB, or mode I as int32).
  */
 async function decodeOwn(
   buf: Uint8Array,
   kind: string,
   file: string | undefined,
   maxPixels: number,
-  admit: (bytes: number, pixels: number) => Promise<void>,
+  admit: Admit,
   header: () => { width: number; height: number },
   decode: (b: Uint8Array) => RawImage,
 ): Promise<RawImage> {
   const fail = (err: unknown): never => {
+    if (err instanceof TiffError) throw tiffError(err, file);
     if (err instanceof PnmError || err instanceof BmpError || err instanceof GifError) {
       const fix = (err instanceof BmpError && err.fix) || 'the file is corrupt or uses an unsupported variant';
       throw new UsageError(`cannot decode ${kind} image: ${err.message}`, { file, cause: err, fix });
@@ -205,7 +246,7 @@ export function sniffPng(buf: Uint8Array): SourceInfo | null {
   return mode && width > 0 && height > 0 ? { width, height, mode, deep } : null;
 }
 
-async function sourceInfo(buf: Uint8Array, file: string | undefined): Promise<SourceInfo> {
+async function sourceInfo(buf: Uint8Array, file: string | undefined, pilMode?: PilMode): Promise<SourceInfo> {
   const sniffed = sniffJpeg(buf) ?? sniffPng(buf);
   if (sniffed) return sniffed;
   refuseUndecodable(buf, file);
@@ -219,7 +260,7 @@ async function sourceInfo(buf: Uint8Array, file: string | undefined): Promise<So
   if (!RASTER_FORMATS.has(meta.format)) {
     throw new UsageError(`unsupported image format "${meta.format}"`, { file, fix: `use ${[...RASTER_FORMATS].join(', ')}, PPM/PGM or BMP` });
   }
-  return { width: meta.width, height: meta.height, mode: modeFor(meta), deep: meta.depth === 'ushort' };
+  return { width: meta.width, height: meta.height, mode: pilMode ?? modeFor(meta), deep: meta.depth === 'ushort' };
 }
 
 /**
@@ -255,21 +296,25 @@ function refuseUndecodable(buf: Uint8Array, file: string | undefined): void {
 function sharpBytesPerPixel(mode: PilMode, deep: boolean): number {
   if (mode === 'I') return 2 + 4;
   if (deep) return 4 * 2 + 4;
-  const perMode: Record<Exclude<PilMode, 'I'>, number> = { '1': 1, L: 1, LA: 4 + 2, P: 4 + 3, RGB: 4 + 3, RGBA: 4, CMYK: 4 };
+  const perMode: Record<Exclude<PilMode, 'I'>, number> = { '1': 1, L: 1, LA: 4 + 2, P: 4 + 3, RGB: 4 + 3, RGBA: 4, CMYK: 4, F: 4 + 4 };
   return perMode[mode];
 }
 
 /**
  * sharp decode under the process-wide decode lock: shared for the first try; a failure is tried
  * again alone (exclusive), so that its message is this file's and not another thread's
- * (libvips' error buffer is process-wide; see `decode-lock.ts`). Admission to the decode budget
+ * (libvips' error buffer is process-wide; see `decode-lock.ts`); one that fails on warnings runs
+ * alone from the start. Admission to the decode budget
  * waits outside the lock, so a decode waiting for memory never holds up an exclusive retry.
  */
-async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean, admit: (bytes: number, pixels: number) => Promise<void>): Promise<RawImage> {
-  const info = await underDecodeLock(() => sourceInfo(buf, file));
-  checkPixels(info.width, info.height, maxPixels, file);
-  await admit(info.width * info.height * sharpBytesPerPixel(info.mode, info.deep), info.width * info.height);
-  return underDecodeLock(() => decodePixelsWithSharp(buf, info, file, maxPixels, autoOrient));
+async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean, admit: Admit, opts: SharpDecodeOptions = {}): Promise<RawImage> {
+  const source = await underDecodeLock(() => sourceInfo(buf, file, opts.pilMode));
+  checkPixels(source.width, source.height, maxPixels, file);
+  await admit(source.width * source.height * sharpBytesPerPixel(source.mode, source.deep), source.width * source.height);
+  const decodePixels = () => decodePixelsWithSharp(buf, source, file, maxPixels, autoOrient, opts);
+  // libvips warnings also go to one process-wide queue, emptied by whichever decode finishes next:
+  // a decode that must see its own warnings runs alone.
+  return opts.failOnWarning ? withExclusive(processDecodeLock(), decodePixels) : underDecodeLock(decodePixels);
 }
 
 async function underDecodeLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -281,7 +326,17 @@ async function underDecodeLock<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function decodePixelsWithSharp(buf: Uint8Array, source: SourceInfo, file: string | undefined, maxPixels: number, autoOrient: boolean): Promise<RawImage> {
+/**
+ * `pilMode`: the mode PIL gives the file, where the caller knows it better than sharp's metadata.
+ * `failOnWarning`: a libvips warning fails the decode (TIFF: libtiff only warns about bogus strip
+ * sizes or undecodable tiles, and hands back black or garbage pixels with exit code 0).
+ */
+interface SharpDecodeOptions {
+  pilMode?: PilMode;
+  failOnWarning?: boolean;
+}
+
+async function decodePixelsWithSharp(buf: Uint8Array, source: SourceInfo, file: string | undefined, maxPixels: number, autoOrient: boolean, opts: SharpDecodeOptions): Promise<RawImage> {
   const { mode, deep } = source;
   let pipeline = sharp(buf, { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: true, autoOrient });
   let depth: 'uchar' | 'ushort' = 'uchar';
@@ -297,12 +352,18 @@ async function decodePixelsWithSharp(buf: Uint8Array, source: SourceInfo, file: 
     depth = 'ushort';
     pipeline = pipeline.toColourspace('rgb16');
   }
+  const warnings: string[] = [];
+  if (opts.failOnWarning) pipeline.on('warning', (w: string) => warnings.push(w));
   let data: Buffer;
   let info: OutputInfo;
   try {
     ({ data, info } = await pipeline.raw({ depth }).toBuffer({ resolveWithObject: true }));
   } catch (err) {
     throw new UsageError(`cannot decode image: ${sharpMessage(err)}`, { file, cause: err, fix: 'the file is corrupt or truncated' });
+  }
+  if (warnings.length > 0) {
+    const more = warnings.length > 1 ? ` (and ${warnings.length - 1} more warnings)` : '';
+    throw new UsageError(`cannot decode image: the decoder warned "${sharpMessage(warnings[0])}"${more}, so the pixels cannot be trusted`, { file, fix: 'the file is corrupt or truncated' });
   }
   return toRawImage(data, info, mode, depth, file);
 }

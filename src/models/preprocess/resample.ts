@@ -6,7 +6,8 @@
  * - filter support scaled by the reduction factor, coefficients normalised to sum 1 in double;
  * - 8-bit images: coefficients as 22-bit fixed point (PRECISION_BITS = 32 - 8 - 2), rounding
  *   bias 2^21, and the intermediate image clipped to 8 bits between the two passes;
- * - 32-bit integer images (mode `I`): double accumulation, rounded half away from zero, no clip.
+ * - 32-bit integer images (mode `I`): double accumulation, rounded half away from zero, no clip;
+ * - 32-bit float images (mode `F`): double accumulation, stored as float32.
  *
  * Each output pixel depends only on its own coefficients, so computing just a window of the
  * resized image (the centre crop) gives the same bytes as resizing everything and cropping —
@@ -283,11 +284,20 @@ export function verticalPass8(src: Uint8Array, width: number, ch: number, rowOff
   return out;
 }
 
-/** Horizontal pass for mode `I` (int32, double weights, ROUND_UP, no clipping). */
-export function horizontalPass32(src: Int32Array, srcW: number, rowFirst: number, rowCount: number, c: Coeffs): Int32Array {
+/** Mode `I` (int32) or `F` (float32) samples: Pillow's `_32bpc` passes. */
+type Samples32 = Int32Array | Float32Array;
+
+/** Mode `I` rounds each sum (ROUND_UP); mode `F` stores it as float32. Neither clips. */
+function store32(out: Samples32): (ss: number) => number {
+  return out instanceof Int32Array ? roundUp : (ss) => ss;
+}
+
+/** Horizontal pass for mode `I`/`F` (double weights, no clipping). */
+export function horizontalPass32<T extends Samples32>(src: T, srcW: number, rowFirst: number, rowCount: number, c: Coeffs): T {
   const outW = c.bounds.length / 2;
   const { ksize, bounds, kk } = c;
-  const out = new Int32Array(rowCount * outW);
+  const out = new (src.constructor as new (n: number) => T)(rowCount * outW);
+  const store = store32(out);
   for (let yy = 0; yy < rowCount; yy++) {
     const rowBase = (yy + rowFirst) * srcW;
     for (let xx = 0; xx < outW; xx++) {
@@ -295,30 +305,31 @@ export function horizontalPass32(src: Int32Array, srcW: number, rowFirst: number
       const n = bounds[xx * 2 + 1];
       let ss = 0.0;
       for (let x = 0; x < n; x++) ss += src[rowBase + xmin + x] * kk[xx * ksize + x];
-      out[yy * outW + xx] = roundUp(ss);
+      out[yy * outW + xx] = store(ss);
     }
   }
   return out;
 }
 
-/** Vertical pass for mode `I`; `src` row 0 is input row `rowOffset`. */
-export function verticalPass32(src: Int32Array, width: number, rowOffset: number, c: Coeffs): Int32Array {
+/** Vertical pass for mode `I`/`F`; `src` row 0 is input row `rowOffset`. */
+export function verticalPass32<T extends Samples32>(src: T, width: number, rowOffset: number, c: Coeffs): T {
   const outH = c.bounds.length / 2;
   const { ksize, bounds, kk } = c;
-  const out = new Int32Array(outH * width);
+  const out = new (src.constructor as new (n: number) => T)(outH * width);
+  const store = store32(out);
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2] - rowOffset;
     const n = bounds[yy * 2 + 1];
     for (let xx = 0; xx < width; xx++) {
       let ss = 0.0;
       for (let y = 0; y < n; y++) ss += src[(ymin + y) * width + xx] * kk[yy * ksize + y];
-      out[yy * width + xx] = roundUp(ss);
+      out[yy * width + xx] = store(ss);
     }
   }
   return out;
 }
 
-type Samples = Uint8Array | Int32Array;
+type Samples = Uint8Array | Samples32;
 
 /** Copy a window out of an image that needs no resampling along either axis. */
 export function cropSamples<T extends Samples>(src: T, srcW: number, ch: number, win: Window): T {
@@ -333,7 +344,7 @@ export function cropSamples<T extends Samples>(src: T, srcW: number, ch: number,
 /**
  * `ImagingResampleInner` restricted to `win`: resize `src` ([srcH, srcW, ch]) to outW×outH with
  * a convolution filter and return only the window, [win.height, win.width, ch].
- * Uint8Array input takes the 8-bit fixed-point path, Int32Array the mode-`I` path.
+ * Uint8Array input takes the 8-bit fixed-point path, Int32Array/Float32Array the mode-`I`/`F` path.
  * `into` optionally receives the 8-bit result (it must hold at least the window).
  */
 export function resampleConvolution<T extends Samples>(
@@ -348,7 +359,7 @@ export function resampleConvolution<T extends Samples>(
   into?: Uint8Array,
 ): T {
   const is8 = src instanceof Uint8Array;
-  if (!is8 && ch !== 1) throw new Error('resample: int32 images must have one channel');
+  if (!is8 && ch !== 1) throw new Error('resample: int32 and float32 images must have one channel');
   const needH = outW !== srcW;
   const needV = outH !== srcH;
   if (!needH && !needV) return cropSamples(src, srcW, ch, win);
@@ -369,13 +380,13 @@ export function resampleConvolution<T extends Samples>(
   if (chh) {
     mid = is8
       ? horizontalPass8(src as Uint8Array, srcW, ch, rowFirst, rows, chh, cv ? intermediate(rows * win.width * ch) : into)
-      : horizontalPass32(src as Int32Array, srcW, rowFirst, rows, chh);
+      : horizontalPass32(src as Samples32, srcW, rowFirst, rows, chh);
   } else {
     // No horizontal pass: the vertical pass reads the window's source columns directly.
     mid = cropSamples(src, srcW, ch, { left: win.left, top: rowFirst, width: win.width, height: rows });
   }
   if (!cv) return mid as T;
-  return (is8 ? verticalPass8(mid as Uint8Array, win.width, ch, rowFirst, cv, into) : verticalPass32(mid as Int32Array, win.width, rowFirst, cv)) as T;
+  return (is8 ? verticalPass8(mid as Uint8Array, win.width, ch, rowFirst, cv, into) : verticalPass32(mid as Samples32, win.width, rowFirst, cv)) as T;
 }
 
 /**

@@ -28,7 +28,7 @@ export interface PreprocessCallOptions {
 export function resizeWindow(img: RawImage, outW: number, outH: number, interpolation: Filter, win: Window, into?: Uint8Array): RawImage {
   const { width, height, channels: ch, mode } = img;
   const filter: Filter = mode === 'P' || mode === '1' ? 'nearest' : interpolation;
-  let data: Uint8Array | Int32Array;
+  let data: Uint8Array | Int32Array | Float32Array;
   if (outW === width && outH === height) {
     data = cropSamples(img.data, width, ch, win);
   } else if (filter === 'nearest') {
@@ -70,7 +70,9 @@ export function trimBorder(img: RawImage, b: number): RawImage {
 function cropToRgb(decoded: RawImage, cfg: PreprocessConfig, reuse: boolean): Uint8Array {
   const img = cfg.trimBorder ? trimBorder(decoded, cfg.trimBorder) : decoded;
   const src: RawImage = cfg.convertRgbFirst && img.mode !== 'RGB' ? { width: img.width, height: img.height, channels: 3, mode: 'RGB', data: toRgb(img) } : img;
-  const plan = planCrop(src.width, src.height, cfg);
+  // torchvision's Resize reads the size before PIL loads (and orients) the image; converting or trimming first loads it.
+  const planned = !cfg.convertRgbFirst && !cfg.trimBorder && decoded.openedSize ? decoded.openedSize : src;
+  const plan = planCrop(planned.width, planned.height, cfg);
   const S = plan.size;
   const { width: rw, height: rh } = plan.resized;
   // The part of the crop that lies inside the resized image.
