@@ -335,6 +335,37 @@ describe('kitti', () => {
   });
 });
 
+// ---------------------------------------------------------------- roots as torchvision keeps them
+
+describe("roots as torchvision's readers keep them", () => {
+  it('gtsrb: ROOT/gtsrb/GTSRB/Final_Test/Images with ROOT/gtsrb/GT-final_test.csv (torchvision GTSRB(root))', async () => {
+    const root = tmp('gtsrb-tv');
+    const rows = [[3, '00000.ppm'], [40, '00001.ppm']] as const;
+    writeGtsrb(path.join(root, 'gtsrb'), rows);
+    expect(await collect(getDataset('gtsrb'), root)).toEqual(rows.map(([c, f]) => [`gtsrb/GTSRB/Final_Test/Images/${f}`, c]));
+  });
+
+  it('clevr-counts: ROOT/clevr/CLEVR_v1.0 (torchvision CLEVRClassification(root))', async () => {
+    const root = tmp('clevr-tv');
+    const names = await writeClevr(path.join(root, 'clevr'), 'val', [4, 9]);
+    expect(await collect(getDataset('clevr-counts'), root, 'val')).toEqual([[`val/${names[0]}`, 1], [`val/${names[1]}`, 6]]);
+  });
+
+  it('kitti: ROOT/Kitti/raw/training (torchvision Kitti(root)), the devkit mapping beside training/ or in ROOT', async () => {
+    const drives = Array.from({ length: 20 }, (_, i) => `2011_09_26_drive_${String(i + 1).padStart(4, '0')}_sync`);
+    const driveOf = Array.from({ length: 40 }, (_, i) => i % 20);
+    const objects = Array.from({ length: 40 }, () => [kittiObject('Car', 30)]);
+    const root = tmp('kitti-tv');
+    await writeKitti(path.join(root, 'Kitti', 'raw'), { drives, driveOf, objects });
+    // image ids 5, 14, 25, 34 are the test split (the kitti golden above), all with a car at 30 m: class 2
+    const expected = [5, 14, 25, 34].map((id) => [`training/image_2/${String(id).padStart(6, '0')}.png`, 2]);
+    expect(await collect(getDataset('kitti'), root)).toEqual(expected);
+    expect(await collect(getDataset('kitti'), path.join(root, 'Kitti'))).toEqual(expected);
+    renameSync(path.join(root, 'Kitti', 'raw', 'mapping'), path.join(root, 'mapping'));
+    expect(await collect(getDataset('kitti'), root)).toEqual(expected);
+  });
+});
+
 // ---------------------------------------------------------------- VOC2007 (multi-label)
 
 describe('voc2007', () => {

@@ -48,7 +48,7 @@ describe('clip-bench CLI', () => {
   });
 
   it('report writes Markdown and CSV', () => {
-    expect(cli(['report', '--db', db]).stdout).toMatch(/\| model \| imagefolder:colours \|\n\|---\|---:\|\n\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \|/);
+    expect(cli(['report', '--db', db]).stdout).toMatch(/\| model \| imagefolder:colours \|\n\|---\|---:\|\n\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \(n=24\) \|/);
     const out = path.join(tmp, 'r.csv');
     expect(cli(['report', '--db', db, '--format', 'csv', '--out', out]).code).toBe(0);
     expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('model,fingerprint,dataset,run_id,n,n_failed,top1,top5');
@@ -113,9 +113,9 @@ describe('clip-bench CLI', () => {
     expect(r.code).toBe(0);
     // 8 colours × 12 images, every one classified correctly by construction (see src/fixtures/toy-clip.ts)
     expect(r.stdout).toMatch(/top-1 100\.00% {3}top-5 100\.00% {3}over 96 samples/);
-    expect(r.stdout).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \|/);
+    expect(r.stdout).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \(n=96\) \|/);
     expect(r.stdout).toContain(`reports written to ${report} and ${html}; results in ${demoDb}`);
-    expect(readFileSync(report, 'utf8')).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \|/);
+    expect(readFileSync(report, 'utf8')).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \(n=96\) \|/);
     const page = readFileSync(html, 'utf8');
     expect(page).toMatch(/^<!DOCTYPE html>/i);
     expect(page).toContain('<svg');

@@ -1,6 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { compareRuns, formatComparison } from '../src/report/compare.js';
-import type { PredictionRow, RunRecord } from '../src/store/runs.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareRuns, comparisonLabels, formatComparison, settingDifferences } from '../src/report/compare.js';
+import { openDb } from '../src/store/db.js';
+import { createRun, finishRun, insertPredictions, type PredictionRow, type RunRecord } from '../src/store/runs.js';
+import { cli, lines, requireBuilt } from './faults/support/faults.js';
+import { runIdentity } from './support/run-identity.js';
 
 const run = (id: number, variant: string, over: Partial<RunRecord> = {}) =>
   ({ id, modelName: 'm', modelVariant: variant, dataset: 'd', split: 'all', params: { classIds: ['cat', 'dog'] }, ...over }) as RunRecord;
@@ -31,5 +37,72 @@ describe('compareRuns (hand-worked)', () => {
     expect(compareRuns(A, B).paired).toBe(1);
     expect(() => compareRuns(A, { ...B, run: run(2, 'fp16', { dataset: 'other' }) })).toThrow(/different data/);
     expect(() => compareRuns(A, { ...B, predictions: [{ ...pred(9, 0, 0), key: 'zz' }] })).toThrow(/share no samples/);
+  });
+});
+
+/**
+ * Issue 14, item 3: `compare --models` pairs only runs of one setting (dataset root, split, prompt set,
+ * preprocessing), and whatever two runs are compared, the output and the page title say what differs.
+ */
+describe('compare pairs runs of one setting, or says what differs', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-compare-'));
+  const file = path.join(tmp, 'r.sqlite');
+  const labels = Array.from({ length: 20 }, (_, i) => i % 2);
+  const ids: Record<string, number> = {};
+  beforeAll(() => {
+    requireBuilt();
+    const db = openDb(file);
+    const add = (name: string, model: string, promptSet: string, wrong: number) => {
+      const id = createRun(db, runIdentity({ modelName: model, modelFingerprint: model.padEnd(64, '0'), dataset: 'imagenet', nClasses: 2, promptSet, promptHash: `hash-${promptSet}`, params: { classIds: ['cat', 'dog'], preprocess: { size: 224 } } }));
+      insertPredictions(db, id, labels.map((l, i) => pred(i, l, i < wrong ? 1 - l : l)));
+      finishRun(db, id, { n: 20, nFailed: 0, top1: 1 - wrong / 20, top5: null, metrics: {}, timings: {} });
+      ids[name] = id;
+    };
+    add('hf-imagenet', 'hf', 'imagenet', 2);
+    add('immich-imagenet', 'immich', 'imagenet', 4);
+    add('hf-imagenet-7', 'hf', 'imagenet-7', 10); // hf's latest run, with another prompt set
+    add('solo-7', 'solo', 'imagenet-7', 0);
+    db.close();
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('--models pairs the two models\' runs with the same prompt set, not each one\'s latest', () => {
+    const r = cli(['compare', '--models', 'hf,immich', '--dataset', 'imagenet', '--db', file, '--format', 'json']);
+    expect(r.code).toBe(0);
+    const c = JSON.parse(r.stdout);
+    expect([c.a.runId, c.b.runId]).toEqual([ids['hf-imagenet'], ids['immich-imagenet']]);
+    expect(c.differences).toEqual([]);
+    expect(cli(['compare', '--models', 'hf,immich', '--dataset', 'imagenet', '--db', file]).stdout).toContain('same setting: dataset root, split, prompt set, preprocessing');
+  });
+
+  it('--models with no shared setting: one line saying what differs, exit 2', () => {
+    const r = cli(['compare', '--models', 'immich,solo', '--dataset', 'imagenet', '--db', file]);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual([
+      `clip-bench: no runs of "immich" and "solo" on imagenet share a setting: prompts "imagenet" (run ${ids['immich-imagenet']}) vs "imagenet-7" (run ${ids['solo-7']}) — evaluate both with the same --root, --split, --prompts and preprocessing, or pass --runs A,B to compare two runs anyway (the output says what differs)`,
+    ]);
+  });
+
+  it('--runs of two prompt sets of one model: the text and the page title name the prompt sets, not "hf vs hf"', () => {
+    const runs = `${ids['hf-imagenet']},${ids['hf-imagenet-7']}`;
+    const text = cli(['compare', '--runs', runs, '--db', file]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`not the same setting: prompts "imagenet-7" (run ${ids['hf-imagenet-7']}) vs "imagenet" (run ${ids['hf-imagenet']})`);
+    expect(text.stdout).toMatch(/prompts "imagenet-7" loses 40\.00 points/);
+    const out = path.join(tmp, 'c.html');
+    expect(cli(['compare', '--runs', runs, '--db', file, '--format', 'html', '--out', out]).code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<h1>prompts &quot;imagenet-7&quot; vs &quot;imagenet&quot; on imagenet</h1>');
+    expect(html).not.toContain('hf vs hf');
+  });
+
+  it('two models and two prompt sets: both named', () => {
+    const a = { id: 1, modelName: 'hf', modelVariant: 'fp32', modelFingerprint: 'a', dataset: 'd', datasetRoot: '/data/d', split: 'all', promptSet: 'imagenet', promptHash: 'x', params: {} } as unknown as RunRecord;
+    const b = { ...a, id: 2, modelName: 'immich', modelFingerprint: 'b', promptSet: 'imagenet-7', promptHash: 'y' } as RunRecord;
+    expect(comparisonLabels(a, b)).toEqual(['hf, prompts "imagenet"', 'immich, prompts "imagenet-7"']);
+    expect(settingDifferences(a, { ...b, datasetRoot: '/elsewhere' })).toEqual([
+      { setting: 'root', a: '/data/d', b: '/elsewhere' },
+      { setting: 'prompts', a: '"imagenet"', b: '"imagenet-7"' },
+    ]);
   });
 });

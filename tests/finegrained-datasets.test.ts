@@ -310,6 +310,42 @@ describe('split files: partial distributions and bad lines', () => {
     expect(await failure(getDataset('stanford-cars').classIds(root, 'test'))).toMatch(/cars_meta\.mat: class_names has 1 classes, expected 196/);
   });
 
+  it('train/val splits of Cars, Aircraft, Pets and DTD need only their own files, not the test files', async () => {
+    const pets = tmp('pets-trainval');
+    await writePets(pets, { test: [[0, '1']] });
+    rmSync(path.join(pets, 'annotations/test.txt'));
+    const petIds = officialIds('oxford-pets');
+    expect(await getDataset('oxford-pets').classIds(pets, 'trainval')).toEqual(petIds);
+    expect(await collect(getDataset('oxford-pets'), pets, 'trainval')).toEqual(petIds.map((b, c) => [`${b}_1000.jpg`, c]));
+
+    const aircraft = tmp('aircraft-trainval');
+    await writeAircraft(aircraft, { test: [[0, '1']] });
+    rmSync(path.join(aircraft, 'fgvc-aircraft-2013b/data/images_variant_test.txt'));
+    expect(await collect(getDataset('fgvc-aircraft'), aircraft, 'trainval')).toEqual([['0000001.jpg', 0]]);
+
+    const dtdRoot = tmp('dtd-train');
+    await writeDtd(dtdRoot, { test: [[1, 'x.jpg']] });
+    rmSync(path.join(dtdRoot, 'dtd/labels/test1.txt'));
+    expect(await collect(getDataset('dtd'), dtdRoot, 'train')).toEqual([['banded/banded_0001.jpg', 0]]);
+    expect(await collect(getDataset('dtd'), dtdRoot, 'val')).toEqual([['banded/banded_0002.jpg', 0]]);
+    // the test split still names what it lacks
+    expect(await failure(collect(getDataset('dtd'), dtdRoot, 'test'))).toMatch(/but not labels\/test1\.txt/);
+
+    const cars = tmp('cars-train');
+    await writeCars(cars, { test: [[4, '00001.jpg']] });
+    rmSync(path.join(cars, 'stanford_cars/cars_test'), { recursive: true });
+    rmSync(path.join(cars, 'stanford_cars/cars_test_annos_withlabels.mat'));
+    const annos = {
+      struct: [{ bbox_x1: { numeric: [1] }, bbox_y1: { numeric: [2] }, bbox_x2: { numeric: [30] }, bbox_y2: { numeric: [40] }, class: { numeric: [7] }, fname: { char: '00001.jpg' } }],
+      fields: ['bbox_x1', 'bbox_y1', 'bbox_x2', 'bbox_y2', 'class', 'fname'],
+      dims: [1, 1],
+    };
+    write(cars, 'stanford_cars/devkit/cars_train_annos.mat', writeMat({ annotations: annos } as Parameters<typeof writeMat>[0]));
+    mkdirSync(path.join(cars, 'stanford_cars/cars_train'));
+    expect(await getDataset('stanford-cars').classIds(cars, 'train')).toHaveLength(196);
+    expect(await collect(getDataset('stanford-cars'), cars, 'train')).toEqual([['00001.jpg', 6]]);
+  });
+
   it('fgvc-aircraft: a variant not in variants.txt is an error', async () => {
     const root = tmp('aircraft-bad');
     await writeAircraft(root, { test: [[0, '1']] });
@@ -371,6 +407,15 @@ describe('splits for the distributions without one', () => {
     const rgb = tmp('eurosat-rgb');
     await writeClassFolders(rgb, 'EuroSAT_RGB', 'eurosat', { 3: 1 }, eurosatName);
     expect(await collect(getDataset('eurosat'), rgb)).toEqual([[`${ids.eurosat[3]}/${ids.eurosat[3]}_1.jpg`, 3]]);
+  });
+
+  it("eurosat and dtd: roots as torchvision keeps them (ROOT/eurosat/2750/, ROOT/dtd/dtd/)", async () => {
+    const tv = tmp('eurosat-tv');
+    await writeClassFolders(tv, 'eurosat/2750', 'eurosat', { 5: 1 }, eurosatName);
+    expect(await collect(getDataset('eurosat'), tv, 'all')).toEqual([[`${ids.eurosat[5]}/${ids.eurosat[5]}_1.jpg`, 5]]);
+    const dtdTv = tmp('dtd-tv');
+    await writeDtd(path.join(dtdTv, 'dtd'), { test: [[2, 'x.jpg']] });
+    expect(await collect(getDataset('dtd'), dtdTv, 'test')).toEqual([[`${ids.dtd[2]}/x.jpg`, 2]]);
   });
 });
 

@@ -40,6 +40,37 @@ describe('imagefolder adapter', () => {
     expect((await collect(imagefolder.samples(root))).map((s) => s.key)).toEqual(['a/broken.jpg', 'a/ok.jpg']);
   });
 
+  it('a directory symlink cycle adds nothing: each real directory is walked once, under its own class', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-cycle-'));
+    for (const c of ['a', 'b']) {
+      mkdirSync(path.join(root, c, 'sub'), { recursive: true });
+      for (let i = 0; i < 4; i++) writeFileSync(path.join(root, c, `${i}.jpg`), '');
+      writeFileSync(path.join(root, c, 'sub', 'deep.png'), '');
+    }
+    symlinkSync('..', path.join(root, 'a', 'up')); // back to the root: would walk a and b again under a
+    symlinkSync('.', path.join(root, 'b', 'self')); // itself
+    symlinkSync('../..', path.join(root, 'b', 'sub', 'top')); // the root, from two levels down
+    symlinkSync('sub', path.join(root, 'a', 'to-sub')); // a second way into a real folder already walked
+    const samples = await collect(imagefolder.samples(root));
+    expect(samples).toHaveLength(10);
+    expect(samples.map((s) => [s.key, s.label])).toEqual([
+      ...['0', '1', '2', '3'].map((i) => [`a/${i}.jpg`, 0]),
+      ['a/sub/deep.png', 0],
+      ...['0', '1', '2', '3'].map((i) => [`b/${i}.jpg`, 1]),
+      ['b/sub/deep.png', 1],
+    ]);
+  });
+
+  it('two class folders that are one real folder are refused, not counted twice', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-twin-'));
+    mkdirSync(path.join(root, 'cat'));
+    writeFileSync(path.join(root, 'cat', '1.jpg'), '');
+    symlinkSync('cat', path.join(root, 'kitten'));
+    await expect(collect(imagefolder.samples(root))).rejects.toThrow(/class folders cat and kitten are the same folder/);
+  });
+
   it('sorts by code point like Python, not by UTF-16 unit', () => {
     // U+FF5E (fullwidth tilde) < U+1F600 (emoji) in code points, but not in UTF-16 units
     expect(['\u{1F600}', '\uFF5E'].sort(byCodePoint)).toEqual(['\uFF5E', '\u{1F600}']);

@@ -6,7 +6,7 @@ import { objectnet, objectnetClasses, OBJECTNET_MAPPINGS } from '../src/datasets
 import { imagenetA, imagenetR, imagenetSketch, imagenetV2 } from '../src/datasets/imagenet-variants.js';
 import { parseGroundTruth, parseKaggleSolution } from '../src/datasets/imagenet-devkit.js';
 import { getDataset, type DatasetAdapter, type Sample } from '../src/datasets/index.js';
-import { imagenetWnidIndex, isImagenetWnid, validateWnidList } from '../src/datasets/wnids.js';
+import { imagenetSubsetWnids, imagenetWnidIndex, isImagenetWnid, validateWnidList } from '../src/datasets/wnids.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { writeMat } from './support/mat5-writer.js';
 import { dirs, GT, metaMat, objectnetMappings, perm, tmp, touch, valName, W, write } from './support/imagenet-fixtures.js';
@@ -267,11 +267,26 @@ describe('imagenet-sketch', () => {
 });
 
 describe('imagenet-r and imagenet-a', () => {
-  const subset = W.filter((_, i) => i % 5 === 2); // 200 wnids
+  const R = imagenetSubsetWnids('imagenet-r', 200);
+  const A = imagenetSubsetWnids('imagenet-a', 200);
 
-  for (const [adapter, sub] of [
-    [imagenetR, 'imagenet-r'],
-    [imagenetA, 'imagenet-a'],
+  it("ship hendrycks' canonical 200-wnid lists: ascending ImageNet-1k wnids, the two lists different", () => {
+    for (const list of [R, A]) {
+      expect(list).toHaveLength(200);
+      expect([...list].sort()).toEqual(list);
+      expect(list.every((w) => W.includes(w))).toBe(true);
+    }
+    // spot checks against the papers' class lists: goldfish is in ImageNet-R, stingray in ImageNet-A, tench in neither
+    expect(R).toContain('n01443537');
+    expect(A).toContain('n01498041');
+    expect(R).not.toContain(W[0]);
+    expect(A).not.toContain(W[0]);
+    expect(R.filter((w) => A.includes(w))).toHaveLength(86);
+  });
+
+  for (const [adapter, sub, subset] of [
+    [imagenetR, 'imagenet-r', R],
+    [imagenetA, 'imagenet-a', A],
   ] as const) {
     it(`${adapter.id}: classes are the sorted folders, labels their positions, plan = 200 ImageNet classes`, async () => {
       const root = tmp(sub);
@@ -292,9 +307,33 @@ describe('imagenet-r and imagenet-a', () => {
     });
   }
 
+  it('a partial archive is refused, naming the missing wnids', async () => {
+    const root = tmp('r-partial');
+    dirs(root, R.filter((_, i) => i !== 3 && i !== 150));
+    touch(root, `${R[0]}/a.jpg`);
+    expect(await failure(imagenetR.classIds(root, 'test'))).toMatch(new RegExp(`found 198 of the 200 ImageNet-R class folders; missing ${R[3]}, ${R[150]} — extract the whole imagenet-r\\.tar`));
+    await expect(collect(imagenetR, root)).rejects.toThrow(/found 198 of the 200/);
+    await expect(imagenetR.classifierPlan!(root, 'test')).rejects.toThrow(/found 198 of the 200/);
+  });
+
+  it('ImageNet-A passed as imagenet-r (and the reverse) is refused and named', async () => {
+    const a = tmp('a-as-r');
+    dirs(path.join(a, 'imagenet-a'), A);
+    const onlyA = A.filter((w) => !R.includes(w));
+    expect(await failure(imagenetR.classIds(path.join(a, 'imagenet-a'), 'test'))).toMatch(
+      new RegExp(`found 86 of the 200 ImageNet-R class folders; missing .*; not ImageNet-R classes: ${onlyA[0]}, .*\\(${onlyA.length - 5} more\\); this looks like ImageNet-A — pass --dataset imagenet-a`),
+    );
+    const r = tmp('r-as-a');
+    dirs(r, R);
+    expect(await failure(imagenetA.classIds(r, 'test'))).toMatch(/this looks like ImageNet-R — pass --dataset imagenet-r/);
+    // an ImageNet class in neither list: not either dataset
+    dirs(r, [W[0]]);
+    expect(await failure(imagenetA.classIds(r, 'test'))).not.toMatch(/looks like/);
+  });
+
   it('rejects folders that are not ImageNet wnids', async () => {
     const root = tmp('r-bad');
-    dirs(root, [...subset.slice(0, 199), 'n99999999']);
+    dirs(root, [...R.slice(0, 199), 'n99999999']);
     expect(await failure(imagenetR.classIds(root, 'test'))).toMatch(/1 of 200 class folders are WordNet ids outside the 1000 ImageNet classes: n99999999/);
     dirs(root, ['goldfish']);
     expect(await failure(imagenetA.classIds(root, 'test'))).toMatch(/2 of 201 class folders are not ImageNet WordNet ids: goldfish, n99999999/);

@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeClipArch } from '../src/fixtures/fixture-models.js';
 import { packageRoot } from '../src/paths.js';
+import { imagenetSubsetWnids } from '../src/datasets/wnids.js';
 import { loadPromptSet, resolvePrompts } from '../src/prompts/prompt-set.js';
 import { dirs, GT, metaMat, objectnetMappings, perm, tmp, valName, W, write } from './support/imagenet-fixtures.js';
 
@@ -45,6 +46,13 @@ function evalLabels(dataset: string, root: string): Map<string, number> {
   return new Map(rows.map((row) => [row.key, row.label]));
 }
 
+/** ImageNet's curated names with the bare-name template: what `classname` must resolve to on ImageNet. */
+function bareNames(): string {
+  const f = path.join(work, 'imagenet-bare-names.json');
+  writeFileSync(f, JSON.stringify({ id: 'imagenet-bare-names', include: 'imagenet', templates: ['{c}'] }));
+  return f;
+}
+
 beforeAll(async () => {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first (npm test does)`);
   work = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-imagenet-e2e-'));
@@ -52,7 +60,8 @@ beforeAll(async () => {
   // ImageNet's curated names with one template: 1000 prompts keep the text side quick on a tiny model.
   prompts = path.join(work, 'imagenet-one-template.json');
   writeFileSync(prompts, JSON.stringify({ id: 'imagenet-one-template', include: 'imagenet', templates: ['a photo of a {c}.'] }));
-  const texts = resolvePrompts(loadPromptSet(prompts), W, 'imagenet').texts;
+  // the bare names too, for the ablation's classname row
+  const texts = [...resolvePrompts(loadPromptSet(prompts), W, 'imagenet').texts, ...resolvePrompts(loadPromptSet(bareNames()), W, 'imagenet').texts];
   model = path.join(work, 'model');
   mkdirSync(model);
   await writeClipArch(model, 'tiny', texts);
@@ -104,12 +113,26 @@ describe('eval on the distribution-shift siblings', () => {
   for (const dataset of ['imagenet-r', 'imagenet-a']) {
     it(`${dataset}: 200 wnid folders, labels are positions among them (the 200-class classifier)`, () => {
       const root = tmp(`e2e-${dataset}`);
-      const subset = W.filter((_, i) => i % 5 === 1);
+      const subset = imagenetSubsetWnids(dataset, 200); // the canonical 200 folders; anything else is refused
       dirs(root, subset);
       images(root, [`${subset[0]}/a.jpg`, `${subset[199]}/b.jpg`, `${subset[77]}/c.jpg`]);
       expect(evalLabels(dataset, root)).toEqual(new Map([[`${subset[0]}/a.jpg`, 0], [`${subset[77]}/c.jpg`, 77], [`${subset[199]}/b.jpg`, 199]]));
     });
   }
+
+  it("ablation --prompts <80→1 template>,single,classname: single and classname use the notebook's names, not the wnids", () => {
+    const root = tmp('e2e-ablation');
+    dirs(root, W);
+    images(root, [`${W[0]}/a.JPEG`, `${W[1]}/b.JPEG`]);
+    const r = cli(['ablation', '--model', model, '--dataset', 'imagenet', '--root', root, '--prompts', `${prompts},single,classname`, '--db', db, '--json', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { rows: { promptSet: string; promptHash: string }[] }).rows;
+    expect(rows.map((x) => x.promptSet)).toEqual(['imagenet-one-template', 'single', 'classname']);
+    // "a photo of a {c}." with ImageNet's names is exactly the one-template set: the same classifier inputs, the same hash
+    expect(rows[1].promptHash).toBe(rows[0].promptHash);
+    expect(rows[2].promptHash).toBe(resolvePrompts(loadPromptSet(bareNames()), W, 'imagenet').hash);
+  });
 
   it('objectnet: ObjectNet folders mapped to ImageNet classes, unmapped folders skipped', () => {
     const root = tmp('e2e-objectnet');

@@ -89,3 +89,27 @@ describe('prompt sets', () => {
     expect(() => loadPromptSet('singel')).toThrow(/unknown prompt set "singel". Did you mean "single"\?/);
   });
 });
+
+describe('a bare prompt set name is the built-in set', () => {
+  it('--prompts cifar10 ignores a cifar10/ folder and a file "single" in the working directory; ./cifar10 reads the folder', () => {
+    const cwd = path.join(tmp, 'cwd');
+    mkdirSync(path.join(cwd, 'cifar10'), { recursive: true });
+    writeFileSync(path.join(cwd, 'cifar10', 'classnames.txt'), Array.from({ length: 10 }, (_, i) => `wrong${i}`).join('\n'));
+    writeFileSync(path.join(cwd, 'cifar10', 'templates.txt'), 'a {c}\n');
+    writeFileSync(path.join(cwd, 'single'), JSON.stringify({ templates: ['not the built-in {c}'] }));
+    const before = process.cwd();
+    process.chdir(cwd);
+    try {
+      const builtIn = loadPromptSet('cifar10');
+      expect(builtIn.classes?.['0']).toBe('airplane');
+      expect(builtIn.templates).toHaveLength(18);
+      expect(loadPromptSet('single').templates).toEqual(['a photo of a {c}.']);
+      expect(loadPromptSet('./cifar10').classnames?.[0]).toEqual(['wrong0']);
+      // an unknown bare name that is a local file says how to use the file
+      writeFileSync(path.join(cwd, 'mine'), '{}');
+      expect(() => loadPromptSet('mine')).toThrow(/unknown prompt set "mine".*pass it as \.\/mine/);
+    } finally {
+      process.chdir(before);
+    }
+  });
+});

@@ -172,7 +172,7 @@ describe.skipIf(!haveBrowser && !inCi)('in headless Chromium', () => {
     expect(await sized(page, 'figure[data-plot="ours-vs-paper"] svg')).toBe(4);
     // the recorded runs: CIFAR10 flagged, Birdsnap within tolerance but an unverified paper cell
     expect(await page.locator('table.matrix td.flag').count()).toBe(1);
-    expect(await page.locator('table.matrix td.flag').textContent()).toContain('90.00 / 100.00paper 91.3 · Δ −1.30 ⚠');
+    expect(await page.locator('table.matrix td.flag').textContent()).toContain('90.00 / 100.00n=100paper 91.3 · Δ −1.30 ⚠'); // value, n, the paper beside it
     expect(await page.locator('table.matrix .badge').count()).toBe(1);
     expect(await page.textContent('p.answer')).toContain('1 of 2 results within ±1 points');
     // the screenshot shows the page as a reader first sees it, per-run sections collapsed

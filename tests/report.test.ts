@@ -11,9 +11,11 @@ import { softmaxTop } from '../src/eval/metrics.js';
 import { ablationGroups, ablationRows } from '../src/report/ablation.js';
 import {
   accuracyTableCsv,
+  accuracyTableJson,
   accuracyTableMarkdown,
   buildAccuracyTable,
   describePreprocessing,
+  matrixMarkdown,
   referenceCell,
   referenceTable,
   suiteMean,
@@ -183,8 +185,8 @@ describe('the paper beside ours', () => {
     const reference = referenceTable(t, 'ViT-B/32', lookup, 1);
     const md = accuracyTableMarkdown(t, { reference, suite: t.rows.map((r) => suiteMean(t, r, lookup)) });
     expect(md).toContain('| model | birdsnap | cifar10 | oxford-pets |');
-    expect(md).toContain('| m (aaaaaaaa) | 38.00 / 90.00 | 90.00 / 90.00 | 70.00 (mean-per-class-recall) |');
-    expect(md).toContain('| m fp16 (cccccccc) | – | 90.50 / 90.00 | – |');
+    expect(md).toContain('| m (aaaaaaaa) | 38.00 / 90.00 (n=100) | 90.00 / 90.00 (n=100) | 70.00 (mean-per-class-recall) (n=100) |');
+    expect(md).toContain('| m fp16 (cccccccc) | – | 90.50 / 90.00 (n=100) | – |');
     expect(md).toContain('| m (aaaaaaaa) | cifar10 | top1 | 90.00 | 91.3 | −1.30 ⚠ |');
     expect(md).toContain('| m (aaaaaaaa) | birdsnap | top1 | 38.00 | 37.8 (unverified) | +0.20 |');
     expect(md).toContain('| m fp16 (cccccccc) | cifar10 | top1 | 90.50 | 91.3 | −0.80 |');
@@ -295,5 +297,63 @@ describe('command flag checks', () => {
 
   it('splits the prompt list on commas, dropping blanks', () => {
     expect(parsePromptList(' imagenet,imagenet-7 ,,my.json')).toEqual(['imagenet', 'imagenet-7', 'my.json']);
+  });
+});
+
+describe('which run a cell shows (issue 14, item 2)', () => {
+  const whole = { params: { headline: 'top1', nTemplates: 1, limit: null, splitSize: 300, nSamples: 300 }, n: 300 };
+  const limited = { params: { headline: 'top1', nTemplates: 1, limit: 50, splitSize: 300, nSamples: 50 }, n: 50 };
+
+  it('a later --limit 50 run does not replace the complete 300-sample run; a partial run alone is marked partial with its n', () => {
+    const complete = rec({ ...whole, top1: 0.9 });
+    const quick = rec({ ...limited, top1: 0.5 }); // finished later (higher id)
+    const t = buildAccuracyTable([complete, quick]);
+    expect(t.columns).toEqual(['cifar10']);
+    expect(t.rows[0].cells[0]).toMatchObject({ runId: complete.id, n: 300, top1: 0.9, partial: false });
+    expect(t.runs.map((r) => r.runId)).toEqual([complete.id]);
+    // and the other way round: the complete run, finished after the quick one, wins too
+    const again = buildAccuracyTable([rec({ ...limited, top1: 0.5 }), rec({ ...whole, top1: 0.8 })]);
+    expect(again.rows[0].cells[0]).toMatchObject({ n: 300, top1: 0.8 });
+    // of two complete runs, the later; of two partial ones, the larger
+    expect(buildAccuracyTable([rec({ ...whole, top1: 0.7 }), rec({ ...whole, top1: 0.75 })]).rows[0].cells[0]?.top1).toBe(0.75);
+    const bigger = { params: { ...limited.params, limit: 100, nSamples: 100 }, n: 100 };
+    expect(buildAccuracyTable([rec({ ...bigger, top1: 0.6 }), rec({ ...limited, top1: 0.5 })]).rows[0].cells[0]).toMatchObject({ top1: 0.6, n: 100, partial: true });
+    const md = accuracyTableMarkdown(buildAccuracyTable([rec({ ...limited, top1: 0.5 })]));
+    expect(md).toContain('| m (aaaaaaaa) | 50.00 / 90.00 (n=50 of 300, partial: --limit 50) |');
+    // a --limit at least the split's size is the whole split; a shard is always a part
+    expect(buildAccuracyTable([rec({ params: { ...limited.params, limit: 500, nSamples: 300 }, n: 300 })]).rows[0].cells[0]?.partial).toBe(false);
+    expect(accuracyTableMarkdown(buildAccuracyTable([rec({ ...whole, n: 75, shard: '0/4' })]))).toContain('(n=75 of 300, partial: shard 0/4)');
+  });
+
+  it('n is in every cell of every format', () => {
+    const t = buildAccuracyTable([rec({ ...whole, top1: 0.9 }), rec({ dataset: 'oxford-pets', promptSet: 'oxford-pets', headline: 'mean-per-class-recall', value: 0.7, n: 3669 })]);
+    expect(matrixMarkdown(t)[2]).toBe('| m (aaaaaaaa) | 90.00 / 90.00 (n=300) | 70.00 (mean-per-class-recall) (n=3669) |');
+    expect(accuracyTableCsv(t).split('\n').slice(1, 3).map((l) => l.split(',')[4])).toEqual(['300', '3669']);
+    expect(JSON.parse(accuracyTableJson(t)).rows[0].cells.map((c: { n: number }) => c.n)).toEqual([300, 3669]);
+  });
+
+  it('different roots are different datasets, told apart by their paths; a folder of the same name no longer overwrites a result', () => {
+    const a = rec({ dataset: 'imagefolder', datasetRoot: '/data/a/val', promptSet: 'single', top1: 0.9 });
+    const b = rec({ dataset: 'imagefolder', datasetRoot: '/data/b/val', promptSet: 'single', top1: 0.2 });
+    const t = buildAccuracyTable([a, b]);
+    expect(t.columns).toEqual(['imagefolder:val (a/val)', 'imagefolder:val (b/val)']);
+    expect(t.rows[0].cells.map((c) => c?.top1)).toEqual([0.9, 0.2]);
+    expect(t.columnDatasetLabels).toEqual(t.columns); // the suite mean counts them as two datasets
+    // named adapters too: two CIFAR-10 roots are two columns
+    expect(buildAccuracyTable([rec({ datasetRoot: '/x/cifar10' }), rec({ datasetRoot: '/y/cifar10' })]).columns).toEqual(['cifar10 (x/cifar10)', 'cifar10 (y/cifar10)']);
+    // one root: the plain label, as before
+    expect(buildAccuracyTable([a, { ...a, id: a.id + 100 }]).columns).toEqual(['imagefolder:val']);
+  });
+
+  it('prompt sets by hash and preprocessing conventions are settings of their own, named where they differ', () => {
+    const pre = (convention: string, cropRounding: string) => ({ params: { headline: 'top1', nTemplates: 1, convention, preprocess: { size: 224, cropRounding } } });
+    const ref = rec({ ...pre('reference', 'round'), top1: 0.9 });
+    const exp = rec({ ...pre('exporter', 'floor'), top1: 0.8 });
+    const t = buildAccuracyTable([ref, exp]);
+    expect(t.columns).toEqual(['cifar10 / exporter preprocessing', 'cifar10 / reference preprocessing']);
+    expect(t.rows[0].cells.map((c) => c?.top1)).toEqual([0.8, 0.9]);
+    // one prompt-set name, two different contents (an edited file): two columns, the hash tells them apart
+    const edited = buildAccuracyTable([rec({ promptSet: 'mine.json', promptHash: 'aaaaaaaa11', top1: 0.9 }), rec({ promptSet: 'mine.json', promptHash: 'bbbbbbbb22', top1: 0.1 })]);
+    expect(edited.columns).toEqual(['cifar10 / mine.json (aaaaaaaa)', 'cifar10 / mine.json (bbbbbbbb)']);
   });
 });

@@ -52,7 +52,7 @@ describe('results store', () => {
     expect([...iteratePredictions(db, id)]).toEqual([]);
   });
 
-  it('report: latest finished run per model and dataset; running runs are left out', () => {
+  it('report: of equally complete runs of a model and dataset the latest; running runs are left out', () => {
     const db = openDb(':memory:');
     const done = (over: Partial<RunIdentity>, top1: number) => {
       const id = createRun(db, identity(over));
@@ -69,7 +69,7 @@ describe('results store', () => {
       ['toy', 0.3],
     ]);
     const md = accuracyTableMarkdown(table);
-    expect(md).toContain('| toy (ffffffff) | 30.00 / 100.00 |');
+    expect(md).toContain('| toy (ffffffff) | 30.00 / 100.00 (n=10) |');
     expect(accuracyTableCsv(table).split('\n')[2]).toBe(`toy,${'f'.repeat(64)},imagefolder:d,2,10,0,0.3,1`);
   });
 });

@@ -20,6 +20,7 @@ import { mergeCommand } from './merge.js';
 import { predictionsCommand } from './predictions.js';
 import { preprocessCommand } from './preprocess.js';
 import { reportCommand } from './report.js';
+import { runsCommand } from './runs.js';
 import { suiteCommand } from './suite.js';
 import { tokenizeCommand } from './tokenize.js';
 
@@ -30,6 +31,7 @@ export function buildCli(argv: string[]) {
     .command(evalCommand as never)
     .command(suiteCommand as never)
     .command(predictionsCommand as never)
+    .command(runsCommand as never)
     .command(reportCommand as never)
     .command(compareCommand as never)
     .command(ablationCommand as never)
@@ -53,7 +55,19 @@ export function buildCli(argv: string[]) {
     .wrap(Math.min(110, process.stdout.columns || 100));
 }
 
+/**
+ * A reader that closed stdout early (`clip-bench predictions --run 1 | head -3`) has taken all it wants:
+ * end quietly with exit code 0, as `cat` does, instead of an EPIPE stack trace. Commands that stream check
+ * `stdoutClosed()` (output.ts) to stop writing.
+ */
+function endQuietlyOnClosedStdout(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+  process.stderr.write(`clip-bench: cannot write to stdout: ${err.message}\n`);
+  process.exit(1);
+}
+
 export async function main(argv = hideBin(process.argv)): Promise<void> {
+  if (!process.stdout.listeners('error').includes(endQuietlyOnClosedStdout)) process.stdout.on('error', endQuietlyOnClosedStdout);
   try {
     await buildCli(argv).parseAsync();
   } catch (caught) {

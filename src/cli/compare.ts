@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
-import { compareRuns, formatComparison, type RunComparison } from '../report/compare.js';
+import { moreComplete, settingKey } from '../report/accuracy-table.js';
+import { compareRuns, formatComparison, settingDifferences, type RunComparison } from '../report/compare.js';
 import { comparisonHtml } from '../report/html.js';
 import { classNamesFor } from '../report/report-data.js';
 import { openDb, type Db } from '../store/db.js';
@@ -33,15 +34,37 @@ export function checkCompareArgs(a: Partial<CompareArgs>): string | null {
   return null;
 }
 
-/** The latest finished run of a model (name, name + variant, or fingerprint prefix) on a dataset. */
-function latestRun(db: Db, model: string, dataset: string): RunRecord {
-  // NAME alone means its fp32 variant; NAME:VARIANT and fingerprint prefixes are exact.
+/** The finished runs of a model (NAME alone means its fp32 variant; NAME:VARIANT and fingerprint prefixes are exact) on a dataset. */
+function modelRuns(db: Db, model: string, dataset: string): RunRecord[] {
   const [name, variant = 'fp32'] = model.split(':');
   const runs = listRuns(db, { status: 'finished' }).filter(
     (r) => r.dataset === dataset && ((r.modelName === name && r.modelVariant === variant) || r.modelFingerprint.startsWith(model)),
   );
-  if (runs.length === 0) throw new UsageError(`no finished run of model "${model}" on ${dataset}`, { fix: 'name models as NAME, NAME:VARIANT or a fingerprint prefix (see `clip-bench report`)' });
-  return runs[runs.length - 1];
+  if (runs.length === 0) throw new UsageError(`no finished run of model "${model}" on ${dataset}`, { fix: 'name models as NAME, NAME:VARIANT or a fingerprint prefix (see `clip-bench runs`)' });
+  return runs;
+}
+
+/**
+ * The runs of two models to compare on a dataset: only runs of one setting (dataset root, split, prompt set,
+ * preprocessing, failure rule) are paired — of several shared settings the one whose runs are most complete,
+ * then latest; of each model's runs in it the most complete. No shared setting is an error that says what
+ * differs between the two models' latest runs.
+ */
+export function pairModelRuns(db: Db, models: readonly [string, string], dataset: string): [RunRecord, RunRecord] {
+  const [runsA, runsB] = models.map((m) => modelRuns(db, m, dataset));
+  const best = (runs: RunRecord[], key: string) => runs.filter((r) => settingKey(r) === key).reduce((x, y) => (moreComplete(y, x) ? y : x));
+  const shared = [...new Set(runsA.map(settingKey))].filter((k) => runsB.some((r) => settingKey(r) === k)).map((k) => [best(runsA, k), best(runsB, k)] as [RunRecord, RunRecord]);
+  if (shared.length === 0) {
+    const [a, b] = [runsA[runsA.length - 1], runsB[runsB.length - 1]];
+    const what = settingDifferences(a, b).map((d) => `${d.setting} ${d.a} (run ${a.id}) vs ${d.b} (run ${b.id})`);
+    if (a.split !== b.split) what.unshift(`split ${a.split} (run ${a.id}) vs ${b.split} (run ${b.id})`);
+    throw new UsageError(`no runs of "${models[0]}" and "${models[1]}" on ${dataset} share a setting: ${what.join('; ')}`, {
+      fix: 'evaluate both with the same --root, --split, --prompts and preprocessing, or pass --runs A,B to compare two runs anyway (the output says what differs)',
+    });
+  }
+  // the pair whose weaker run is most complete
+  const weaker = ([x, y]: [RunRecord, RunRecord]) => (moreComplete(x, y) ? y : x);
+  return shared.reduce((p, q) => (moreComplete(weaker(q), weaker(p)) ? q : p));
 }
 
 export const compareCommand = {
@@ -51,7 +74,7 @@ export const compareCommand = {
     y
       .options({
         runs: { type: 'string', describe: 'Two run ids, A,B (A is the baseline).' },
-        models: { type: 'string', describe: 'Two models, A,B (NAME, NAME:VARIANT or fingerprint prefix): their latest finished runs on --dataset.' },
+        models: { type: 'string', describe: 'Two models, A,B (NAME, NAME:VARIANT or fingerprint prefix): their finished runs on --dataset in one setting (root, split, prompt set, preprocessing), the most complete; refused with what differs where they share none.' },
         dataset: { type: 'string', describe: 'Dataset id for --models.' },
         db: OPTIONS.db,
         seed: { type: 'number', default: 2021, describe: 'Seed of the bootstrap resampling.' },
@@ -81,7 +104,7 @@ export const compareCommand = {
       } else {
         const models = a.models!.split(',').map((x) => x.trim());
         if (models.length !== 2) throw new UsageError(`--models takes two models, A,B; got "${a.models}"`);
-        runs = models.map((m) => latestRun(db, m, a.dataset!));
+        runs = pairModelRuns(db, [models[0], models[1]], a.dataset!);
       }
       for (const r of runs) if (r.status !== 'finished') throw new UsageError(`run ${r.id} is ${r.status}, not finished`, { fix: 'finish it first (rerun its eval command)' });
       const [A, B] = runs.map((run) => ({ run, predictions: [...iteratePredictions(db, run.id)] }));

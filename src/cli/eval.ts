@@ -1,11 +1,14 @@
+import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { getDataset } from '../datasets/index.js';
 import { UsageError } from '../errors.js';
 import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eval/zero-shot.js';
-import { dbUsageError, openDb, type Db } from '../store/db.js';
+import { DEFAULT_DB, dbUsageError, openDb, type Db } from '../store/db.js';
+import { getRun } from '../store/runs.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
 import type { PreprocessConvention } from '../models/preprocess/index.js';
 import { paperCell } from '../report/paper.js';
+import { shellWord } from '../report/run-list.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -50,7 +53,10 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
   return null;
 }
 
-export function formatEvalResult(r: EvalResult): string {
+/** What `eval` returns: the run, and the DB it is stored in. */
+export type StoredEvalResult = EvalResult & { db: string };
+
+export function formatEvalResult(r: EvalResult & { db?: string }): string {
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
   const c = r.cache;
   return [
@@ -59,7 +65,33 @@ export function formatEvalResult(r: EvalResult): string {
       (r.nFailed ? (r.excludeFailures ? ` (${r.nFailed} failed to decode and are excluded)` : ` (${r.nFailed} failed to decode, counted as wrong)`) : ''),
     `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts); ` +
       `cache: ${c.imageHits} of ${c.imageHits + c.imageMisses} images and ${c.textHits} of ${c.textHits + c.textMisses} prompts reused`,
+    ...(r.db ? [`  stored as run ${r.runId} in ${r.db} (\`clip-bench predictions --run ${r.runId}${dbFlag(r.db)}\`, \`clip-bench runs${dbFlag(r.db)}\`)`] : []),
   ].join('\n');
+}
+
+/** ` --db FILE`, or nothing for the default DB. */
+export function dbFlag(db: string): string {
+  return db === DEFAULT_DB ? '' : ` --db ${shellWord(db)}`;
+}
+
+
+/**
+ * `--resume N` names a run of an existing DB: checked before anything is opened for writing, so a wrong id or
+ * --db leaves no new (empty) DB behind and changes nothing in an existing one.
+ */
+function checkResumeTarget(file: string, runId: number): void {
+  if (!existsSync(file)) {
+    throw new UsageError(`no run ${runId}: the results database does not exist`, { file, fix: 'pass --db with the database the run is in (`clip-bench runs --db FILE` lists its runs), or leave out --resume' });
+  }
+  const db = openDb(file, { readonly: true });
+  try {
+    const run = getRun(db, runId);
+    if (run.status === 'finished') throw new UsageError(`run ${runId} is already finished`, { fix: 'nothing to resume; `clip-bench report` shows it' });
+  } catch (err) {
+    throw err instanceof UsageError && !err.file ? new UsageError(err.message, { file, fix: err.fix, cause: err }) : err;
+  } finally {
+    db.close();
+  }
 }
 
 export const evalCommand = {
@@ -122,8 +154,9 @@ export function formatPaperComparison(c: PaperComparison): string {
   return `  paper ${c.model}: ${c.paper.toFixed(1)}%${c.verified ? '' : ' (unverified cell)'}   ours ${c.ours.toFixed(2)}%   Δ ${sign}${c.delta!.toFixed(2)} points`;
 }
 
-export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
+export async function evalAndReport(a: EvalArgs): Promise<StoredEvalResult> {
   getDataset(a.dataset!); // an unknown dataset fails before anything else
+  if (a.resume !== undefined) checkResumeTarget(a.db, a.resume);
   // The DB is opened (and created) only once dataset, prompts and model have been checked.
   let db: Db | undefined;
   const openRunDb = () => (db = openDb(a.db));
@@ -137,7 +170,7 @@ export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    return await runZeroShot(
+    const result = await runZeroShot(
       openRunDb,
       {
         modelDir: a.model!,
@@ -159,6 +192,7 @@ export async function evalAndReport(a: EvalArgs): Promise<EvalResult> {
       },
       (p) => bar.update(p.stage === 'text' ? 'prompts' : 'images', p.done, p.total),
     );
+    return { ...result, db: a.db };
   } catch (err) {
     if (err instanceof RunInterrupted) {
       bar.done();

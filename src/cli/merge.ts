@@ -1,7 +1,8 @@
+import { existsSync, rmSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { summarisePredictions } from '../eval/zero-shot.js';
-import { openDb } from '../store/db.js';
-import { mergeShardRuns } from '../store/merge.js';
+import { openDb, type Db } from '../store/db.js';
+import { planShardMerge, writeShardMerge } from '../store/merge.js';
 import { OPTIONS } from './options.js';
 
 export const mergeCommand = {
@@ -16,15 +17,29 @@ export const mergeCommand = {
       })
       .example('$0 merge shard-*.sqlite --into results/all.sqlite', 'Merge every shard of a fan-out run.'),
   handler: (a: { dbs: string[]; into: string; json: boolean }) => {
-    const sources = a.dbs.map((file) => ({ file, db: openDb(file, { readonly: true }) }));
-    const into = openDb(a.into);
+    const sources: { file: string; db: Db }[] = [];
+    let into: Db | undefined;
     try {
-      const merged = mergeShardRuns(sources, into, summarisePredictions);
+      for (const file of a.dbs) sources.push({ file, db: openDb(file, { readonly: true }) });
+      // Planned from the shards alone: a missing or unfinished shard creates no --into file and changes none.
+      const plans = planShardMerge(sources);
+      const isNew = !existsSync(a.into);
+      into = openDb(a.into);
+      let merged;
+      try {
+        merged = writeShardMerge(plans, into, summarisePredictions);
+      } catch (err) {
+        // the transaction rolled back; a DB this command created holds nothing, so it goes too
+        into.close();
+        into = undefined;
+        if (isNew) for (const f of [a.into, `${a.into}-wal`, `${a.into}-shm`]) rmSync(f, { force: true });
+        throw err;
+      }
       if (a.json) process.stdout.write(JSON.stringify(merged) + '\n');
       else for (const m of merged) process.stdout.write(`run ${m.runId} in ${a.into}: ${m.shards} shards merged (${m.from.map((f) => `${f.file}#${f.runId}`).join(', ')})\n`);
     } finally {
       for (const s of sources) s.db.close();
-      into.close();
+      into?.close();
     }
   },
 };

@@ -10,7 +10,7 @@ export const OPTIONS = {
   dataset: { type: 'string', describe: 'Dataset adapter to read --root with; `clip-bench ls datasets` lists them.' },
   root: { type: 'string', describe: 'Folder that holds the dataset in its native layout.' },
   split: { type: 'string', describe: 'Dataset split to evaluate; defaults to the adapter\'s first split.' },
-  prompts: { type: 'string', describe: 'Prompt set id from configs/prompts (`clip-bench ls prompts`) or a JSON file of your own.' },
+  prompts: { type: 'string', describe: 'Prompt set id from configs/prompts (`clip-bench ls prompts`) or a file of your own written as a path (./x, /x, x.json, x.txt). A set of templates only (single, classname) uses the dataset\'s curated class names.' },
   db: { type: 'string', default: DEFAULT_DB, describe: 'SQLite file that stores runs and predictions.' },
   'batch-size': { type: 'number', default: 32, describe: 'Images encoded per onnxruntime call.' },
   limit: { type: 'number', describe: 'Score only this many samples, spread evenly over the split (for quick checks).' },

@@ -13,3 +13,8 @@ export function emit(text: string, out?: string): void {
   if (out) writeAtomic(out, text);
   else process.stdout.write(text);
 }
+
+/** Whether stdout's reader has gone (a closed pipe): a command that streams stops writing, and cli.ts exits 0. */
+export function stdoutClosed(): boolean {
+  return process.stdout.destroyed;
+}

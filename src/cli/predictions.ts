@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { openDb } from '../store/db.js';
 import { getRun, iteratePredictions } from '../store/runs.js';
 import { OPTIONS } from './options.js';
+import { stdoutClosed } from './output.js';
 
 export const predictionsCommand = {
   command: 'predictions',
@@ -9,7 +10,7 @@ export const predictionsCommand = {
   builder: (y: Argv) =>
     y
       .options({
-        run: { type: 'number', demandOption: true, describe: 'Run id, as printed by `clip-bench eval` and listed by `clip-bench report`.' },
+        run: { type: 'number', demandOption: true, describe: 'Run id, as printed by `clip-bench eval` and listed by `clip-bench runs`.' },
         db: OPTIONS.db,
         format: { choices: ['jsonl'] as const, default: 'jsonl' as const, describe: 'Output format: one JSON object per line.' },
       })
@@ -19,6 +20,7 @@ export const predictionsCommand = {
     try {
       getRun(db, a.run, a.db);
       for (const p of iteratePredictions(db, a.run)) {
+        if (stdoutClosed()) break; // `| head`: the reader has what it wanted
         const line = {
           index: p.idx,
           key: p.key,

@@ -13,7 +13,7 @@ export function renderReport(dbFile: string, format: ReportFormat, opts: ReportO
   if (opts.reference) paperCell('imagenet', opts.reference); // an unknown paper model fails with "did you mean" before any work
   const db = openDb(dbFile, { readonly: true });
   try {
-    const data = collectReport(db, { details: format !== 'csv', ...opts });
+    const data = collectReport(db, { details: format !== 'csv', dbFile, ...opts });
     return { md: reportMarkdown, csv: reportCsv, json: reportJson, html: reportHtml }[format](data);
   } finally {
     db.close();

@@ -9,18 +9,9 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { loadPromptSet } from '../prompts/prompt-set.js';
 import { IMAGE_EXTENSIONS } from './imagefolder.js';
-import { describeListing, isDirectory, isFile, listDir } from './imagenet-fs.js';
+import { describeListing, firstFitting, isDirectory, isFile, listDir } from './imagenet-fs.js';
 
-export { isDirectory, isFile, listDir };
-
-/** The first of `root/<candidate>` (in order; '' is root itself) for which `fits` holds, or undefined. */
-export async function firstFitting(root: string, candidates: readonly string[], fits: (dir: string) => Promise<boolean>): Promise<string | undefined> {
-  for (const c of candidates) {
-    const dir = path.join(root, c);
-    if (await fits(dir)) return dir;
-  }
-  return undefined;
-}
+export { firstFitting, isDirectory, isFile, listDir };
 
 /** `expected <layout>, found <what is in root>`: the one error for a root that does not match a layout. */
 export async function layoutMismatch(root: string, expected: string, fix: string, detail?: string): Promise<UsageError> {

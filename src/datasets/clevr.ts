@@ -13,7 +13,7 @@ import { firstFitting, isDirectory, isFile, layoutMismatch, listDir, parseJson, 
 import type { DatasetAdapter, Sample } from './types.js';
 
 export const CLEVR_COUNT_IDS = ['3', '4', '5', '6', '7', '8', '9', '10'] as const;
-const LAYOUT = 'ROOT/CLEVR_v1.0/images/{val,train}/*.png with ROOT/CLEVR_v1.0/scenes/CLEVR_{val,train}_scenes.json (or ROOT = CLEVR_v1.0/)';
+const LAYOUT = "ROOT/CLEVR_v1.0/images/{val,train}/*.png with ROOT/CLEVR_v1.0/scenes/CLEVR_{val,train}_scenes.json (or ROOT = CLEVR_v1.0/, or ROOT/clevr/CLEVR_v1.0/ as torchvision's CLEVRClassification keeps it)";
 const FIX = 'pass the folder CLEVR_v1.0.zip was extracted into, or CLEVR_v1.0/ itself';
 
 /** Per scene of a CLEVR scenes file: its image file and object count. */
@@ -30,7 +30,7 @@ export function parseClevrScenes(raw: unknown, file: string): { image: string; c
 
 async function findClevr(root: string, split: string): Promise<{ imageDir: string; scenes: string }> {
   const fits = async (d: string) => (await isDirectory(path.join(d, 'images', split))) && (await isFile(path.join(d, 'scenes', `CLEVR_${split}_scenes.json`)));
-  const dir = await firstFitting(root, ['', 'CLEVR_v1.0'], fits);
+  const dir = await firstFitting(root, ['', 'CLEVR_v1.0', path.join('clevr', 'CLEVR_v1.0')], fits);
   if (!dir) throw await layoutMismatch(root, LAYOUT, FIX, `no images/${split}/ with scenes/CLEVR_${split}_scenes.json`);
   return { imageDir: path.join(dir, 'images', split), scenes: path.join(dir, 'scenes', `CLEVR_${split}_scenes.json`) };
 }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UsageError } from '../errors.js';
-import { describeListing, listDir, type DirListing } from './imagenet-fs.js';
+import { describeListing, firstFitting, isDirectory, listDir, type DirListing } from './imagenet-fs.js';
 import type { RawImage } from '../models/preprocess/image.js';
 
 /**
@@ -22,20 +22,12 @@ export async function findInRoot<T>(
   expected: { layout: string; fix: (top: DirListing) => string },
 ): Promise<T> {
   const top = await listDir(root);
-  const hit = pick(top);
-  if (hit !== undefined) return hit;
-  for (const sub of subs) {
-    const parts = sub.split('/');
-    if (!top.dirs.includes(parts[0])) continue;
-    let l: DirListing;
-    try {
-      l = await listDir(path.join(root, ...parts));
-    } catch {
-      continue;
-    }
-    const inner = pick(l);
-    if (inner !== undefined) return inner;
-  }
+  let hit: T | undefined;
+  const picks = async (dir: string) => {
+    hit = (await isDirectory(dir)) ? pick(await listDir(dir)) : undefined;
+    return hit !== undefined;
+  };
+  if (await firstFitting(root, ['', ...subs.map((s) => path.join(...s.split('/')))], picks)) return hit!;
   throw new UsageError(`found ${describeListing(top)}; expected ${expected.layout}`, { file: root, fix: expected.fix(top) });
 }
 

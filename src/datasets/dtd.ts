@@ -12,21 +12,18 @@ import { labelIndex, locateDistribution, readLines, type DistributionSpec } from
 import type { DatasetAdapter, Sample } from './types.js';
 
 const PARTITION = 1;
-const SPEC: DistributionSpec = {
-  name: 'DTD',
-  layout: `ROOT/images/<class>/<class>_<nnnn>.jpg (47 class folders) and ROOT/labels/test${PARTITION}.txt, train${PARTITION}.txt, val${PARTITION}.txt (or the same under ROOT/dtd/, as the archive unpacks)`,
-  subs: ['dtd'],
-  markers: ['images/', `labels/test${PARTITION}.txt`],
-};
+const LAYOUT = `ROOT/images/<class>/<class>_<nnnn>.jpg (47 class folders) and ROOT/labels/test${PARTITION}.txt, train${PARTITION}.txt, val${PARTITION}.txt (or the same under ROOT/dtd/, as the archive unpacks, or ROOT/dtd/dtd/, as torchvision's DTD keeps it)`;
+/** A split needs only its own list. */
+const spec = (split: string): DistributionSpec => ({ name: 'DTD', layout: LAYOUT, subs: ['dtd', 'dtd/dtd'], markers: ['images/', `labels/${split}${PARTITION}.txt`] });
 const FIX = 'use the labels/ folder of the DTD archive (dtd-r1.0.1.tar.gz)';
 
-async function classes(root: string): Promise<{ dir: string; ids: string[] }> {
-  const dir = await locateDistribution(root, SPEC);
+async function classes(root: string, split: string): Promise<{ dir: string; ids: string[] }> {
+  const dir = await locateDistribution(root, spec(split));
   return { dir, ids: (await listDir(path.join(dir, 'images'))).dirs };
 }
 
 async function* dtdSamples(root: string, split: string): AsyncGenerator<Sample> {
-  const { dir, ids } = await classes(root);
+  const { dir, ids } = await classes(root, split);
   const label = labelIndex(ids, path.join(dir, 'images'), FIX);
   const file = path.join(dir, 'labels', `${split}${PARTITION}.txt`);
   for (const { n, text } of await readLines(file, FIX)) {
@@ -40,10 +37,10 @@ export const dtd = {
   id: 'dtd',
   description: `DTD (Cimpoi et al. 2014): 47 texture classes; split ${PARTITION} of the ten official ones, as the paper's counts show: test = labels/test${PARTITION}.txt (1,880 images).`,
   splits: ['test', 'train', 'val'],
-  layout: SPEC.layout,
+  layout: LAYOUT,
   expectedCount: { test: 1_880, train: 1_880, val: 1_880 },
   defaultPrompts: 'dtd',
   metric: 'top1',
-  classIds: async (root: string) => (await classes(root)).ids,
+  classIds: async (root: string, split: string) => (await classes(root, split)).ids,
   samples: dtdSamples,
 } as const satisfies DatasetAdapter;

@@ -19,8 +19,8 @@ const QUOTAS: readonly SplitQuota[] = [
 
 const SPEC: DistributionSpec = {
   name: 'EuroSAT (RGB)',
-  layout: 'ROOT/<Class>/<Class>_<n>.jpg for the 10 classes AnnualCrop … SeaLake (or ROOT/2750/<Class>/, ROOT/EuroSAT_RGB/<Class>/ as the archives unpack)',
-  subs: ['2750', 'EuroSAT_RGB', 'EuroSAT', 'EuroSAT/2750'],
+  layout: "ROOT/<Class>/<Class>_<n>.jpg for the 10 classes AnnualCrop … SeaLake (or ROOT/2750/<Class>/, ROOT/EuroSAT_RGB/<Class>/ as the archives unpack, or ROOT/eurosat/2750/<Class>/ as torchvision's EuroSAT keeps it)",
+  subs: ['2750', 'EuroSAT_RGB', 'EuroSAT', 'EuroSAT/2750', 'eurosat/2750'],
   markers: ['AnnualCrop/', 'SeaLake/'],
 };
 

@@ -9,21 +9,24 @@ import { UsageError } from '../errors.js';
 import { labelIndex, locateDistribution, readLines, type DistributionSpec } from './split-files.js';
 import type { DatasetAdapter, Sample } from './types.js';
 
-const SPEC: DistributionSpec = {
+const LAYOUT =
+  'ROOT/data/variants.txt, ROOT/data/images_variant_<split>.txt (lines "<image id> <variant>") and ROOT/data/images/<image id>.jpg (or the same under ROOT/fgvc-aircraft-2013b/, as the archive unpacks)';
+/** A split needs only its own list. */
+const spec = (split: string): DistributionSpec => ({
   name: 'FGVC-Aircraft',
-  layout: 'ROOT/data/variants.txt, ROOT/data/images_variant_test.txt (lines "<image id> <variant>") and ROOT/data/images/<image id>.jpg (or the same under ROOT/fgvc-aircraft-2013b/, as the archive unpacks)',
+  layout: LAYOUT,
   subs: ['fgvc-aircraft-2013b'],
-  markers: ['data/variants.txt', 'data/images_variant_test.txt', 'data/images/'],
-};
+  markers: ['data/variants.txt', `data/images_variant_${split}.txt`, 'data/images/'],
+});
 const FIX = 'use the data/ folder of fgvc-aircraft-2013b.tar.gz';
 
-async function variants(root: string): Promise<{ dir: string; ids: string[] }> {
-  const dir = await locateDistribution(root, SPEC);
+async function variants(root: string, split: string): Promise<{ dir: string; ids: string[] }> {
+  const dir = await locateDistribution(root, spec(split));
   return { dir, ids: (await readLines(path.join(dir, 'data', 'variants.txt'), FIX)).map((l) => l.text) };
 }
 
 async function* aircraftSamples(root: string, split: string): AsyncGenerator<Sample> {
-  const { dir, ids } = await variants(root);
+  const { dir, ids } = await variants(root, split);
   const label = labelIndex(ids, path.join(dir, 'data', 'variants.txt'), FIX);
   const file = path.join(dir, 'data', `images_variant_${split}.txt`);
   for (const { n, text } of await readLines(file, FIX)) {
@@ -40,10 +43,10 @@ export const fgvcAircraft = {
   id: 'fgvc-aircraft',
   description: 'FGVC-Aircraft (Maji et al. 2013): 100 aircraft variants (data/variants.txt order); the official test split of data/images_variant_test.txt (3,333 images). Metric: mean per-class recall, as the paper.',
   splits: ['test', 'trainval', 'train', 'val'],
-  layout: SPEC.layout,
+  layout: LAYOUT,
   expectedCount: { test: 3_333, trainval: 6_667, train: 3_334, val: 3_333 },
   defaultPrompts: 'fgvc-aircraft',
   metric: 'mean-per-class-recall',
-  classIds: async (root: string) => (await variants(root)).ids,
+  classIds: async (root: string, split: string) => (await variants(root, split)).ids,
   samples: aircraftSamples,
 } as const satisfies DatasetAdapter;

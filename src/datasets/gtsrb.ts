@@ -12,9 +12,11 @@ import type { DatasetAdapter, Sample } from './types.js';
 const GT_CSV = 'GT-final_test.csv';
 /** the CSV inside the images archive: the same rows without ClassId */
 const UNLABELLED_CSV = 'GT-final_test.test.csv';
-const IMAGE_DIRS = [path.join('GTSRB', 'Final_Test', 'Images'), path.join('Final_Test', 'Images'), 'Images', ''];
+/** torchvision's GTSRB keeps the archives under ROOT/gtsrb/ */
+const TORCHVISION_BASE = 'gtsrb';
+const IMAGE_DIRS = [path.join('GTSRB', 'Final_Test', 'Images'), path.join(TORCHVISION_BASE, 'GTSRB', 'Final_Test', 'Images'), path.join('Final_Test', 'Images'), 'Images', ''];
 const N_CLASSES = 43;
-const LAYOUT = `ROOT/GTSRB/Final_Test/Images/*.ppm (GTSRB_Final_Test_Images.zip) with ROOT/${GT_CSV} (GTSRB_Final_Test_GT.zip), both extracted into ROOT`;
+const LAYOUT = `ROOT/GTSRB/Final_Test/Images/*.ppm (GTSRB_Final_Test_Images.zip) with ROOT/${GT_CSV} (GTSRB_Final_Test_GT.zip), both extracted into ROOT (or into ROOT/gtsrb/, as torchvision keeps them)`;
 const FIX = `extract GTSRB_Final_Test_Images.zip and GTSRB_Final_Test_GT.zip into the folder passed as --root`;
 
 const hasPpm = async (dir: string) => (await listDir(dir).catch(() => undefined))?.files.some((f) => f.toLowerCase().endsWith('.ppm')) ?? false;
@@ -50,7 +52,7 @@ export function parseGtsrbCsv(text: string, file: string): GtsrbRow[] {
 async function findGtsrb(root: string): Promise<{ imageDir: string; csv: string }> {
   const imageDir = await firstFitting(root, IMAGE_DIRS, hasPpm);
   if (!imageDir) throw await layoutMismatch(root, LAYOUT, FIX, 'no .ppm images');
-  const csvs = [root, path.join(root, 'GTSRB'), imageDir].map((d) => path.join(d, GT_CSV));
+  const csvs = [root, path.join(root, 'GTSRB'), path.join(root, TORCHVISION_BASE), imageDir].map((d) => path.join(d, GT_CSV));
   for (const csv of csvs) if (await isFile(csv)) return { imageDir, csv };
   const onlyUnlabelled = await isFile(path.join(imageDir, UNLABELLED_CSV));
   throw new UsageError(`found the test images in ${imageDir} but no ${GT_CSV}${onlyUnlabelled ? ` (${UNLABELLED_CSV} beside them has no ClassId)` : ''}`, {

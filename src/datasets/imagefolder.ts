@@ -57,21 +57,52 @@ export async function classFolders(root: string): Promise<string[]> {
   return dirs.sort(byCodePoint);
 }
 
-async function* walkImages(dir: string, rel: string): AsyncGenerator<string> {
+/** A directory's identity whatever path or link leads to it: device and inode. */
+async function dirIdentity(dir: string): Promise<string | undefined> {
+  const s = await stat(dir).catch(() => undefined);
+  return s?.isDirectory() ? `${s.dev}:${s.ino}` : undefined;
+}
+
+/**
+ * Image paths under `dir` in sorted order, following symlinks as torchvision does but entering each real
+ * directory once: `seen` holds the directories already walked (and every class folder), so a link back up
+ * the tree, or into another class, adds nothing.
+ */
+async function* walkImages(dir: string, rel: string, seen: Set<string>): AsyncGenerator<string> {
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => byCodePoint(a.name, b.name));
   for (const e of entries) {
     const full = path.join(dir, e.name);
     const target = e.isSymbolicLink() ? await stat(full).catch(() => undefined) : e;
-    if (target?.isDirectory()) yield* walkImages(full, path.posix.join(rel, e.name));
+    if (target?.isDirectory()) {
+      const id = await dirIdentity(full);
+      if (id === undefined || seen.has(id)) continue;
+      seen.add(id);
+      yield* walkImages(full, path.posix.join(rel, e.name), seen);
+    }
     // Regular files only: a FIFO or device named *.jpg would block the reader forever.
     else if ((target === undefined || target.isFile()) && isImage(e.name)) yield path.posix.join(rel, e.name); // a broken link fails later, recorded
   }
 }
 
-/** Samples of an ImageFolder tree; `classIds` fixes the label order. */
+/** Samples of an ImageFolder tree; `classIds` fixes the label order. Two class folders that are one real folder are refused. */
 export async function* imageFolderSamples(root: string, classIds: readonly string[]): AsyncGenerator<Sample> {
+  const seen = new Set<string>();
+  const owner = new Map<string, string>();
+  for (const id of classIds) {
+    const key = await dirIdentity(path.join(root, id));
+    if (key === undefined) continue; // a missing folder fails below with readdir's own error
+    const other = owner.get(key);
+    if (other !== undefined) {
+      throw new UsageError(`class folders ${other} and ${id} are the same folder (a symlink): its images would be counted under both labels`, {
+        file: path.join(root, id),
+        fix: 'give each class its own folder',
+      });
+    }
+    owner.set(key, id);
+    seen.add(key);
+  }
   for (let label = 0; label < classIds.length; label++) {
-    for await (const rel of walkImages(path.join(root, classIds[label]), classIds[label])) {
+    for await (const rel of walkImages(path.join(root, classIds[label]), classIds[label], seen)) {
       yield { key: rel, path: path.join(root, rel), label };
     }
   }

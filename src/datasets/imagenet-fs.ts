@@ -1,5 +1,5 @@
 /**
- * Small filesystem helpers shared by the ImageNet-family adapters: listing a folder (following symlinks,
+ * Small filesystem helpers shared by the dataset adapters: listing a folder (following symlinks,
  * as torchvision does), saying what was found for error messages, accepting a distribution's own
  * top folder under --root, and checking WordNet-id class folders against the 1000 ImageNet classes.
  */
@@ -62,19 +62,30 @@ export function hasWnidFolders(l: DirListing): boolean {
 }
 
 /**
+ * The one way a distribution is found under --root: the first of `root/<candidate>` (in order; '' is root
+ * itself, a candidate may be nested, e.g. torchvision's `dtd/dtd`) for which `fits` holds, or undefined.
+ * The adapters' locators (`dataDir`, split-files' `locateDistribution`, container-files' `findInRoot`) are
+ * this search with their own "expected … found …" error.
+ */
+export async function firstFitting(root: string, candidates: readonly string[], fits: (dir: string) => Promise<boolean>): Promise<string | undefined> {
+  for (const c of candidates) {
+    const dir = path.join(root, c);
+    if (await fits(dir)) return dir;
+  }
+  return undefined;
+}
+
+/** `fits` on a folder's listing, false where there is no folder. */
+export const listingFits = (fits: (l: DirListing) => boolean) => async (dir: string) => (await isDirectory(dir)) && fits(await listDir(dir));
+
+/**
  * The folder holding the data: `root` itself when `fits` it, else the first of `root/<sub>` that fits
  * (a distribution's own top folder, e.g. ImageNet-Sketch's `sketch/`), else `root` (whose checks then fail
  * with a message about `root`).
  */
 export async function dataDir(root: string, subs: readonly string[], fits: (l: DirListing) => boolean): Promise<DirListing> {
-  const top = await listDir(root);
-  if (fits(top)) return top;
-  for (const sub of subs) {
-    if (!top.dirs.includes(sub)) continue;
-    const inner = await listDir(path.join(root, sub));
-    if (fits(inner)) return inner;
-  }
-  return top;
+  await requireDirectory(root);
+  return listDir((await firstFitting(root, ['', ...subs], listingFits(fits))) ?? root);
 }
 
 /**

@@ -23,7 +23,9 @@ import { LegacyRandomState } from './numpy-random.js';
 import type { DatasetAdapter, Sample } from './types.js';
 
 const LAYOUT =
-  'ROOT/training/image_2/000000.png …, ROOT/training/label_2/000000.txt … (data_object_image_2.zip, data_object_label_2.zip) and ROOT/mapping/{train_rand.txt,train_mapping.txt} (devkit_object.zip; or ROOT/devkit_object/mapping/)';
+  "ROOT/training/image_2/000000.png …, ROOT/training/label_2/000000.txt … (data_object_image_2.zip, data_object_label_2.zip) and ROOT/mapping/{train_rand.txt,train_mapping.txt} (devkit_object.zip; or ROOT/devkit_object/mapping/); training/ may also be under ROOT/Kitti/raw/, as torchvision's Kitti keeps it, with mapping/ there or in ROOT";
+/** where the object data may be: ROOT itself, torchvision's Kitti/raw/ (or raw/ with ROOT = Kitti/) */
+const DATA_DIRS = ['', path.join('Kitti', 'raw'), 'raw'];
 const FIX = 'extract data_object_image_2.zip, data_object_label_2.zip and devkit_object.zip into the folder passed as --root';
 const MAPPING_DIRS = ['mapping', path.join('devkit_object', 'mapping'), path.join('devkit', 'mapping')];
 
@@ -83,10 +85,12 @@ export function kittiSplits(trainRand: string, trainMapping: string): Record<Kit
 }
 
 async function findKitti(root: string): Promise<{ images: string; labels: string; mapping: string }> {
-  const images = path.join(root, 'training', 'image_2');
-  const labels = path.join(root, 'training', 'label_2');
-  if (!(await isDirectory(images)) || !(await isDirectory(labels))) throw await layoutMismatch(root, LAYOUT, FIX, 'no training/image_2/ with training/label_2/');
-  const mapping = await firstFitting(root, MAPPING_DIRS, async (d) => (await isFile(path.join(d, 'train_rand.txt'))) && (await isFile(path.join(d, 'train_mapping.txt'))));
+  const data = await firstFitting(root, DATA_DIRS, async (d) => (await isDirectory(path.join(d, 'training', 'image_2'))) && (await isDirectory(path.join(d, 'training', 'label_2'))));
+  if (!data) throw await layoutMismatch(root, LAYOUT, FIX, 'no training/image_2/ with training/label_2/');
+  const images = path.join(data, 'training', 'image_2');
+  const labels = path.join(data, 'training', 'label_2');
+  const hasMapping = async (d: string) => (await isFile(path.join(d, 'train_rand.txt'))) && (await isFile(path.join(d, 'train_mapping.txt')));
+  const mapping = (await firstFitting(data, MAPPING_DIRS, hasMapping)) ?? (data === root ? undefined : await firstFitting(root, MAPPING_DIRS, hasMapping));
   if (!mapping) {
     throw new UsageError("found training/image_2/ and training/label_2/ but not the devkit's mapping/train_rand.txt and mapping/train_mapping.txt, which define the split", {
       file: root,

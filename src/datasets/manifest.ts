@@ -210,7 +210,7 @@ export const manifest = {
   id: 'manifest',
   description:
     'Images listed in a CSV (path,label) or JSONL manifest, in the manifest\'s order; class ids = classnames.txt beside it if present, else the distinct label names sorted by code point, else the class indices 0…max. ' +
-    'Prompts: the folder\'s classnames.txt × zeroshot_classification_templates.txt where both exist, else "a photo of a {c}." with the class ids as names.',
+    'Prompts: the folder\'s classnames.txt × zeroshot_classification_templates.txt where both exist, else "a photo of a {c}." with the class ids as names (refused for label numbers 0…max, which name nothing).',
   splits: ['all'],
   layout: MANIFEST_LAYOUT,
   classIds: async (root: string) => (await resolveManifest(root)).classIds,

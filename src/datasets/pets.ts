@@ -13,12 +13,9 @@ import { locateDistribution, readLines, type DistributionSpec, type Line } from 
 import type { DatasetAdapter, Sample } from './types.js';
 
 const N_CLASSES = 37;
-const SPEC: DistributionSpec = {
-  name: 'Oxford-IIIT Pet',
-  layout: 'ROOT/images/<Breed>_<n>.jpg and ROOT/annotations/{test,trainval,list}.txt (lines "Abyssinian_100 1 1 1") (or the same under ROOT/oxford-iiit-pet/, as torchvision keeps it)',
-  subs: ['oxford-iiit-pet'],
-  markers: ['annotations/test.txt', 'images/'],
-};
+const LAYOUT = 'ROOT/images/<Breed>_<n>.jpg and ROOT/annotations/{test,trainval,list}.txt (lines "Abyssinian_100 1 1 1") (or the same under ROOT/oxford-iiit-pet/, as torchvision keeps it)';
+/** A split needs only its own list. */
+const spec = (split: string): DistributionSpec => ({ name: 'Oxford-IIIT Pet', layout: LAYOUT, subs: ['oxford-iiit-pet'], markers: [`annotations/${split}.txt`, 'images/'] });
 const FIX = 'use the annotations/ folder of the Oxford-IIIT Pet annotations.tar.gz';
 
 interface Entry {
@@ -40,12 +37,12 @@ function parse(lines: readonly Line[], file: string): Entry[] {
     });
 }
 
-/** The breed name of each CLASS-ID, from every annotation file present (test.txt is required, the others add classes). */
-async function breeds(dir: string): Promise<string[]> {
+/** The breed name of each CLASS-ID, from every annotation file present (the split's own is required, the others add classes). */
+async function breeds(dir: string, split: string): Promise<string[]> {
   const names = new Array<string | undefined>(N_CLASSES).fill(undefined); // filled: flatMap skips holes
   for (const name of ['list.txt', 'trainval.txt', 'test.txt']) {
     const file = path.join(dir, 'annotations', name);
-    if (name !== 'test.txt' && !(await isFile(file))) continue;
+    if (name !== `${split}.txt` && !(await isFile(file))) continue;
     for (const e of parse(await readLines(file, FIX), file)) {
       const breed = e.image.replace(/_\d+$/, '');
       const known = names[e.classId - 1];
@@ -63,8 +60,8 @@ async function breeds(dir: string): Promise<string[]> {
 }
 
 async function* petsSamples(root: string, split: string): AsyncGenerator<Sample> {
-  const dir = await locateDistribution(root, SPEC);
-  const ids = await breeds(dir);
+  const dir = await locateDistribution(root, spec(split));
+  const ids = await breeds(dir, split);
   const file = path.join(dir, 'annotations', `${split}.txt`);
   for (const e of parse(await readLines(file, FIX), file)) {
     if (e.image.replace(/_\d+$/, '') !== ids[e.classId - 1]) {
@@ -79,10 +76,10 @@ export const oxfordPets = {
   id: 'oxford-pets',
   description: 'Oxford-IIIT Pet (Parkhi et al. 2012): 37 cat and dog breeds, labelled by CLASS-ID; the official test split of annotations/test.txt (3,669 images). Metric: mean per-class recall, as the paper.',
   splits: ['test', 'trainval'],
-  layout: SPEC.layout,
+  layout: LAYOUT,
   expectedCount: { test: 3_669, trainval: 3_680 },
   defaultPrompts: 'oxford-pets',
   metric: 'mean-per-class-recall',
-  classIds: async (root: string) => breeds(await locateDistribution(root, SPEC)),
+  classIds: async (root: string, split: string) => breeds(await locateDistribution(root, spec(split)), split),
   samples: petsSamples,
 } as const satisfies DatasetAdapter;

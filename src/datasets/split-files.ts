@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { IMAGE_EXTENSIONS, imageFolderSamples } from './imagefolder.js';
-import { describeListing, listDir } from './imagenet-fs.js';
+import { describeListing, firstFitting, listDir } from './imagenet-fs.js';
 import type { Sample } from './types.js';
 
 /** How a distribution looks on disk, for finding it and for the error when it is not there. */
@@ -41,12 +41,14 @@ async function exists(p: string): Promise<boolean> {
 export async function locateDistribution(root: string, spec: DistributionSpec): Promise<string> {
   const top = await listDir(root);
   let partial: { dir: string; have: string[]; missing: string[] } | undefined;
-  for (const dir of [root, ...spec.subs.map((s) => path.join(root, s))]) {
+  const hasMarkers = async (dir: string) => {
     const present = await Promise.all(spec.markers.map((m) => exists(path.join(dir, m))));
-    if (present.every(Boolean)) return dir;
     const have = spec.markers.filter((_, i) => present[i]);
-    if (have.length && !partial) partial = { dir, have, missing: spec.markers.filter((_, i) => !present[i]) };
-  }
+    if (have.length && have.length < spec.markers.length && !partial) partial = { dir, have, missing: spec.markers.filter((_, i) => !present[i]) };
+    return have.length === spec.markers.length;
+  };
+  const located = await firstFitting(root, ['', ...spec.subs], hasMarkers);
+  if (located) return located;
   const found = partial
     ? `found ${partial.have.join(', ')} in ${partial.dir} but not ${partial.missing.join(', ')}`
     : `found ${describeListing(top)}`;

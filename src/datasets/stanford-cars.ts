@@ -16,12 +16,9 @@ import type { DatasetAdapter, Sample } from './types.js';
 const N_CLASSES = 196;
 const CLASS_IDS = Array.from({ length: N_CLASSES }, (_, i) => String(i + 1));
 const TEST_ANNOS = 'cars_test_annos_withlabels.mat';
-const SPEC: DistributionSpec = {
-  name: 'Stanford Cars',
-  layout: `ROOT/cars_test/00001.jpg …, ROOT/devkit/cars_meta.mat and ROOT/${TEST_ANNOS} (or ROOT/devkit/${TEST_ANNOS}); train: ROOT/cars_train/ with ROOT/devkit/cars_train_annos.mat (or all under ROOT/stanford_cars/, as torchvision keeps it)`,
-  subs: ['stanford_cars'],
-  markers: ['devkit/cars_meta.mat', 'cars_test/'],
-};
+const LAYOUT = `ROOT/cars_test/00001.jpg …, ROOT/devkit/cars_meta.mat and ROOT/${TEST_ANNOS} (or ROOT/devkit/${TEST_ANNOS}); train: ROOT/cars_train/ with ROOT/devkit/cars_train_annos.mat (or all under ROOT/stanford_cars/, as torchvision keeps it)`;
+/** A split needs only its own images folder (its annotations are checked by name after). */
+const spec = (split: string): DistributionSpec => ({ name: 'Stanford Cars', layout: LAYOUT, subs: ['stanford_cars'], markers: ['devkit/cars_meta.mat', `cars_${split}/`] });
 const FIX = `use the Stanford Cars devkit (car_devkit.tgz) and ${TEST_ANNOS}`;
 
 /** Checks cars_meta.mat lists the 196 classes the "class" fields index. */
@@ -41,7 +38,7 @@ async function annotationsFile(dir: string, split: string): Promise<{ file: stri
 }
 
 async function* carsSamples(root: string, split: string): AsyncGenerator<Sample> {
-  const dir = await locateDistribution(root, SPEC);
+  const dir = await locateDistribution(root, spec(split));
   await checkMeta(dir);
   const { file, images } = await annotationsFile(dir, split);
   const annos = matStruct(matVariable(await loadMat(file), 'annotations'), 'annotations', ['class', 'fname'], file);
@@ -58,12 +55,12 @@ export const stanfordCars = {
   id: 'stanford-cars',
   description: `Stanford Cars (Krause et al. 2013): 196 car models, labelled by the annotations' class 1…196; the official test split of ${TEST_ANNOS} (8,041 images).`,
   splits: ['test', 'train'],
-  layout: SPEC.layout,
+  layout: LAYOUT,
   expectedCount: { test: 8_041, train: 8_144 },
   defaultPrompts: 'stanford-cars',
   metric: 'top1',
-  async classIds(root: string) {
-    await checkMeta(await locateDistribution(root, SPEC));
+  async classIds(root: string, split: string) {
+    await checkMeta(await locateDistribution(root, spec(split)));
     return [...CLASS_IDS];
   },
   samples: carsSamples,

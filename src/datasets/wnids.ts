@@ -56,3 +56,25 @@ export function imagenetWnidIndex(): ReadonlyMap<string, number> {
 export function isImagenetWnid(id: string): boolean {
   return table().index.has(id);
 }
+
+const subsets = new Map<string, readonly string[]>();
+
+/**
+ * A canonical ImageNet subset shipped as `configs/datasets/<name>-wnids.json` (ImageNet-R, ImageNet-A):
+ * `count` strictly ascending ImageNet-1k wnids, read once and checked.
+ */
+export function imagenetSubsetWnids(name: string, count: number): readonly string[] {
+  const hit = subsets.get(name);
+  if (hit) return hit;
+  const file = path.join(packageRoot, 'configs', 'datasets', `${name}-wnids.json`);
+  const fix = `restore configs/datasets/${name}-wnids.json from the clip-bench package`;
+  const wnids = (JSON.parse(readFileSync(file, 'utf8')) as { wnids?: unknown }).wnids;
+  if (!Array.isArray(wnids) || wnids.length !== count) throw new UsageError(`"wnids" must list exactly ${count} WordNet ids`, { file, fix });
+  wnids.forEach((w, i) => {
+    if (typeof w !== 'string' || !isImagenetWnid(w)) throw new UsageError(`entry ${i} (${JSON.stringify(w)}) is not an ImageNet-1k WordNet id`, { file, fix });
+    if (i > 0 && !(wnids[i - 1] < w)) throw new UsageError(`entry ${i} (${w}) is not after ${wnids[i - 1]}: the list must be strictly ascending`, { file, fix });
+  });
+  const list = Object.freeze([...(wnids as string[])]);
+  subsets.set(name, list);
+  return list;
+}

@@ -14,21 +14,10 @@ import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { SessionOptions } from '../models/onnx-session.js';
 import { createPreprocessPool, type PreprocessConfig, type PreprocessConvention } from '../models/preprocess/index.js';
 import { buildClassifier, groupMaxLogits } from '../prompts/classifier.js';
-import { loadPromptSet, resolvePrompts, type ResolvedPrompts } from '../prompts/prompt-set.js';
+import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNames, type ResolvedPrompts } from '../prompts/prompt-set.js';
 import { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
-import {
-  createRun,
-  findResumable,
-  finishedIndices,
-  finishRun,
-  getRun,
-  insertPredictions,
-  iteratePredictions,
-  markRun,
-  reopenRun,
-  type PredictionRow,
-} from '../store/runs.js';
+import { claimRun, finishedIndices, finishRun, getRun, insertPredictions, iteratePredictions, markRun, newOwner, releaseOwner, type PredictionRow } from '../store/runs.js';
 import { environment } from './environment.js';
 import type { MetricId } from './metric-ids.js';
 import { softmaxTop, topK } from './metrics.js';
@@ -235,6 +224,20 @@ interface Prepared {
   plan?: ClassifierPlan;
   prompts: ResolvedPrompts;
   selected: { idx: number; sample: Sample }[];
+  /** samples in the whole split, before --limit and --shard */
+  splitSize: number;
+}
+
+/**
+ * The prompts a run uses: the named set (`ref`), else the dataset's default, else `single`; a templates-only
+ * set takes the dataset's curated names (`datasetNames`).
+ */
+export function datasetPrompts(adapter: DatasetAdapter, root: string, classIds: readonly string[], plan: ClassifierPlan | undefined, ref: string | undefined): ResolvedPrompts {
+  const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds, root) : adapter.defaultPrompts;
+  const promptClassIds = plan?.promptClassIds ?? classIds;
+  const chosen = loadPromptSet(ref ?? fallback ?? 'single');
+  const named = hasNoNames(chosen) ? withDatasetNames(chosen, datasetNames(fallback, promptClassIds), promptClassIds) : chosen;
+  return resolvePrompts(named, promptClassIds, adapter.id, { subset: plan !== undefined });
 }
 
 async function prepare(opts: EvalOptions): Promise<Prepared> {
@@ -246,11 +249,10 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
   const root = path.resolve(opts.root);
   const classIds = await adapter.classIds(root, split);
   const plan = adapter.classifierPlan ? await adapter.classifierPlan(root, split) : undefined;
-  const fallback = typeof adapter.defaultPrompts === 'function' ? adapter.defaultPrompts(classIds, root) : adapter.defaultPrompts;
-  const promptSet = loadPromptSet(opts.prompts ?? fallback ?? 'single');
-  const prompts = resolvePrompts(promptSet, plan?.promptClassIds ?? classIds, adapter.id, { subset: plan !== undefined });
-  const selected = selectSamples(await collect(adapter.samples(root, split)), opts.limit, opts.shard);
-  return { adapter, split, root, classIds, plan, prompts, selected };
+  const prompts = datasetPrompts(adapter, root, classIds, plan, opts.prompts);
+  const all = await collect(adapter.samples(root, split));
+  const selected = selectSamples(all, opts.limit, opts.shard);
+  return { adapter, split, root, classIds, plan, prompts, selected, splitSize: all.length };
 }
 
 /**
@@ -259,7 +261,7 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
  */
 export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult> {
   const t0 = performance.now();
-  const { adapter, split, root, classIds, plan, prompts, selected } = await prepare(opts);
+  const { adapter, split, root, classIds, plan, prompts, selected, splitSize } = await prepare(opts);
   const tList = performance.now();
 
   const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention });
@@ -291,24 +293,24 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
   const cache = new EmbeddingCache(db, ckpt.fingerprint, ckpt.variant, opts.cache ?? true);
   const counts = { textHits: 0, textMisses: 0, imageHits: 0, imageMisses: 0 };
 
-  let runId: number;
-  let resumed = false;
-  if (opts.resume !== undefined) {
-    const run = getRun(db, opts.resume);
-    if (run.identity !== identity || run.shard !== shard) {
-      throw new UsageError(`run ${opts.resume} was made with other settings (model, dataset, prompts, limit, shard or preprocessing differ)`, {
-        fix: 'repeat the arguments of the original run, or leave out --resume to start a new run',
-      });
+  const owner = newOwner();
+  let claimed: { runId: number; resumed: boolean };
+  try {
+    if (opts.resume !== undefined) {
+      const run = getRun(db, opts.resume);
+      if (run.identity !== identity || run.shard !== shard) {
+        throw new UsageError(`run ${opts.resume} was made with other settings (model, dataset, prompts, limit, shard or preprocessing differ)`, {
+          fix: 'repeat the arguments of the original run, or leave out --resume to start a new run',
+        });
+      }
+      if (run.status === 'finished') throw new UsageError(`run ${opts.resume} is already finished`, { fix: 'nothing to resume; `clip-bench report` shows it' });
     }
-    if (run.status === 'finished') throw new UsageError(`run ${opts.resume} is already finished`, { fix: 'nothing to resume; `clip-bench report` shows it' });
-    runId = opts.resume;
-    resumed = true;
-  } else {
-    const found = findResumable(db, identity, shard);
-    resumed = found !== undefined;
-    runId =
-      found ??
-      createRun(db, {
+    claimed = claimRun(db, {
+      identity,
+      shard,
+      owner,
+      resume: opts.resume,
+      create: () => ({
         modelName: ckpt.name,
         modelDir: path.resolve(opts.modelDir),
         modelFingerprint: ckpt.fingerprint,
@@ -328,17 +330,26 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
           preprocess,
           session: ckpt.sessionOptions,
           nTemplates: prompts.templates.length,
+          ...(prompts.namesFrom ? { classNamesFrom: prompts.namesFrom } : {}),
           classifier: classifierDescription,
           excludeFailures: opts.excludeFailures ?? false,
           headline: adapter.metric ?? 'top1',
           classIds,
+          nSamples: selected.length,
+          splitSize,
+          convention: opts.preprocessConvention ?? 'reference',
         },
         environment: { ...environment() },
         identity,
         shard,
-      });
+      }),
+    });
+  } catch (err) {
+    releaseOwner(owner);
+    await ckpt.release();
+    throw err;
   }
-  if (resumed) reopenRun(db, runId);
+  const { runId, resumed } = claimed;
 
   const pool = createPreprocessPool({ threads: opts.workers, cfg: preprocess });
   /** batches being preprocessed or encoded, oldest first */
@@ -435,6 +446,7 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
     }
     throw err;
   } finally {
+    releaseOwner(owner);
     await pool.close();
     await scorer?.release();
     await ckpt.release();

@@ -5,13 +5,15 @@
  * Also accepted, as CLIP_benchmark writes them: `{ "classnames": [...], "templates": [...] }` and a
  * folder (or its `classnames.txt`) with `classnames.txt` (one class per line, label order) beside
  * `zeroshot_classification_templates.txt` or `templates.txt` (one template with `{c}` per line).
- * Such positional lists must have exactly the dataset's class count.
+ * Such positional lists must have exactly the dataset's class count, and are mapped through CLIP_benchmark's label order
+ * for the dataset (configs/datasets/clip-benchmark-order.json) or refused where that order is not known.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, unknownName } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { isImagenetWnid } from '../datasets/wnids.js';
 
 export const PROMPTS_DIR = path.join(packageRoot, 'configs', 'prompts');
 
@@ -25,6 +27,8 @@ export interface PromptSet {
   templates: string[];
   /** where it was loaded from */
   source: string;
+  /** the prompt set whose class names a templates-only set took from the dataset (`withDatasetNames`) */
+  namesFrom?: string;
 }
 
 /** Prompt set ids shipped in configs/prompts. */
@@ -35,7 +39,11 @@ export function listPromptSets(): string[] {
     .sort();
 }
 
-function looksLikeFile(ref: string): boolean {
+/**
+ * A reference is a path only when it looks like one (`./x`, `/x`, `dir/x`, `x.json`, `x.txt`); anything else
+ * names a built-in set, even if a file or folder of that name sits in the working directory.
+ */
+export function looksLikePath(ref: string): boolean {
   return ref.endsWith('.json') || ref.endsWith('.txt') || ref.includes('/') || ref.includes(path.sep);
 }
 
@@ -71,10 +79,13 @@ function validated(set: PromptSet, file: string): PromptSet {
 
 /** Loads a prompt set by id (`configs/prompts/<id>.json`) or by file path. */
 export function loadPromptSet(ref: string, depth = 0): PromptSet {
-  const file = looksLikeFile(ref) || existsSync(ref) ? path.resolve(ref) : path.join(PROMPTS_DIR, `${ref}.json`);
+  const isPath = looksLikePath(ref);
+  const file = isPath ? path.resolve(ref) : path.join(PROMPTS_DIR, `${ref}.json`);
   if (!existsSync(file)) {
-    if (looksLikeFile(ref)) throw new UsageError('prompt file not found', { file: ref, fix: `pass an existing JSON file or one of: ${listPromptSets().join(', ')}` });
-    throw unknownName('prompt set', ref, listPromptSets());
+    if (isPath) throw new UsageError('prompt file not found', { file: ref, fix: `pass an existing JSON file or one of: ${listPromptSets().join(', ')}` });
+    const local = existsSync(ref) ? `; a file or folder "${ref}" is here: pass it as ./${ref} to use it` : '';
+    const err = unknownName('prompt set', ref, listPromptSets());
+    throw new UsageError(err.message + local, { fix: err.fix });
   }
   if (statSync(file).isDirectory() || file.endsWith('.txt')) return loadTextPromptSet(file);
   let raw: unknown;
@@ -91,7 +102,7 @@ export function loadPromptSet(ref: string, depth = 0): PromptSet {
   if (obj.include !== undefined) {
     if (typeof obj.include !== 'string') throw new UsageError('"include" must be a prompt set id or path', { file });
     if (depth > 0) throw new UsageError('"include" may be used once, not nested', { file, fix: 'inline the inner prompt set' });
-    const inc = looksLikeFile(obj.include) ? path.resolve(path.dirname(file), obj.include) : obj.include;
+    const inc = looksLikePath(obj.include) ? path.resolve(path.dirname(file), obj.include) : obj.include;
     base = loadPromptSet(inc, depth + 1);
   }
   const templates = obj.templates ?? base.templates;
@@ -124,6 +135,60 @@ export function loadPromptSet(ref: string, depth = 0): PromptSet {
   );
 }
 
+export const ORDER_FILE = path.join(packageRoot, 'configs', 'datasets', 'clip-benchmark-order.json');
+
+/** How a positional list maps onto a dataset's classes: its line i is class i ("label"), the class `order[i]`, or refused. */
+export type PositionalRule = { order: 'label' | string[]; why: string } | { refuse: string };
+
+let orderTable: Record<string, PositionalRule> | undefined;
+
+/**
+ * The rule for positional class-name lists on `datasetId`, from configs/datasets/clip-benchmark-order.json
+ * (CLIP_benchmark's label order per dataset where it differs from ours, or a refusal); undefined for a name
+ * that is no dataset adapter (the list is then read in label order).
+ */
+export function positionalRule(datasetId: string): PositionalRule | undefined {
+  orderTable ??= (JSON.parse(readFileSync(ORDER_FILE, 'utf8')) as { datasets: Record<string, PositionalRule> }).datasets;
+  return Object.hasOwn(orderTable, datasetId) ? orderTable[datasetId] : undefined;
+}
+
+/** Whether a prompt set brings templates only (single, classname, a user's templates file): its names must come from the dataset. */
+export function hasNoNames(set: PromptSet): boolean {
+  return set.classes === undefined && set.classnames === undefined;
+}
+
+/**
+ * A templates-only prompt set with the dataset's curated class names: those of `names`, the dataset's own
+ * prompt set (ImageNet's 1000 notebook names, CIFAR's, each benchmark's paper set), so that `single` on
+ * ImageNet says "a photo of a tench." and not "a photo of a n01440764.". A set that names its classes, or a
+ * dataset whose own set names none, is returned unchanged (`resolvePrompts` then decides whether the class
+ * ids can serve as names).
+ */
+export function withDatasetNames(set: PromptSet, names: PromptSet | undefined, classIds: readonly string[]): PromptSet {
+  if (!hasNoNames(set) || !names || hasNoNames(names)) return set;
+  const all = names.classes;
+  // Only the dataset's own classes (an ImageNet subset takes its part of the 1000 names); a gap stays a gap for resolvePrompts to name.
+  const classes = all && classIds.every((id) => Object.hasOwn(all, id)) ? Object.fromEntries(classIds.map((id) => [id, all[id]])) : all;
+  return { ...set, classes, classnames: names.classnames, namesFrom: names.id };
+}
+
+/**
+ * The prompt set that holds a dataset's curated class names: its own default set when that names classes,
+ * else ImageNet's for classes that are all ImageNet WordNet ids, else none (the class ids must then do).
+ */
+export function datasetNames(ownSet: string | undefined, classIds: readonly string[]): PromptSet | undefined {
+  const own = ownSet === undefined ? undefined : loadPromptSet(ownSet);
+  if (own && !hasNoNames(own)) return own;
+  return classIds.length && classIds.every(isImagenetWnid) ? loadPromptSet('imagenet') : own;
+}
+
+/** Why class ids cannot be a classifier's names (label numbers, WordNet ids), or undefined when they can. */
+function idsNotNames(classIds: readonly string[]): string | undefined {
+  if (classIds.length && classIds.every((id) => /^\d+$/.test(id))) return 'label numbers';
+  if (classIds.length && classIds.every((id) => /^n\d{8}$/.test(id))) return 'WordNet ids';
+  return undefined;
+}
+
 /** The prompts for one dataset, in the dataset's class order, ready to tokenize. */
 export interface ResolvedPrompts {
   promptSet: string;
@@ -136,6 +201,8 @@ export interface ResolvedPrompts {
   textClass: Int32Array;
   /** sha256 over the resolved names and templates: the identity of the classifier's inputs */
   hash: string;
+  /** where the class names came from when the prompt set has templates only: a prompt set id, or "class ids" */
+  namesFrom?: string;
 }
 
 /**
@@ -145,15 +212,34 @@ export interface ResolvedPrompts {
 export function resolvePrompts(set: PromptSet, classIds: readonly string[], datasetName: string, opts: { subset?: boolean } = {}): ResolvedPrompts {
   let classNames: string[][];
   if (set.classnames) {
-    // Positional (CLIP_benchmark): only safe when the counts agree exactly.
+    // Positional (CLIP_benchmark): only where the counts agree exactly and CLIP_benchmark's label order is known.
+    const idKeyed = 'key names by class id in a JSON "classes" object ({"<class id>": "<name>", …})';
+    const rule = positionalRule(datasetName);
+    if (rule && 'refuse' in rule) {
+      throw new UsageError(`prompt set "${set.id}" lists class names by position, which dataset ${datasetName} cannot take: ${rule.refuse}`, { file: set.source, fix: idKeyed });
+    }
     if (set.classnames.length !== classIds.length || opts.subset) {
       throw new UsageError(`prompt set "${set.id}" lists ${set.classnames.length} class names by position but dataset ${datasetName} has ${classIds.length} classes`, {
         file: set.source,
-        fix: 'give one name per dataset class in label order, or key names by class id in a JSON "classes" object',
+        fix: `give one name per dataset class in CLIP_benchmark's label order, or ${idKeyed}`,
       });
     }
-    classNames = set.classnames.map((n) => [...n]);
+    const order = rule && Array.isArray(rule.order) ? rule.order : classIds;
+    const position = new Map(order.map((id, i) => [id, i]));
+    if (position.size !== classIds.length || !classIds.every((id) => position.has(id))) {
+      throw new Error(`${ORDER_FILE}: the order of ${datasetName} is not a permutation of its ${classIds.length} class ids`); // shipped data, checked by tests
+    }
+    const names = set.classnames;
+    classNames = classIds.map((id) => [...names[position.get(id)!]]);
   } else if (!set.classes) {
+    // Only names a person would write ("cat", a folder "golden retriever") may stand in for the dataset's names.
+    const not = idsNotNames(classIds);
+    if (not) {
+      throw new UsageError(`dataset ${datasetName} has no known class names: its class ids are ${not} (${classIds.slice(0, 3).join(', ')}, …) and prompt set "${set.id}" has templates only`, {
+        file: set.source,
+        fix: 'pass a prompt set that names the classes (JSON "classes": {"<class id>": "<name>"}), or name the class folders by class',
+      });
+    }
     classNames = classIds.map((id) => [id]);
   } else {
     const classes = set.classes;
@@ -188,5 +274,6 @@ export function resolvePrompts(set: PromptSet, classIds: readonly string[], data
     }
   });
   const hash = createHash('sha256').update(JSON.stringify({ classNames, templates: set.templates })).digest('hex');
-  return { promptSet: set.id, classNames, templates: set.templates, texts, textClass: Int32Array.from(textClass), hash };
+  const namesFrom = set.namesFrom ?? (hasNoNames(set) ? 'class ids' : undefined);
+  return { promptSet: set.id, classNames, templates: set.templates, texts, textClass: Int32Array.from(textClass), hash, ...(namesFrom ? { namesFrom } : {}) };
 }

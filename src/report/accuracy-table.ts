@@ -1,7 +1,11 @@
 /**
- * The model × dataset accuracy table: for each (model, dataset, split, prompt set) the latest finished run.
- * Pure: builds from run records and renders to Markdown, CSV or JSON.
+ * The model × dataset accuracy table. A column is one setting — dataset and root (different roots are
+ * different datasets), split, prompt set (by hash), preprocessing, failure rule — and each cell shows the
+ * most complete finished run of its model in that setting (a whole split before a --limit or a shard, then
+ * the most samples, then the latest), with its n. Pure: builds from run records and renders to Markdown,
+ * CSV or JSON.
  */
+import { createHash } from 'node:crypto';
 import { mean } from 'd3-array';
 import path from 'node:path';
 import type { MetricId } from '../eval/metric-ids.js';
@@ -13,8 +17,17 @@ export interface TableCell {
   top1: number;
   /** null below five classes */
   top5: number | null;
+  /** samples scored */
   n: number;
   nFailed: number;
+  /** the run covers less than its whole split (--limit below the split's size, or one shard) */
+  partial: boolean;
+  /** --limit of the run, null for none */
+  limit: number | null;
+  /** "i/n" for one shard of the split */
+  shard: string | null;
+  /** samples in the whole split, where the run recorded it */
+  splitSize: number | null;
   /** failed samples left out of n (--exclude-failures) rather than counted as wrong */
   failuresExcluded: boolean;
   /** the paper's metric for this dataset, and our value of it (null where it cannot be computed) */
@@ -67,40 +80,116 @@ export interface RunProvenance {
   commit: string | null;
 }
 
-/** Generic adapters (any ImageFolder) are told apart by their root folder's name. */
-function datasetLabel(r: RunRecord): string {
+/** Generic adapters (any ImageFolder) are named by their root folder's name; the others by their id. */
+function baseDatasetLabel(r: RunRecord): string {
   return r.dataset === 'imagefolder' ? `imagefolder:${path.basename(r.datasetRoot)}` : r.dataset;
+}
+
+/**
+ * The dataset label of each root: the base label, and where several roots share it, the shortest tail of
+ * each root's path that tells them apart ("imagefolder:val (a/val)", "imagefolder:val (b/val)").
+ */
+function datasetLabels(runs: readonly RunRecord[]): Map<string, string> {
+  const rootsByBase = new Map<string, Set<string>>();
+  const key = (r: RunRecord) => `${r.dataset}\u0000${r.datasetRoot}`;
+  for (const r of runs) rootsByBase.set(baseDatasetLabel(r), (rootsByBase.get(baseDatasetLabel(r)) ?? new Set()).add(r.datasetRoot));
+  const labels = new Map<string, string>();
+  for (const r of runs) {
+    const base = baseDatasetLabel(r);
+    const roots = [...rootsByBase.get(base)!];
+    if (roots.length === 1) {
+      labels.set(key(r), base);
+      continue;
+    }
+    const parts = roots.map((x) => x.split(/[\\/]+/).filter(Boolean));
+    const tail = (p: string[], k: number) => p.slice(-k).join('/');
+    let k = 1;
+    while (k < Math.max(...parts.map((p) => p.length)) && new Set(parts.map((p) => tail(p, k))).size < roots.length) k++;
+    labels.set(key(r), `${base} (${tail(r.datasetRoot.split(/[\\/]+/).filter(Boolean), k)})`);
+  }
+  return labels;
+}
+
+const sha8 = (x: unknown) => createHash('sha256').update(JSON.stringify(x) ?? '').digest('hex').slice(0, 8);
+
+/**
+ * The settings that make two runs of one model and dataset root different results (besides the model):
+ * each with a key (what it is) and a name (what a reader calls it). The report's columns and `compare`'s
+ * pairing both use these.
+ */
+export const RUN_SETTINGS: readonly { id: 'split' | 'prompts' | 'preprocessing' | 'failures'; key: (r: RunRecord) => string; name: (r: RunRecord) => string }[] = [
+  { id: 'split', key: (r) => r.split, name: (r) => r.split },
+  { id: 'prompts', key: (r) => r.promptHash, name: (r) => r.promptSet },
+  {
+    id: 'preprocessing',
+    key: (r) => sha8(r.params?.preprocess ?? null),
+    name: (r) => (typeof r.params?.convention === 'string' ? `${r.params.convention} preprocessing` : describePreprocessing(r.params?.preprocess)),
+  },
+  { id: 'failures', key: (r) => String(r.params?.excludeFailures === true), name: (r) => (r.params?.excludeFailures === true ? 'failures excluded' : 'failures as wrong') },
+];
+
+/** One string per setting (dataset, root and every {@link RUN_SETTINGS} key): equal for runs whose results are comparable cell for cell. */
+export function settingKey(r: RunRecord): string {
+  return JSON.stringify([r.dataset, r.datasetRoot ?? null, ...RUN_SETTINGS.map((f) => f.key(r))]);
+}
+
+/** Whether a run covers less than its whole split: a shard, or a --limit below the split's size (for older runs: any --limit). */
+export function isPartial(r: RunRecord): boolean {
+  if (r.shard) return true;
+  const limit = typeof r.params?.limit === 'number' ? r.params.limit : null;
+  if (limit === null) return false;
+  return typeof r.params.splitSize === 'number' ? limit < r.params.splitSize : true;
+}
+
+/** Which of two runs of one setting a cell shows: a whole split before a part, then more samples, then the later run. */
+export function moreComplete(a: RunRecord, b: RunRecord): boolean {
+  const rank = (r: RunRecord) => [isPartial(r) ? 0 : 1, r.n ?? 0, r.id];
+  const [x, y] = [rank(a), rank(b)];
+  const i = x.findIndex((v, j) => v !== y[j]);
+  return i >= 0 && x[i] > y[i];
 }
 
 export function buildAccuracyTable(runs: readonly RunRecord[]): AccuracyTable {
   const finished = runs.filter((r) => r.status === 'finished' && r.top1 !== null);
-  // A dataset's column names its split and prompt set only where that dataset has runs with several.
-  const varies = (field: (r: RunRecord) => string) => {
-    const seen = new Map<string, Set<string>>();
-    for (const r of finished) seen.set(datasetLabel(r), (seen.get(datasetLabel(r)) ?? new Set()).add(field(r)));
-    return (r: RunRecord) => seen.get(datasetLabel(r))!.size > 1;
+  const labels = datasetLabels(finished);
+  const datasetLabel = (r: RunRecord) => labels.get(`${r.dataset}\u0000${r.datasetRoot}`)!;
+  const columnKey = settingKey;
+  // A column names a setting field (split, prompt set, preprocessing, failure rule) only where its dataset has
+  // columns that differ in it; two different values with one name get a short hash.
+  const byDataset = new Map<string, RunRecord[]>();
+  for (const r of finished) byDataset.set(datasetLabel(r), [...(byDataset.get(datasetLabel(r)) ?? []), r]);
+  const colOf = (r: RunRecord) => {
+    const group = byDataset.get(datasetLabel(r))!;
+    const names = RUN_SETTINGS.flatMap((f) => {
+      const keys = new Set(group.map(f.key));
+      if (keys.size < 2) return [];
+      const clash = group.some((o) => f.name(o) === f.name(r) && f.key(o) !== f.key(r));
+      return [clash ? `${f.name(r)} (${f.key(r).slice(0, 8)})` : f.name(r)];
+    });
+    return [datasetLabel(r), ...names].join(' / ');
   };
-  const splitsVary = varies((r) => r.split);
-  const promptsVary = varies((r) => r.promptSet);
-  const colOf = (r: RunRecord) => [datasetLabel(r), splitsVary(r) ? r.split : null, promptsVary(r) ? r.promptSet : null].filter(Boolean).join(' / ');
-  const columns = [...new Set(finished.map(colOf))].sort();
-  const firstOf = (col: string) => finished.find((r) => colOf(r) === col)!;
-  const columnDatasets = columns.map((col) => firstOf(col).dataset);
-  const columnDatasetLabels = columns.map((col) => datasetLabel(firstOf(col)));
-  const byModel = new Map<string, TableRow>();
+  const labelOfKey = new Map<string, string>();
+  for (const r of finished) labelOfKey.set(columnKey(r), colOf(r));
+  const keys = [...labelOfKey.keys()].sort((a, b) => labelOfKey.get(a)!.localeCompare(labelOfKey.get(b)!) || a.localeCompare(b));
+  const columns = keys.map((k) => labelOfKey.get(k)!);
+  const firstOf = (k: string) => finished.find((r) => columnKey(r) === k)!;
+  const columnDatasets = keys.map((k) => firstOf(k).dataset);
+  const columnDatasetLabels = keys.map((k) => datasetLabel(firstOf(k)));
+  const byModel = new Map<string, { row: TableRow; shown: (RunRecord | null)[] }>();
   for (const r of finished) {
-    const key = r.modelFingerprint;
-    if (!byModel.has(key)) byModel.set(key, { model: r.modelName, variant: r.modelVariant, fingerprint: r.modelFingerprint, cells: columns.map(() => null) });
-    const row = byModel.get(key)!;
-    const c = columns.indexOf(colOf(r));
-    const prev = row.cells[c];
-    if (!prev || prev.runId < r.id) row.cells[c] = cellOf(r);
+    const key = `${r.modelFingerprint}\u0000${r.modelVariant}`;
+    if (!byModel.has(key)) byModel.set(key, { row: { model: r.modelName, variant: r.modelVariant, fingerprint: r.modelFingerprint, cells: keys.map(() => null) }, shown: keys.map(() => null) });
+    const m = byModel.get(key)!;
+    const c = keys.indexOf(columnKey(r));
+    const prev = m.shown[c];
+    if (!prev || moreComplete(r, prev)) {
+      m.shown[c] = r;
+      m.row.cells[c] = cellOf(r);
+    }
   }
-  const rows = [...byModel.values()].sort((a, b) => a.model.localeCompare(b.model) || a.fingerprint.localeCompare(b.fingerprint));
+  const rows = [...byModel.values()].map((m) => m.row).sort((a, b) => a.model.localeCompare(b.model) || a.fingerprint.localeCompare(b.fingerprint) || a.variant.localeCompare(b.variant));
   const shown = new Set(rows.flatMap((r) => r.cells.flatMap((c) => (c ? [c.runId] : []))));
-  const runsShown = finished
-    .filter((r) => shown.has(r.id))
-    .map(provenance);
+  const runsShown = finished.filter((r) => shown.has(r.id)).map(provenance);
   return { columns, columnDatasets, columnDatasetLabels, rows, runs: runsShown };
 }
 
@@ -119,6 +208,10 @@ function cellOf(r: RunRecord): TableCell {
     top5: r.top5!,
     n: r.n!,
     nFailed: r.nFailed ?? 0,
+    partial: isPartial(r),
+    limit: typeof r.params.limit === 'number' ? r.params.limit : null,
+    shard: r.shard,
+    splitSize: typeof r.params.splitSize === 'number' ? r.params.splitSize : null,
     failuresExcluded: r.params.excludeFailures === true,
     headline,
     headlineValue: value,
@@ -235,8 +328,8 @@ export interface SuiteMean {
 
 /**
  * Which of a model's cells stand for each dataset in the suite mean: one per dataset, the paper's setup
- * where there are several (its own prompt set, named like the dataset; else the most templates; else the
- * latest run).
+ * where there are several (a whole split before a part; its own prompt set, named like the dataset; else the
+ * most templates; else the latest run).
  */
 export function suiteCells(t: AccuracyTable, row: TableRow): { dataset: string; cell: TableCell }[] {
   const best = new Map<string, TableCell>();
@@ -244,8 +337,8 @@ export function suiteCells(t: AccuracyTable, row: TableRow): { dataset: string; 
     if (!c || c.headlineValue === null) return;
     const d = t.columnDatasetLabels[i];
     const prev = best.get(d);
-    const rank = (x: TableCell) => [x.promptSet === t.columnDatasets[i] ? 1 : 0, x.nTemplates ?? 0, x.runId];
-    const better = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+    const rank = (x: TableCell) => [x.partial ? 0 : 1, x.promptSet === t.columnDatasets[i] ? 1 : 0, x.nTemplates ?? 0, x.runId];
+    const better = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || a[3] - b[3];
     if (!prev || better(rank(c), rank(prev)) > 0) best.set(d, c);
   });
   return [...best.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([dataset, cell]) => ({ dataset, cell }));
@@ -269,10 +362,23 @@ const pct = (x: number) => (100 * x).toFixed(2);
 /** "name (fingerprint)", with the variant where it is not the full-precision one */
 export const rowLabel = (r: Pick<TableRow, 'model' | 'variant' | 'fingerprint'>) => `${r.model}${r.variant && r.variant !== 'fp32' ? ` ${r.variant}` : ''} (${r.fingerprint.slice(0, 8)})`;
 const label = rowLabel;
-/** The cell as text: top-1 / top-5 where the headline is top-1, else the headline value with its name. */
-export function cellText(c: TableCell): string {
+/** The cell's metric as text: top-1 / top-5 where the headline is top-1, else the headline value with its name. */
+export function cellValueText(c: TableCell): string {
   if (c.headline === 'top1') return `${pct(c.top1)} / ${c.top5 === null ? 'n/a' : pct(c.top5)}`;
   return c.headlineValue === null ? `n/a (${c.headline})` : `${pct(c.headlineValue)} (${c.headline})`;
+}
+
+/** How many samples the cell's run scored, and of what, when that is less than the whole split: "n=50 of 300, --limit 50". */
+export function cellSampleText(c: TableCell): string {
+  if (!c.partial) return `n=${c.n}`;
+  const of = c.splitSize !== null ? ` of ${c.splitSize}` : '';
+  const why = c.shard ? `shard ${c.shard}` : `--limit ${c.limit}`;
+  return `n=${c.n}${of}, partial: ${why}`;
+}
+
+/** The cell as text: its metric and its n, e.g. "90.00 / 98.00 (n=10000)". */
+export function cellText(c: TableCell): string {
+  return `${cellValueText(c)} (${cellSampleText(c)})`;
 }
 export const signed = (x: number, digits = 2) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
 
@@ -351,7 +457,7 @@ export function accuracyTableMarkdown(t: AccuracyTable, extras: TableExtras = {}
       `| ${r.runId} | ${r.model} | \`${r.fingerprint.slice(0, 12)}\` | ${r.variant} | ${r.dataset} | ${r.root} | ${r.split} | ${r.promptSet} (\`${r.promptHash.slice(0, 8)}\`) | ${r.n} | ${r.nFailed} | ${r.preprocessing} | ${r.executionProvider} | ${versionsText(r.versions)} | ${r.commit ? r.commit.slice(0, 8) : '–'} | ${r.date.slice(0, 19)} |`,
   );
   return [
-    "Zero-shot results (%): each dataset's headline metric (the paper's); where that is top-1, top-1 / top-5. Latest finished run per cell.",
+    "Zero-shot results (%): each dataset's headline metric (the paper's); where that is top-1, top-1 / top-5; n = samples scored. Each cell is the most complete finished run of its setting (model, dataset and root, split, prompt set, preprocessing): a whole split before a --limit or a shard, then the most samples, then the latest.",
     '',
     ...matrixMarkdown(t),
     '',

@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { PredictionRow, RunRecord } from '../store/runs.js';
+import { isPartial, RUN_SETTINGS } from './accuracy-table.js';
 import { changedFraction, describeComparison, discordantCounts, mcnemarExact, pairedBootstrap } from './stats.js';
 
 export interface ComparedRun {
@@ -23,7 +24,18 @@ export interface ClassDelta {
   delta: number;
 }
 
+/** One thing, besides the model, in which two runs of a dataset differ: the root, the prompt set, the preprocessing, … */
+export interface SettingDifference {
+  setting: 'root' | 'prompts' | 'preprocessing' | 'failures' | 'samples';
+  a: string;
+  b: string;
+}
+
 export interface RunComparison {
+  /** what, besides the model, the two runs differ in (empty: the same setting) */
+  differences: SettingDifference[];
+  /** the runs are of two models (names, variants or fingerprints differ) */
+  modelsDiffer: boolean;
   /** label: what the sentence calls the run; model: its model name and variant */
   a: { runId: number; label: string; model: string; accuracy: number };
   b: { runId: number; label: string; model: string; accuracy: number };
@@ -46,16 +58,65 @@ export function runLabel(r: RunRecord): string {
   return r.modelVariant && r.modelVariant !== 'fp32' ? `${r.modelName} ${r.modelVariant}` : r.modelName;
 }
 
+/** "the whole split", "--limit 50", "shard 0/4 of --limit 50": which samples a run scored. */
+function samplesText(r: RunRecord): string {
+  const limit = typeof r.params?.limit === 'number' ? `--limit ${r.params.limit}` : null;
+  if (r.shard) return `shard ${r.shard}${limit ? ` of ${limit}` : ''}`;
+  return limit && isPartial(r) ? limit : 'the whole split';
+}
+
 /**
- * What to call the two runs in a sentence: two precisions of one model are their variants ("fp16 loses
- * 0.42 points" against fp32), two prompt sets of one checkpoint their prompt sets, anything else the
- * model names with their variants.
+ * Everything besides the model (and dataset and split, which `compareRuns` requires equal) in which two runs
+ * differ: root, prompt set (by hash), preprocessing, failure rule, samples scored. Each as the two values a
+ * reader can tell apart (a short hash where two different things share a name).
+ * @example settingDifferences(runWithPrompts('imagenet-7'), runWithPrompts('imagenet')) // → [{ setting: 'prompts', a: '"imagenet-7"', b: '"imagenet"' }]
+ */
+export function settingDifferences(a: RunRecord, b: RunRecord): SettingDifference[] {
+  const out: SettingDifference[] = [];
+  if ((a.datasetRoot ?? null) !== (b.datasetRoot ?? null)) out.push({ setting: 'root', a: String(a.datasetRoot), b: String(b.datasetRoot) });
+  for (const f of RUN_SETTINGS) {
+    if (f.id === 'split' || f.key(a) === f.key(b)) continue;
+    const same = f.name(a) === f.name(b);
+    const show = (r: RunRecord) => {
+      const name = f.id === 'prompts' ? `"${f.name(r)}"` : f.name(r);
+      return same ? `${name} (${f.key(r).slice(0, 8)})` : name;
+    };
+    out.push({ setting: f.id as SettingDifference['setting'], a: show(a), b: show(b) });
+  }
+  if (samplesText(a) !== samplesText(b)) out.push({ setting: 'samples', a: samplesText(a), b: samplesText(b) });
+  return out;
+}
+
+/** How the two models differ, as each one's name: names, else variants, else fingerprints; null for one model. */
+function modelLabels(a: RunRecord, b: RunRecord): [string, string] | null {
+  const [la, lb] = [runLabel(a), runLabel(b)];
+  if (a.modelName === b.modelName && a.modelVariant !== b.modelVariant) return [a.modelVariant, b.modelVariant];
+  if (la !== lb) return [la, lb];
+  if (a.modelFingerprint !== b.modelFingerprint) return [`${la} (${a.modelFingerprint?.slice(0, 8)})`, `${lb} (${b.modelFingerprint?.slice(0, 8)})`];
+  return null;
+}
+
+const settingLabel = (d: SettingDifference, v: string) => (d.setting === 'prompts' ? `prompts ${v}` : d.setting === 'root' ? `root ${v}` : v);
+
+/**
+ * What to call the two runs in a sentence: what tells them apart — two precisions of one model are their
+ * variants ("fp16 loses 0.42 points" against fp32), two prompt sets of one checkpoint their prompt sets,
+ * two models their names, with every other difference added ("hf, prompts "imagenet-7"") — or their run ids.
  */
 export function comparisonLabels(a: RunRecord, b: RunRecord): [string, string] {
-  if (a.modelName === b.modelName && a.modelVariant !== b.modelVariant) return [a.modelVariant, b.modelVariant];
-  if (a.modelName === b.modelName && a.modelVariant === b.modelVariant && a.promptHash !== b.promptHash && a.promptSet !== b.promptSet) return [`prompts "${a.promptSet}"`, `prompts "${b.promptSet}"`];
-  const [la, lb] = [runLabel(a), runLabel(b)];
-  return la === lb ? [`run ${a.id}`, `run ${b.id}`] : [la, lb];
+  const diffs = settingDifferences(a, b);
+  const models = modelLabels(a, b);
+  const label = (i: 0 | 1) => [...(models ? [models[i]] : []), ...diffs.map((d) => settingLabel(d, i === 0 ? d.a : d.b))].join(', ');
+  return models || diffs.length ? [label(0), label(1)] : [`run ${a.id}`, `run ${b.id}`];
+}
+
+/**
+ * A title that says what is compared: "prompts "imagenet" vs "imagenet-7" on imagenet", "fp16 vs fp32 on
+ * cifar10", "ViT-B-16 vs ViT-B-32; prompts "a" vs "b" on …" — B first, as in the sentence.
+ */
+export function comparisonTitle(c: Pick<RunComparison, 'a' | 'b' | 'differences' | 'dataset' | 'modelsDiffer'>): string {
+  const parts = [...(c.modelsDiffer ? [`${c.b.model} vs ${c.a.model}`] : []), ...c.differences.map((d) => `${d.setting} ${d.b} vs ${d.a}`)];
+  return `${parts.length ? parts.join('; ') : `run ${c.b.runId} vs run ${c.a.runId}`} on ${c.dataset}`;
 }
 
 /**
@@ -102,6 +163,8 @@ export function compareRuns(A: ComparedRun, B: ComparedRun, opts: { seed?: numbe
     .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.classIndex - y.classIndex);
   const [labelA, labelB] = comparisonLabels(A.run, B.run);
   return {
+    differences: settingDifferences(A.run, B.run),
+    modelsDiffer: modelLabels(A.run, B.run) !== null,
     a: { runId: A.run.id, label: labelA, model: runLabel(A.run), accuracy: mean(correctA) },
     b: { runId: B.run.id, label: labelB, model: runLabel(B.run), accuracy: mean(correctB) },
     dataset: A.run.dataset,
@@ -121,6 +184,9 @@ export function formatComparison(c: RunComparison, topClasses = 10): string {
   const changedClasses = c.perClass.filter((d) => d.delta !== 0).slice(0, topClasses);
   return [
     `${c.b.model} (run ${c.b.runId}) vs ${c.a.model} (run ${c.a.runId}) on ${c.dataset}, ${c.paired} paired samples`,
+    c.differences.length
+      ? `  not the same setting: ${c.differences.map((d) => `${d.setting} ${d.b} (run ${c.b.runId}) vs ${d.a} (run ${c.a.runId})`).join('; ')}`
+      : '  same setting: dataset root, split, prompt set, preprocessing, failure rule and samples',
     `  top-1: ${pct(c.a.accuracy)} → ${pct(c.b.accuracy)}`,
     `  ${c.sentence}`,
     `  flips: ${c.rightToWrong} right → wrong, ${c.wrongToRight} wrong → right; top-1 predictions agree on ${pct(c.agreement)}`,

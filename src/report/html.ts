@@ -4,10 +4,11 @@
  */
 import type { Ablation } from './ablation.js';
 import { ablationTitle } from './ablation.js';
-import { cellText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
-import type { RunComparison } from './compare.js';
+import { cellSampleText, cellValueText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
+import { comparisonTitle, type RunComparison } from './compare.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import type { ReportData, RunDetails } from './report-data.js';
+import { unfinishedLine } from './run-list.js';
 
 const CSS = `
 :root { color-scheme: light; --ink: #1d1d1f; --muted: #666; --line: #ddd; --flag: #c8553d; --ok: #2e8b57; --soft: #f6f7f9; }
@@ -85,7 +86,8 @@ function matrix(d: ReportData): string[] {
       if (!c) return '<td class="num muted">–</td>';
       const x = d.reference?.cells[i][j];
       const fails = c.nFailed ? `<span class="sub">${c.nFailed} failed${c.failuresExcluded ? ', excluded' : ''}</span>` : '';
-      return `<td class="num${x?.flagged ? ' flag' : ''}" title="run ${c.runId}, n=${c.n}">${esc(cellText(c))}${x ? referenceHtml(x) : ''}${fails}</td>`;
+      const n = `<span class="sub${c.partial ? ' flag' : ''}">${esc(cellSampleText(c))}</span>`;
+      return `<td class="num${x?.flagged ? ' flag' : ''}" title="run ${c.runId}">${esc(cellValueText(c))}${n}${x ? referenceHtml(x) : ''}${fails}</td>`;
     });
     const s = d.suite[i];
     const suite =
@@ -101,7 +103,7 @@ function matrix(d: ReportData): string[] {
     head,
     ...rows,
     '</table></div>',
-    `<p class="muted">Each cell is the dataset's headline metric, the paper's (top-1 / top-5 where that is top-1), from the latest finished run. The suite mean is computed as the paper does: the plain mean of the headline metrics, each dataset once (its own prompt set where several were run).${
+    `<p class="muted">Each cell is the dataset's headline metric, the paper's (top-1 / top-5 where that is top-1), with n, the samples scored, from the most complete finished run of its setting (model, dataset and root, split, prompt set, preprocessing): a whole split before a --limit or a shard, then the most samples, then the latest. The suite mean is computed as the paper does: the plain mean of the headline metrics, each dataset once (its own prompt set where several were run).${
       d.reference ? ` ⚠ marks a delta beyond ±${d.reference.tolerance} points; "unverified" marks a paper cell not yet cross-checked.` : ''
     }</p>`,
   ];
@@ -182,8 +184,16 @@ function runSection(d: RunDetails): string[] {
   ];
 }
 
+function unfinishedHtml(d: ReportData): string[] {
+  if (d.unfinished.length === 0) return [];
+  return ['<section id="unfinished"><h2>Unfinished runs (not in the table)</h2><ul>', ...d.unfinished.map((r) => `<li>${esc(unfinishedLine(r))}</li>`), '</ul></section>'];
+}
+
 export function reportHtml(d: ReportData): string {
-  if (d.table.columns.length === 0) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>']);
+  if (d.table.columns.length === 0) {
+    const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
+    return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
+  }
   return page('clip-bench report', [
     '<header><h1>clip-bench report</h1>',
     `<p class="muted">Zero-shot classification results from the results DB, generated ${esc(d.generatedAt.slice(0, 19).replace('T', ' '))} UTC.</p></header>`,
@@ -195,6 +205,7 @@ export function reportHtml(d: ReportData): string {
     ...paperPlots(d),
     '</div></section>',
     ...(d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),
+    ...unfinishedHtml(d),
     '<section id="runs"><h2>Runs</h2>',
     ...provenanceTable(d),
     ...d.details.flatMap(runSection),
@@ -205,9 +216,12 @@ export function reportHtml(d: ReportData): string {
 /** A comparison as a page: the sentence, the counts, the per-class deltas as a plot and a table. */
 export function comparisonHtml(c: RunComparison, opts: { classes?: number } = {}): string {
   const top = c.perClass.filter((x) => x.delta !== 0).slice(0, opts.classes ?? 30);
-  const title = `${c.b.model} vs ${c.a.model} on ${c.dataset}`;
+  const title = comparisonTitle(c);
+  const setting = c.differences.length
+    ? `<p class="flag">Not the same setting: ${c.differences.map((d) => `${esc(d.setting)} ${esc(d.b)} (B) vs ${esc(d.a)} (A)`).join('; ')}.</p>`
+    : '<p class="muted">Same setting: dataset root, split, prompt set, preprocessing, failure rule and samples.</p>';
   return page(`clip-bench compare: ${title}`, [
-    `<header><h1>${esc(title)}</h1><p class="muted">Runs ${c.a.runId} (A, baseline) and ${c.b.runId} (B), ${c.paired} paired samples.</p></header>`,
+    `<header><h1>${esc(title)}</h1><p class="muted">Runs ${c.a.runId} (A, baseline: ${esc(c.a.model)}) and ${c.b.runId} (B: ${esc(c.b.model)}), ${c.paired} paired samples.</p>${setting}</header>`,
     `<p class="answer">${esc(c.sentence)}</p>`,
     '<table class="stats">',
     `<tr><th>top-1</th>${num(`${pct(c.a.accuracy)}% → ${pct(c.b.accuracy)}%`)}</tr>`,

@@ -6,7 +6,8 @@
  */
 import type { Db } from '../store/db.js';
 import { getRun, iteratePredictions, listRuns } from '../store/runs.js';
-import { loadPromptSet, resolvePrompts } from '../prompts/prompt-set.js';
+import { DATASETS, type DatasetId } from '../datasets/index.js';
+import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNames } from '../prompts/prompt-set.js';
 import { ablationGroups, ablationMarkdown, type Ablation } from './ablation.js';
 import {
   accuracyTableCsv,
@@ -19,6 +20,7 @@ import {
   type SuiteMean,
 } from './accuracy-table.js';
 import { paperCell } from './paper.js';
+import { runListing, unfinishedLine, type RunListing } from './run-list.js';
 import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
 
 export interface NamedConfusion extends ConfusionPair {
@@ -47,6 +49,8 @@ export interface ReportData {
   suite: SuiteMean[];
   details: RunDetails[];
   ablations: Ablation[];
+  /** runs not finished (running, interrupted, failed), with how far they got and how to continue them */
+  unfinished: RunListing[];
 }
 
 export interface ReportOptions {
@@ -58,6 +62,8 @@ export interface ReportOptions {
   confusions?: number;
   /** read every shown run's predictions for its per-run details (default true; the CSV needs none) */
   details?: boolean;
+  /** the DB's file, for the commands that continue unfinished runs */
+  dbFile?: string;
 }
 
 /**
@@ -67,7 +73,11 @@ export interface ReportOptions {
  */
 export function classNamesFor(promptSet: string, promptHash: string, classIds: readonly string[], dataset: string): { names: string[]; from: RunDetails['namesFrom'] } {
   try {
-    const resolved = resolvePrompts(loadPromptSet(promptSet), classIds, dataset);
+    const set = loadPromptSet(promptSet);
+    // a templates-only set took the dataset's own names (as eval does; a function-valued default needs the root, so ids then)
+    const own = Object.hasOwn(DATASETS, dataset) ? DATASETS[dataset as DatasetId].defaultPrompts : undefined;
+    const named = hasNoNames(set) ? withDatasetNames(set, datasetNames(typeof own === 'string' ? own : undefined, classIds), classIds) : set;
+    const resolved = resolvePrompts(named, classIds, dataset);
     if (resolved.hash === promptHash) return { names: resolved.classNames.map((n) => n[0]), from: 'prompt set' };
   } catch {
     // a user's prompt file that is not at hand, or a subset classifier: the ids will do
@@ -109,7 +119,14 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     suite: table.rows.map((r) => suiteMean(table, r, lookup)),
     details: opts.details === false ? [] : table.runs.map((r) => runDetails(db, r.runId, opts.confusions ?? 10)),
     ablations: ablationGroups(runs),
+    unfinished: runListing(db, opts.dbFile ?? 'FILE').filter((r) => r.status !== 'finished'),
   };
+}
+
+/** Markdown lines naming the unfinished runs and how to continue each (none when every run finished). */
+function unfinishedMarkdown(d: ReportData): string[] {
+  if (d.unfinished.length === 0) return [];
+  return ['### Unfinished runs (not in the table)', '', ...d.unfinished.map((r) => `- ${unfinishedLine(r)}`), ''];
 }
 
 const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : (100 * x).toFixed(2));
@@ -130,9 +147,10 @@ function detailsMarkdown(d: RunDetails): string[] {
 
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
-  if (d.table.columns.length === 0) return head;
+  if (d.table.columns.length === 0) return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
   return [
     head,
+    ...unfinishedMarkdown(d),
     ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
     '### Per run',
     '',

@@ -1,4 +1,7 @@
 /** Reading and writing runs and their predictions. Every write is a transaction. */
+import { randomUUID } from 'node:crypto';
+import { readlinkSync, realpathSync } from 'node:fs';
+import os from 'node:os';
 import type { Db } from './db.js';
 import { UsageError } from '../errors.js';
 
@@ -51,7 +54,20 @@ export interface RunSummary {
   timings: Record<string, number>;
 }
 
+/** The process that has a run open: `host` and `pid`, and a `token` per evaluation within that process. */
+export interface RunOwner {
+  host: string;
+  pid: number;
+  /** the executable it runs (absent in a hand-made owner): a pid reused by another program is not the owner */
+  exe?: string;
+  token: string;
+  /** ISO time it took the run */
+  since: string;
+}
+
 export interface RunRecord extends RunIdentity {
+  /** who last started or resumed the run (schema v4; absent in older runs) */
+  owner?: RunOwner | null;
   id: number;
   status: 'running' | 'finished' | 'failed' | 'interrupted';
   createdAt: string;
@@ -64,16 +80,113 @@ export interface RunRecord extends RunIdentity {
   timings: Record<string, number> | null;
 }
 
-export function createRun(db: Db, id: RunIdentity): number {
+export function createRun(db: Db, id: RunIdentity, owner: RunOwner | null = null): number {
   const info = db
     .prepare(
       `INSERT INTO runs (status, created_at, model_name, model_dir, model_fingerprint, model_layout, model_variant, execution_provider,
-         dataset, dataset_root, split, n_classes, prompt_set, prompt_hash, params, environment, identity, shard)
+         dataset, dataset_root, split, n_classes, prompt_set, prompt_hash, params, environment, identity, shard, owner)
        VALUES ('running', @createdAt, @modelName, @modelDir, @modelFingerprint, @modelLayout, @modelVariant, @executionProvider,
-         @dataset, @datasetRoot, @split, @nClasses, @promptSet, @promptHash, @params, @environment, @identity, @shard)`,
+         @dataset, @datasetRoot, @split, @nClasses, @promptSet, @promptHash, @params, @environment, @identity, @shard, @owner)`,
     )
-    .run({ ...id, createdAt: new Date().toISOString(), params: JSON.stringify(id.params), environment: JSON.stringify(id.environment) });
+    .run({ ...id, createdAt: new Date().toISOString(), params: JSON.stringify(id.params), environment: JSON.stringify(id.environment), owner: owner && JSON.stringify(owner) });
   return Number(info.lastInsertRowid);
+}
+
+function realExecutable(): string {
+  try {
+    return realpathSync(process.execPath); // as /proc/<pid>/exe shows it
+  } catch {
+    return process.execPath;
+  }
+}
+
+/** Evaluations of this process that are under way, by owner token (several can share a pid in one process). */
+const liveTokens = new Set<string>();
+
+/** A new owner for one evaluation of this process; `releaseOwner` when it ends, however it ends. */
+export function newOwner(): RunOwner {
+  const owner = { host: os.hostname(), pid: process.pid, exe: realExecutable(), token: randomUUID(), since: new Date().toISOString() };
+  liveTokens.add(owner.token);
+  return owner;
+}
+
+export function releaseOwner(owner: RunOwner): void {
+  liveTokens.delete(owner.token);
+}
+
+/**
+ * Whether a run's owner is still at work: true or false on this host (this process's own evaluations by
+ * token, others by asking the OS for the pid), undefined on another host, where it cannot be told.
+ */
+export function ownerAlive(owner: RunOwner | null | undefined): boolean | undefined {
+  if (!owner) return false; // runs made before owners were stored
+  if (owner.host !== os.hostname()) return undefined;
+  if (owner.pid === process.pid) return liveTokens.has(owner.token);
+  try {
+    process.kill(owner.pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+  // A live pid may have been reused by another program since the owner died: where Linux says which
+  // executable it runs, a different one is not the owner.
+  if (owner.exe) {
+    try {
+      return readlinkSync(`/proc/${owner.pid}/exe`) === owner.exe;
+    } catch {
+      // no /proc, or not ours to read: trust the pid
+    }
+  }
+  return true;
+}
+
+/** A run that a live process (or one on another host, which cannot be checked) is writing now. */
+export function inProgress(run: Pick<RunRecord, 'status' | 'owner'>): boolean {
+  return run.status === 'running' && ownerAlive(run.owner) !== false;
+}
+
+/** Prediction rows stored so far for each run. */
+export function predictionCounts(db: Db): Map<number, number> {
+  const rows = db.prepare(`SELECT run_id, count(*) AS n FROM predictions GROUP BY run_id`).all() as { run_id: number; n: number }[];
+  return new Map(rows.map((r) => [r.run_id, r.n]));
+}
+
+/** Samples the run scores when complete (stored since clip-bench records it), or null. */
+export function plannedSamples(run: Pick<RunRecord, 'params'>): number | null {
+  return typeof run.params.nSamples === 'number' ? run.params.nSamples : null;
+}
+
+function runInProgressError(db: Db, run: RunRecord): UsageError {
+  const o = run.owner!;
+  const done = db.prepare(`SELECT count(*) FROM predictions WHERE run_id = ?`).pluck().get(run.id) as number;
+  const total = plannedSamples(run);
+  const here = o.host === os.hostname();
+  return new UsageError(
+    `run ${run.id} (${run.modelName} on ${run.dataset}/${run.split}, prompts "${run.promptSet}", the same settings) is already in progress: pid ${o.pid}${here ? '' : ` on ${o.host}`}, started ${o.since.slice(0, 19).replace('T', ' ')} UTC, ${done}${total === null ? '' : ` of ${total}`} samples so far`,
+    {
+      file: db.memory ? undefined : db.name,
+      fix: `wait for it to finish (\`clip-bench runs --db ${db.name}\` shows its progress) or stop it, then run this command again${here ? '' : `; if that process is gone, add --resume ${run.id}`}`,
+    },
+  );
+}
+
+/**
+ * Takes the run this evaluation writes to, atomically (one IMMEDIATE transaction, so two processes starting
+ * the same eval at once cannot both take it): with `resume`, that run; else the newest unfinished run of
+ * this identity and shard; else a new one from `create()`. A run that another live process is writing is
+ * refused with one line naming it; one whose process is gone (killed, crashed) is taken and continued. An
+ * explicit `resume` also takes a run whose owner is on another host (which cannot be checked).
+ */
+export function claimRun(db: Db, opts: { identity: string; shard: string | null; owner: RunOwner; resume?: number; create: () => RunIdentity }): { runId: number; resumed: boolean } {
+  return db
+    .transaction(() => {
+      const id = opts.resume ?? findResumable(db, opts.identity, opts.shard);
+      if (id === undefined) return { runId: createRun(db, opts.create(), opts.owner), resumed: false };
+      const run = getRun(db, id);
+      if (run.status === 'running' && (opts.resume === undefined ? inProgress(run) : ownerAlive(run.owner) === true)) throw runInProgressError(db, run);
+      db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL, owner = ? WHERE id = ?`).run(JSON.stringify(opts.owner), id);
+      return { runId: id, resumed: true };
+    })
+    .immediate();
 }
 
 /** Inserts one batch of predictions atomically. */
@@ -111,11 +224,6 @@ export function finishedIndices(db: Db, runId: number): Set<number> {
   return new Set(db.prepare(`SELECT idx FROM predictions WHERE run_id = ?`).pluck().all(runId) as number[]);
 }
 
-/** Marks a resumed run as running again. */
-export function reopenRun(db: Db, runId: number): void {
-  db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`).run(runId);
-}
-
 export function markRun(db: Db, runId: number, status: 'failed' | 'interrupted'): void {
   db.prepare(`UPDATE runs SET status = ?, finished_at = ? WHERE id = ?`).run(status, new Date().toISOString(), runId);
 }
@@ -147,10 +255,12 @@ interface RunRow {
   top1: number | null;
   top5: number | null;
   metrics: string | null;
+  owner?: string | null;
 }
 
 function toRecord(r: RunRow): RunRecord {
   return {
+    owner: r.owner ? (JSON.parse(r.owner) as RunOwner) : null,
     id: r.id,
     status: r.status,
     createdAt: r.created_at,

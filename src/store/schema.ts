@@ -75,4 +75,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE predictions ADD COLUMN scores BLOB;   -- float32 little-endian, one logit per class; NULL for single-label runs
   ALTER TABLE predictions ADD COLUMN targets BLOB;  -- uint8 per class: 1 present, 0 absent, 255 difficult
   `,
+  // v4: which process has a run open, so the same eval started twice on one DB is refused rather than
+  // written twice, while a run whose process died (killed, crashed) is still continued.
+  `
+  ALTER TABLE runs ADD COLUMN owner TEXT; -- JSON {host, pid, token, since} of the process that last started or resumed the run
+  `,
 ];
