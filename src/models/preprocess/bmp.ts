@@ -5,10 +5,30 @@
  * - 16-bit (5-5-5 or BI_BITFIELDS 5-6-5) and 24-bit → `RGB`;
  * - 32-bit BI_RGB → `RGB` (the 4th byte is ignored), BI_BITFIELDS with an alpha mask → `RGBA`.
  * Bottom-up (positive height) and top-down (negative height) row orders; rows padded to 4 bytes.
+ *
+ * Where Pillow 9.4 itself misreads a file, we refuse it with `BmpError` naming the quirk rather
+ * than reproduce a garbled picture or silently give a different one (README, Exactness):
+ * RLE delta escapes (offsets read from the wrong position, fixed in Pillow 12.2, #9443), RLE4
+ * absolute runs of odd length (last pixel dropped; fixed later, #9710), grey-ramp palettes at bit depths whose
+ * samples Pillow then unpacks with the wrong width, and OS/2 files whose data offset Pillow moves
+ * by 4-byte palette entries.
  */
 import type { RawImage } from './image.js';
 
-export class BmpError extends Error {}
+export class BmpError extends Error {
+  /** What the user can do, when not the generic "corrupt or unsupported". */
+  constructor(
+    message: string,
+    readonly fix?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A file Pillow 9.4 decodes wrongly: refused, with what and why. */
+function pillowQuirk(what: string): BmpError {
+  return new BmpError(`unsupported variant: ${what}, which Pillow 9.4 (the reference) decodes wrongly`, 'convert the image to PNG; clip-bench refuses it rather than guess which pixels the reference means');
+}
 
 export function isBmp(buf: Uint8Array): boolean {
   return buf.length >= 2 && buf[0] === 0x42 /* B */ && buf[1] === 0x4d; /* M */
@@ -79,7 +99,15 @@ export function readBmpHeader(buf: Uint8Array): BmpHeader {
     throw new BmpError(`unsupported BMP header size ${dib}`);
   }
   if (width <= 0 || rawHeight === 0) throw new BmpError(`invalid size ${width}x${rawHeight}`);
-  const paletteSize = bits <= 8 ? (colors > 0 && colors <= 1 << bits ? colors : 1 << bits) : 0;
+  // Pillow reads as many colour-table entries as the header's count says (2^bits when 0).
+  const paletteSize = bits <= 8 ? (colors > 0 ? colors : 1 << bits) : 0;
+  if (paletteSize > 256) throw new BmpError(`colour table of ${paletteSize} entries (at most 256)`);
+  let dataStart = dataOffset;
+  if (bits <= 8 && dataOffset === 14 + dib) {
+    // The offset points at the colour table: Pillow skips 4 bytes per entry from there.
+    if (entry !== 4) throw pillowQuirk('OS/2 BMP whose pixel-data offset points at its colour table');
+    dataStart += 4 * paletteSize;
+  }
   const palette = new Uint8Array(paletteSize * 3);
   if (paletteSize > 0) {
     let p = 14 + dib + (compression === BI_BITFIELDS && dib === 40 ? 12 : 0);
@@ -90,7 +118,7 @@ export function readBmpHeader(buf: Uint8Array): BmpHeader {
       palette[i * 3 + 2] = buf[p];
     }
   }
-  return { width, height: Math.abs(rawHeight), topDown: rawHeight < 0, bits, compression, dataOffset, palette, paletteSize, masks };
+  return { width, height: Math.abs(rawHeight), topDown: rawHeight < 0, bits, compression, dataOffset: dataStart, palette, paletteSize, masks };
 }
 
 /** Pillow drops a palette that is the identity grey ramp and opens the image as `L` (or `1`). */
@@ -112,7 +140,7 @@ export function decodeBmp(buf: Uint8Array): RawImage {
   }
   const { width, height } = h;
   const stride = ((h.bits * width + 31) >>> 5) * 4;
-  if (buf.length < h.dataOffset + stride * height) throw new BmpError('truncated pixel data');
+  checkRawLength(buf, h, stride);
   const layout = pixelLayout(h);
   const ch = layout.alpha ? 4 : 3;
   const out = new Uint8Array(width * height * ch);
@@ -122,6 +150,12 @@ export function decodeBmp(buf: Uint8Array): RawImage {
     for (let x = 0; x < width; x++, o += ch) layout.read(buf, row, x, out, o);
   }
   return { width, height, channels: ch, mode: ch === 4 ? 'RGBA' : 'RGB', data: out };
+}
+
+/** Pillow's raw decoder needs the last row's samples but not its padding to 4 bytes. */
+function checkRawLength(buf: Uint8Array, h: BmpHeader, stride: number): void {
+  const need = h.dataOffset + stride * (h.height - 1) + Math.ceil((h.width * h.bits) / 8);
+  if (buf.length < need) throw new BmpError(`truncated pixel data (${buf.length} of ${need} bytes)`);
 }
 
 type Reader = (buf: Uint8Array, row: number, x: number, out: Uint8Array, o: number) => void;
@@ -186,12 +220,14 @@ function pixelLayout(h: BmpHeader): { alpha: boolean; read: Reader } {
 function decodeIndexed(buf: Uint8Array, h: BmpHeader): RawImage {
   const { width, height, bits } = h;
   if (bits !== 1 && bits !== 4 && bits !== 8) throw new BmpError(`unsupported bit depth ${bits}`);
-  let indices: Uint8Array;
-  if (h.compression === BI_RGB) indices = unpackIndices(buf, h);
-  else if ((h.compression === BI_RLE8 && bits === 8) || (h.compression === BI_RLE4 && bits === 4)) indices = decodeRle(buf, h);
-  else throw new BmpError(`unsupported compression ${h.compression} for ${bits}-bit BMP`);
-
+  const rle = (h.compression === BI_RLE8 && bits === 8) || (h.compression === BI_RLE4 && bits === 4);
+  if (h.compression !== BI_RGB && !rle) throw new BmpError(`unsupported compression ${h.compression} for ${bits}-bit BMP`);
   const grey = greyMode(h);
+  // Pillow then unpacks raw samples as `1` or `L` whatever the bit depth; its RLE path has no `1`.
+  if (grey && (rle ? grey === '1' : !(grey === '1' ? bits === 1 : bits === 8))) {
+    throw pillowQuirk(`${bits}-bit ${rle ? 'RLE ' : ''}BMP with a ${grey === '1' ? 'black/white' : 'grey-ramp'} colour table`);
+  }
+  const indices = rle ? decodeRle(buf, h) : unpackIndices(buf, h);
   if (grey) {
     // Grey ramp: the index is the grey level (for 2 colours, 1 → 255).
     const data = grey === '1' ? indices.map((v) => (v ? 255 : 0)) : indices;
@@ -200,11 +236,13 @@ function decodeIndexed(buf: Uint8Array, h: BmpHeader): RawImage {
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < indices.length; i++) {
     const v = indices[i];
-    // Indices past the colour table read Pillow's zero-filled palette: black.
     if (v < h.paletteSize) {
       data[i * 3] = h.palette[v * 3];
       data[i * 3 + 1] = h.palette[v * 3 + 1];
       data[i * 3 + 2] = h.palette[v * 3 + 2];
+    } else {
+      // Past the colour table, Pillow's palette keeps its initial grey ramp (`ImagingPaletteNew`).
+      data[i * 3] = data[i * 3 + 1] = data[i * 3 + 2] = v;
     }
   }
   return { width, height, channels: 3, mode: 'P', data };
@@ -213,7 +251,7 @@ function decodeIndexed(buf: Uint8Array, h: BmpHeader): RawImage {
 function unpackIndices(buf: Uint8Array, h: BmpHeader): Uint8Array {
   const { width, height, bits } = h;
   const stride = ((bits * width + 31) >>> 5) * 4;
-  if (buf.length < h.dataOffset + stride * height) throw new BmpError('truncated pixel data');
+  checkRawLength(buf, h, stride);
   const out = new Uint8Array(width * height);
   const perByte = 8 / bits;
   const mask = (1 << bits) - 1;
@@ -228,41 +266,58 @@ function unpackIndices(buf: Uint8Array, h: BmpHeader): Uint8Array {
   return out;
 }
 
-/** BI_RLE8 / BI_RLE4 (bottom-up); pixels never written stay index 0, as in Pillow's decoder. */
+/**
+ * BI_RLE8 / BI_RLE4 as Pillow 9.4's `BmpRleDecoder` reads them: pixels go into one stream of rows
+ * (bottom row first unless top-down); an encoded run is cut at the row's end, an absolute run is
+ * not (it spills into the next row), end-of-line pads the row with index 0, absolute runs are
+ * padded to an even file offset, and data that ends before the last row is an error
+ * (Pillow: "not enough image data").
+ */
 function decodeRle(buf: Uint8Array, h: BmpHeader): Uint8Array {
   const { width, height } = h;
   const four = h.compression === BI_RLE4;
-  const out = new Uint8Array(width * height);
+  const total = width * height;
+  const stream = new Uint8Array(total);
+  let n = 0; // pixels in the stream so far
   let x = 0;
-  let y = 0; // counted from the bottom row
-  let p = h.dataOffset;
   const put = (v: number) => {
-    if (x < width && y < height) out[(h.topDown ? y : height - 1 - y) * width + x] = v;
-    x++;
+    if (n < total) stream[n] = v;
+    n++;
   };
-  while (p + 1 < buf.length && y < height) {
-    const count = buf[p];
+  let p = h.dataOffset;
+  while (n < total && p + 1 < buf.length) {
+    let count = buf[p];
     const value = buf[p + 1];
     p += 2;
     if (count > 0) {
+      if (x + count > width) count = Math.max(0, width - x);
       for (let i = 0; i < count; i++) put(four ? (i % 2 === 0 ? value >> 4 : value & 15) : value);
+      x += count;
     } else if (value === 0) {
+      n = Math.ceil(n / width) * width; // end of line
       x = 0;
-      y++;
     } else if (value === 1) {
-      break;
+      break; // end of bitmap
     } else if (value === 2) {
-      if (p + 1 >= buf.length) break;
-      x += buf[p];
-      y += buf[p + 1];
-      p += 2;
+      throw pillowQuirk('RLE BMP with a delta escape');
     } else {
-      // absolute run of `value` pixels, padded to a 16-bit boundary
-      const bytes = four ? Math.ceil(value / 2) : value;
+      if (four && value % 2 === 1) throw pillowQuirk(`RLE4 BMP with an absolute run of odd length (${value})`);
+      const bytes = four ? value / 2 : value;
       if (p + bytes > buf.length) throw new BmpError('truncated RLE data');
-      for (let i = 0; i < value; i++) put(four ? (i % 2 === 0 ? buf[p + (i >> 1)] >> 4 : buf[p + (i >> 1)] & 15) : buf[p + i]);
-      p += bytes + (bytes & 1);
+      for (let i = 0; i < bytes; i++) {
+        if (four) {
+          put(buf[p + i] >> 4);
+          put(buf[p + i] & 15);
+        } else put(buf[p + i]);
+      }
+      p += bytes;
+      x += value;
+      if (p % 2 === 1) p++;
     }
   }
+  if (n < total) throw new BmpError(`RLE data ends after ${n} of ${total} pixels`);
+  if (h.topDown) return stream;
+  const out = new Uint8Array(total);
+  for (let y = 0; y < height; y++) out.set(stream.subarray(y * width, (y + 1) * width), (height - 1 - y) * width);
   return out;
 }

@@ -1,7 +1,8 @@
 /**
  * Image decoding to Pillow's source mode: sharp (libvips) for JPEG/PNG/WebP/GIF/TIFF/…, decoded
  * to raw samples with no resize and no colour management, and our own decoders for the formats
- * sharp lacks (Netpbm, BMP) and the TIFF variants it decodes unlike PIL (`tiff.ts`).
+ * sharp lacks (Netpbm, BMP) or decodes unlike PIL: the TIFF variants in `tiff.ts`, and GIF
+ * (libvips composites frames and makes transparent pixels black; Pillow keeps frame 0's indices).
  *
  * sharp settings, chosen to behave like `PIL.Image.open(...).load()`:
  * - `failOn: 'error'`: corrupt or truncated data is an error (PIL raises "image file is
@@ -18,6 +19,8 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { UsageError } from '../../errors.js';
 import { BmpError, decodeBmp, isBmp, readBmpHeader } from './bmp.js';
 import { DEFAULT_MAX_PIXELS } from './config.js';
+import { processDecodeLock, withExclusive, withShared } from './decode-lock.js';
+import { decodeGif, GifError, isGif, readGifHeader } from './gif.js';
 import { channelsOf, type PilMode, type RawImage } from './image.js';
 import { decodePnm, isPnm, PnmError, readPnmHeader } from './pnm.js';
 import { applyTiffOrientation, decodeTiffPixels, isTiff, planTiff, readTiffIfd, TiffError } from './tiff.js';
@@ -29,7 +32,15 @@ export interface DecodeOptions {
   applyExifOrientation?: boolean;
   /** Name used in error messages when the input is a buffer. */
   name?: string;
+  /**
+   * Called once with the bytes the decoded pixels will take and their count (from the header),
+   * before they are allocated; decoding waits for it. The preprocessing pipeline passes the
+   * process-wide decode budget here (`decode-budget.ts`).
+   */
+  admit?: Admit;
 }
+
+type Admit = (bytes: number, pixels: number) => Promise<void>;
 
 function readError(file: string, err: unknown): UsageError {
   const code = (err as NodeJS.ErrnoException).code;
@@ -79,17 +90,19 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   const buf = typeof input === 'string' ? await readImageFile(input) : input;
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (buf.length === 0) throw new UsageError('cannot decode image: the file is empty', { file });
-  if (isPnm(buf)) return decodeOwn(buf, 'PNM', file, maxPixels, () => readPnmHeader(buf), decodePnm);
-  if (isBmp(buf)) return decodeOwn(buf, 'BMP', file, maxPixels, () => readBmpHeader(buf), decodeBmp);
-  if (isTiff(buf)) return decodeTiff(buf, file, maxPixels);
-  return decodeWithSharp(buf, file, maxPixels, opts.applyExifOrientation ?? false);
+  const admit = opts.admit ?? (async () => {});
+  if (isPnm(buf)) return decodeOwn(buf, 'PNM', file, maxPixels, admit, () => readPnmHeader(buf), decodePnm);
+  if (isBmp(buf)) return decodeOwn(buf, 'BMP', file, maxPixels, admit, () => readBmpHeader(buf), decodeBmp);
+  if (isGif(buf)) return decodeOwn(buf, 'GIF', file, maxPixels, admit, () => readGifHeader(buf), decodeGif);
+  if (isTiff(buf)) return decodeTiff(buf, file, maxPixels, admit);
+  return decodeWithSharp(buf, file, maxPixels, opts.applyExifOrientation ?? false, admit);
 }
 
 /**
  * TIFF as `TiffImagePlugin` opens it (see `tiff.ts`): our decoder or libvips, in PIL's mode,
  * then the Orientation PIL always applies on load (so `applyExifOrientation` has no say here).
  */
-async function decodeTiff(buf: Uint8Array, file: string | undefined, maxPixels: number): Promise<RawImage> {
+async function decodeTiff(buf: Uint8Array, file: string | undefined, maxPixels: number, admit: Admit): Promise<RawImage> {
   let ifd: ReturnType<typeof readTiffIfd>;
   let plan: ReturnType<typeof planTiff>;
   try {
@@ -100,10 +113,14 @@ async function decodeTiff(buf: Uint8Array, file: string | undefined, maxPixels: 
     throw err instanceof TiffError ? tiffError(err, file) : err;
   }
   const { mode } = plan;
+  // Budget: the stored samples beside PIL's mode (≤ 4 bytes a pixel), plus the Orientation's copy.
+  const rotated = ifd.orientation > 1 ? 4 : 0;
+  const stored = ifd.bitsPerSample.reduce((sum, b) => sum + Math.ceil(b / 8), 0);
+  const tiffAdmit: Admit = (bytes, pixels) => admit(bytes + pixels * rotated, pixels);
   const img =
     plan.decoder === 'own'
-      ? decodeOwn(buf, 'TIFF', file, maxPixels, () => ifd, (b) => decodeTiffPixels(b, ifd, mode))
-      : await decodeWithSharp(buf, file, maxPixels, false, { pilMode: mode, failOnWarning: true });
+      ? await decodeOwn(buf, 'TIFF', file, maxPixels, (_, pixels) => tiffAdmit(pixels * (stored + 4), pixels), () => ifd, (b) => decodeTiffPixels(b, ifd, mode))
+      : await decodeWithSharp(buf, file, maxPixels, false, tiffAdmit, { pilMode: mode, failOnWarning: true });
   return applyTiffOrientation(img, ifd.orientation);
 }
 
@@ -116,25 +133,40 @@ function tiffError(err: TiffError, file: string | undefined): UsageError {
   });
 }
 
-/** Netpbm/BMP: check the header's size against the limit before allocating. EXIF does not apply. */
-function decodeOwn(
+/**
+ * Our own decoders: check the header's size against the limit, and wait for the decode budget,
+ * before allocating. EXIF does not apply. Netpbm/BMP/GIF hold at most 4 bytes a pixel (palette
+ * indices + RGB, or mode I as int32).
+ */
+async function decodeOwn(
   buf: Uint8Array,
   kind: string,
   file: string | undefined,
   maxPixels: number,
+  admit: Admit,
   header: () => { width: number; height: number },
   decode: (b: Uint8Array) => RawImage,
-): RawImage {
-  try {
-    const h = header();
-    checkPixels(h.width, h.height, maxPixels, file);
-    return decode(buf);
-  } catch (err) {
+): Promise<RawImage> {
+  const fail = (err: unknown): never => {
     if (err instanceof TiffError) throw tiffError(err, file);
-    if (err instanceof PnmError || err instanceof BmpError) {
-      throw new UsageError(`cannot decode ${kind} image: ${err.message}`, { file, cause: err, fix: 'the file is corrupt or uses an unsupported variant' });
+    if (err instanceof PnmError || err instanceof BmpError || err instanceof GifError) {
+      const fix = (err instanceof BmpError && err.fix) || 'the file is corrupt or uses an unsupported variant';
+      throw new UsageError(`cannot decode ${kind} image: ${err.message}`, { file, cause: err, fix });
     }
     throw err;
+  };
+  let size: { width: number; height: number };
+  try {
+    size = header();
+  } catch (err) {
+    return fail(err);
+  }
+  checkPixels(size.width, size.height, maxPixels, file);
+  await admit(size.width * size.height * 4, size.width * size.height);
+  try {
+    return decode(buf);
+  } catch (err) {
+    return fail(err);
   }
 }
 
@@ -217,6 +249,7 @@ export function sniffPng(buf: Uint8Array): SourceInfo | null {
 async function sourceInfo(buf: Uint8Array, file: string | undefined, pilMode?: PilMode): Promise<SourceInfo> {
   const sniffed = sniffJpeg(buf) ?? sniffPng(buf);
   if (sniffed) return sniffed;
+  refuseUndecodable(buf, file);
   let meta: Metadata;
   try {
     // No pixel limit on the header read, so that we can report the size ourselves.
@@ -233,23 +266,78 @@ async function sourceInfo(buf: Uint8Array, file: string | undefined, pilMode?: P
 /**
  * Formats we let sharp decode: raster images. Vector and document formats (SVG, PDF) and
  * scientific ones would be rendered or converted rather than decoded, and PIL cannot open them.
+ * JPEG 2000 and JPEG XL are not among them: sharp's prebuilt libvips has neither decoder.
  */
-const RASTER_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'jp2', 'jxl']);
+const RASTER_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
+/** Signatures of formats nothing here decodes, so that the refusal names the format (sharp only says "unsupported image format"). */
+const UNDECODABLE: readonly { name: string; magic: readonly number[] }[] = [
+  { name: 'JPEG 2000', magic: [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a] }, // JP2 box
+  { name: 'JPEG 2000', magic: [0xff, 0x4f, 0xff, 0x51] }, // J2K codestream
+  { name: 'JPEG XL', magic: [0x00, 0x00, 0x00, 0x0c, 0x4a, 0x58, 0x4c, 0x20, 0x0d, 0x0a, 0x87, 0x0a] },
+  { name: 'JPEG XL', magic: [0xff, 0x0a] },
+];
+
+function refuseUndecodable(buf: Uint8Array, file: string | undefined): void {
+  const hit = UNDECODABLE.find((f) => f.magic.every((v, i) => buf[i] === v));
+  if (hit) {
+    throw new UsageError(`unsupported image format: ${hit.name} (the image decoder here, sharp's libvips, has no ${hit.name} support)`, {
+      file,
+      fix: `convert it to PNG; readable formats are ${[...RASTER_FORMATS].join(', ')}, PPM/PGM and BMP`,
+    });
+  }
+}
+
+/**
+ * Bytes a sharp decode holds per pixel: what libvips delivers plus the copy `toRawImage`/`pack`
+ * makes where the layouts differ (palette → RGB(A) then RGB; LA as RGBA then LA; 16-bit samples
+ * then their high bytes; grey16 then int32).
+ */
+function sharpBytesPerPixel(mode: PilMode, deep: boolean): number {
+  if (mode === 'I') return 2 + 4;
+  if (deep) return 4 * 2 + 4;
+  const perMode: Record<Exclude<PilMode, 'I'>, number> = { '1': 1, L: 1, LA: 4 + 2, P: 4 + 3, RGB: 4 + 3, RGBA: 4, CMYK: 4, F: 4 + 4 };
+  return perMode[mode];
+}
+
+/**
+ * sharp decode under the process-wide decode lock: shared for the first try; a failure is tried
+ * again alone (exclusive), so that its message is this file's and not another thread's
+ * (libvips' error buffer is process-wide; see `decode-lock.ts`); one that fails on warnings runs
+ * alone from the start. Admission to the decode budget
+ * waits outside the lock, so a decode waiting for memory never holds up an exclusive retry.
+ */
+async function decodeWithSharp(buf: Uint8Array, file: string | undefined, maxPixels: number, autoOrient: boolean, admit: Admit, opts: SharpDecodeOptions = {}): Promise<RawImage> {
+  const source = await underDecodeLock(() => sourceInfo(buf, file, opts.pilMode));
+  checkPixels(source.width, source.height, maxPixels, file);
+  await admit(source.width * source.height * sharpBytesPerPixel(source.mode, source.deep), source.width * source.height);
+  const decodePixels = () => decodePixelsWithSharp(buf, source, file, maxPixels, autoOrient, opts);
+  // libvips warnings also go to one process-wide queue, emptied by whichever decode finishes next:
+  // a decode that must see its own warnings runs alone.
+  return opts.failOnWarning ? withExclusive(processDecodeLock(), decodePixels) : underDecodeLock(decodePixels);
+}
+
+async function underDecodeLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = processDecodeLock();
+  try {
+    return await withShared(lock, fn);
+  } catch {
+    return withExclusive(lock, fn);
+  }
+}
 
 /**
  * `pilMode`: the mode PIL gives the file, where the caller knows it better than sharp's metadata.
  * `failOnWarning`: a libvips warning fails the decode (TIFF: libtiff only warns about bogus strip
  * sizes or undecodable tiles, and hands back black or garbage pixels with exit code 0).
  */
-async function decodeWithSharp(
-  buf: Uint8Array,
-  file: string | undefined,
-  maxPixels: number,
-  autoOrient: boolean,
-  opts: { pilMode?: PilMode; failOnWarning?: boolean } = {},
-): Promise<RawImage> {
-  const { width, height, mode, deep } = await sourceInfo(buf, file, opts.pilMode);
-  checkPixels(width, height, maxPixels, file);
+interface SharpDecodeOptions {
+  pilMode?: PilMode;
+  failOnWarning?: boolean;
+}
+
+async function decodePixelsWithSharp(buf: Uint8Array, source: SourceInfo, file: string | undefined, maxPixels: number, autoOrient: boolean, opts: SharpDecodeOptions): Promise<RawImage> {
+  const { mode, deep } = source;
   let pipeline = sharp(buf, { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: true, autoOrient });
   let depth: 'uchar' | 'ushort' = 'uchar';
   if (mode === 'CMYK') pipeline = pipeline.pipelineColourspace('cmyk').toColourspace('cmyk');

@@ -32,6 +32,7 @@ export type { DecodeOptions } from './decode.js';
 export { decodeImage, readImageFile } from './decode.js';
 export { decodePnm } from './pnm.js';
 export { decodeBmp } from './bmp.js';
+export { decodeGif } from './gif.js';
 export type { PreprocessCallOptions } from './transform.js';
 export { isRawImage, normalizeToChw, preprocessImage, preprocessToRgbU8, resizeWindow, transformDecoded, trimBorder } from './transform.js';
 export type { PreprocessPool, PreprocessPoolOptions } from './pool.js';

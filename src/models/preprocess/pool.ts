@@ -14,6 +14,8 @@ import { workerUrl } from '../../paths.js';
 import type { PreprocessConfig } from './config.js';
 import type { RawImage } from './image.js';
 import { OPENAI_CLIP_CONFIG, validateConfig } from './config.js';
+import { processDecodeBudget } from './decode-budget.js';
+import { processDecodeLock } from './decode-lock.js';
 import type { WorkerRequest, WorkerResponse } from './worker.js';
 
 export interface PreprocessPoolOptions {
@@ -70,7 +72,7 @@ export function createPreprocessPool(opts: PreprocessPoolOptions = {}): Preproce
   let closed = false;
 
   const spawn = (): Slot => {
-    const slot: Slot = { worker: new Worker(url, { workerData: { cfg } }), inFlight: new Map() };
+    const slot: Slot = { worker: new Worker(url, { workerData: { cfg, decodeLock: processDecodeLock(), decodeBudget: processDecodeBudget() } }), inFlight: new Map() };
     slot.worker.unref(); // idle workers must not keep the process alive
     slot.worker.on('message', (msg: WorkerResponse) => {
       const task = slot.inFlight.get(msg.id);

@@ -6,7 +6,8 @@
 import type { PreprocessConfig } from './config.js';
 import { OPENAI_CLIP_CONFIG, validateConfig } from './config.js';
 import { toRgb } from './convert.js';
-import { decodeImage } from './decode.js';
+import { holdOn, processDecodeBudget } from './decode-budget.js';
+import { decodeImage, type DecodeOptions } from './decode.js';
 import { planCrop } from './geometry.js';
 import type { RawImage } from './image.js';
 import type { Filter, Window } from './resample.js';
@@ -124,11 +125,29 @@ export function normalizeToChw(rgb: Uint8Array, size: number, mean: readonly num
   return out;
 }
 
+/**
+ * Decode `input` within the process-wide decode budget and run `use` on the pixels; the budget is
+ * held until `use` returns (the transform's copies are counted too: `convert('RGB')` first, the trim).
+ */
+async function withDecoded<T>(input: string | Uint8Array, cfg: PreprocessConfig, name: string | undefined, use: (img: RawImage) => T): Promise<T> {
+  const hold = holdOn(processDecodeBudget());
+  try {
+    const admit = (bytes: number, pixels: number) => hold.admit(bytes + (cfg.convertRgbFirst ? 3 * pixels : 0) + (cfg.trimBorder ? bytes : 0));
+    // In its own frame, so that nothing here still refers to the pixels when the hold is released.
+    return await decodeAndUse(input, { maxPixels: cfg.maxPixels, applyExifOrientation: cfg.applyExifOrientation, name, admit }, use);
+  } finally {
+    hold.release();
+  }
+}
+
+async function decodeAndUse<T>(input: string | Uint8Array, opts: DecodeOptions, use: (img: RawImage) => T): Promise<T> {
+  return use(await decodeImage(input, opts));
+}
+
 /** Decode and transform to the 8-bit RGB crop: [size, size, 3] bytes. */
 export async function preprocessToRgbU8(input: string | Uint8Array, cfg: PreprocessConfig = OPENAI_CLIP_CONFIG, opts: PreprocessCallOptions = {}): Promise<Uint8Array> {
   validateConfig(cfg);
-  const img = await decodeImage(input, { maxPixels: cfg.maxPixels, applyExifOrientation: cfg.applyExifOrientation, name: opts.name });
-  return transformDecoded(img, cfg);
+  return withDecoded(input, cfg, opts.name, (img) => transformDecoded(img, cfg));
 }
 
 /**
@@ -137,9 +156,9 @@ export async function preprocessToRgbU8(input: string | Uint8Array, cfg: Preproc
  */
 export async function preprocessImage(input: string | Uint8Array | RawImage, cfg: PreprocessConfig = OPENAI_CLIP_CONFIG, opts: PreprocessCallOptions = {}): Promise<Float32Array> {
   validateConfig(cfg);
-  const img = isRawImage(input) ? input : await decodeImage(input, { maxPixels: cfg.maxPixels, applyExifOrientation: cfg.applyExifOrientation, name: opts.name });
   // No await between the crop and its normalisation: the reused crop buffer cannot be clobbered.
-  return normalizeToChw(cropToRgb(img, cfg, true), cfg.size, cfg.mean, cfg.std, cfg.valueScale);
+  const transform = (img: RawImage) => normalizeToChw(cropToRgb(img, cfg, true), cfg.size, cfg.mean, cfg.std, cfg.valueScale);
+  return isRawImage(input) ? transform(input) : withDecoded(input, cfg, opts.name, transform);
 }
 
 /** Pixels already decoded (array datasets such as CIFAR: what `Image.fromarray` gives PIL) rather than a file or encoded bytes. */

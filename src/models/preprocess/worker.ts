@@ -6,6 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../../errors.js';
 import type { PreprocessConfig } from './config.js';
 import { readImageFileSync } from './decode.js';
+import { adoptProcessDecodeBudget, type DecodeBudget } from './decode-budget.js';
+import { adoptProcessDecodeLock, type DecodeLock } from './decode-lock.js';
 import type { RawImage } from './image.js';
 import { preprocessImage } from './transform.js';
 
@@ -22,7 +24,9 @@ export type WorkerResponse =
 
 const port = parentPort;
 if (port) {
-  const cfg = (workerData as { cfg: PreprocessConfig }).cfg;
+  const { cfg, decodeLock, decodeBudget } = workerData as { cfg: PreprocessConfig; decodeLock: DecodeLock; decodeBudget: DecodeBudget };
+  adoptProcessDecodeLock(decodeLock);
+  adoptProcessDecodeBudget(decodeBudget);
   const run = async (input: string | Uint8Array | RawImage): Promise<Float32Array> =>
     typeof input === 'string' ? preprocessImage(readImageFileSync(input), cfg, { name: input }) : preprocessImage(input, cfg);
   port.on('message', (msg: WorkerRequest) => {
