@@ -5,16 +5,16 @@
  * never a silent difference.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { referenceDir } from '../src/paths.js';
+import { reference } from './support/reference.js';
 import { preprocessImage } from '../src/models/preprocess/index.js';
 
-const casesDir = path.join(referenceDir, 'corpus-cases');
-const haveCases = existsSync(path.join(casesDir, 'cases.json'));
-if (!haveCases) console.warn(`TIFF corpus parity SKIPPED: ${casesDir} not found (set CLIP_BENCH_REFERENCE to the reference folder)`);
+const casesRef = reference('corpus-cases/cases.json', 'TIFF corpus parity against PIL 9.4');
+const casesDir = path.dirname(casesRef.path);
+const haveCases = casesRef.present;
 
 interface Case {
   file: string;
