@@ -183,6 +183,10 @@ describe('mscoco', () => {
     expect(pairings(karpathy)).toEqual(expected);
     expect(karpathy.images).toEqual(cb.images);
 
+    const manifest = await getRetrievalDataset('mscoco').load(writeRetrievalManifest(root, 'coco-test.jsonl', test, cocoKey), 'test');
+    expect(pairings(manifest)).toEqual(expected);
+    expect(manifest.images.map((im) => im.path)).toEqual(cb.images.map((im) => im.path));
+
     const restval = await getRetrievalDataset('mscoco').load(root, 'restval');
     expect(pairings(restval)).toEqual(expectedPairings(images, 'restval', cocoKey));
     const train = await getRetrievalDataset('mscoco').load(root, 'train');

@@ -31,7 +31,8 @@ export interface ManifestRow {
   label: string | number;
 }
 
-function rowError(file: string, line: number, message: string, fix: string): UsageError {
+/** An error at `file:line`. */
+export function rowError(file: string, line: number, message: string, fix: string): UsageError {
   return new UsageError(message, { file: `${file}:${line}`, fix });
 }
 

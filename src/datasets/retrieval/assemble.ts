@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
+import { firstFitting } from '../imagenet-fs.js';
 import type { RetrievalData, RetrievalImage } from './types.js';
 
 export interface ListedImage extends RetrievalImage {
@@ -52,12 +53,9 @@ export async function filesPresent(paths: readonly string[]): Promise<boolean[]>
  * image folder), with each name's presence there; undefined where no candidate holds any.
  */
 export async function locateImageFolder(root: string, candidates: readonly string[], names: readonly string[]): Promise<{ dir: string; rel: string; present: boolean[] } | undefined> {
-  for (const rel of candidates) {
-    const dir = path.join(root, rel);
-    const present = await filesPresent(names.map((n) => path.join(dir, n)));
-    if (present.some(Boolean)) return { dir, rel, present };
-  }
-  return undefined;
+  let present: boolean[] = []; // the fitting folder's, kept so the names are not looked up twice
+  const dir = await firstFitting(root, candidates, async (d) => (present = await filesPresent(names.map((n) => path.join(d, n)))).some(Boolean));
+  return dir === undefined ? undefined : { dir, rel: path.relative(root, dir), present };
 }
 
 /** "flickr30k-images/" or "ROOT", for messages. */

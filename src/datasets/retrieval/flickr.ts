@@ -3,6 +3,7 @@
  * `<id>_<split>_karpathy.txt` or Karpathy's `dataset_<id>.json`, the images in the dataset's own folder or in ROOT.
  * Images keep the annotation file's order and are keyed by their file name, so both layouts give the same keys.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isFile } from '../imagenet-fs.js';
 import { assemble, folderName, locateImageFolder, noImagesError, type ListedImage } from './assemble.js';
@@ -10,7 +11,6 @@ import { parseClipBenchmarkTxt } from './clip-benchmark-txt.js';
 import { readKarpathySplit } from './karpathy.js';
 import { describeLayouts, locateRetrieval, WDS_RETRIEVAL, type RetrievalLayout } from './locate.js';
 import type { RetrievalAdapter, RetrievalData } from './types.js';
-import { readFile } from 'node:fs/promises';
 
 interface FlickrSpec {
   id: 'flickr30k' | 'flickr8k';

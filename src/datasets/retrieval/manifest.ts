@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { jsonlObjects, parseCsv, readManifestText } from '../manifest.js';
+import { jsonlObjects, parseCsv, readManifestText, rowError } from '../manifest.js';
 import { assemble, filesPresent, type ListedImage } from './assemble.js';
 import type { RetrievalData } from './types.js';
 
@@ -18,8 +18,6 @@ interface CaptionRow {
   path: string;
   caption: string;
 }
-
-const rowError = (file: string, line: number, message: string, fix: string) => new UsageError(message, { file: `${file}:${line}`, fix });
 
 function csvCaptionRows(text: string, file: string): CaptionRow[] {
   const [header, ...records] = parseCsv(text, file);
