@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DATASETS } from '../src/datasets/index.js';
 import { getRetrievalDataset, RETRIEVAL_DATASETS, type RetrievalData } from '../src/datasets/retrieval/index.js';
 import { pyStrip } from '../src/datasets/retrieval/clip-benchmark-txt.js';
 import { pySplitlines } from '../src/datasets/retrieval/wds.js';
@@ -49,6 +50,10 @@ describe('the retrieval dataset map', () => {
     expect(RETRIEVAL_DATASETS.flickr30k.expectedCount?.test).toEqual({ images: 1000, captions: 5000 });
     expect(RETRIEVAL_DATASETS.flickr8k.expectedCount?.test).toEqual({ images: 1000, captions: 5000 });
     expect(RETRIEVAL_DATASETS.mscoco.expectedCount?.test).toEqual({ images: 5000, captions: 25010 });
+  });
+
+  it('shares no name with a classification dataset (one --dataset namespace)', () => {
+    for (const id of Object.keys(RETRIEVAL_DATASETS)) expect(Object.keys(DATASETS)).not.toContain(id);
   });
 
   it('answers an unknown name with "did you mean"', async () => {
@@ -258,6 +263,7 @@ describe('bad input: one line naming the file (and line or JSON path), what was 
   const karpathy = () => JSON.parse(readFileSync(writeKarpathy(tmp('k'), 'flickr30k', images), 'utf8'));
   it.each([
     ['a syntax error', () => '{"images": [\n  {"filename": "1000.jpg",}\n]}', /dataset_flickr30k\.json:2:27: not valid JSON: .* — use the file as it comes/],
+    ['a file cut short', () => '{"images": [\n  {"filename": tru', /dataset_flickr30k\.json:2:19: not valid JSON: Unexpected end of JSON input — /],
     ['a number as a caption', () => { const j = karpathy(); j.images[1].sentences[2].raw = 3; return JSON.stringify(j); }, /dataset_flickr30k\.json: images\[1\]\.sentences\[2\]\.raw is a number \(3\), expected a string — /],
     ['an empty caption', () => { const j = karpathy(); j.images[0].sentences[4].raw = ' '; return JSON.stringify(j); }, /dataset_flickr30k\.json: images\[0\]\.sentences\[4\]\.raw is an empty caption \(" "\), expected its text/],
     ['no sentences', () => { const j = karpathy(); j.images[0].sentences = []; return JSON.stringify(j); }, /images\[0\]\.sentences is empty, expected the image's captions/],

@@ -12,11 +12,12 @@ export async function readJsonFile(file: string, fix: string): Promise<unknown> 
     return JSON.parse(text);
   } catch (err) {
     const message = (err as Error).message;
-    const at = /at position (\d+)/.exec(message);
-    if (!at) throw new UsageError(`not valid JSON: ${message}`, { file, fix });
-    const before = text.slice(0, Number(at[1]));
+    // V8 names the offending offset, except when the text stops early (then: the end of the file).
+    const at = /at position (\d+)/.exec(message)?.[1] ?? (/end of JSON input/.test(message) ? String(text.length) : undefined);
+    if (at === undefined) throw new UsageError(`not valid JSON: ${message}`, { file, fix });
+    const before = text.slice(0, Number(at));
     const line = before.split('\n').length;
-    const column = Number(at[1]) - before.lastIndexOf('\n');
+    const column = Number(at) - before.lastIndexOf('\n');
     throw new UsageError(`not valid JSON: ${message.replace(/ in JSON at position \d+.*/, '')}`, { file: `${file}:${line}:${column}`, fix });
   }
 }
