@@ -252,7 +252,7 @@ describe('bad input: one line naming the file (and line or JSON path), what was 
     ['no header line', '1000.jpg,ok\n1037.jpg,fine\n', /flickr30k_test_karpathy\.txt:1: expected a header line .*found a caption line — /],
     ['".jpg," twice', 'image,caption\n1000.jpg,see 2.jpg, there\n', /flickr30k_test_karpathy\.txt:2: "\.jpg," appears twice/],
     ['no caption at all', 'image,caption\n\n', /flickr30k_test_karpathy\.txt: the annotation file lists no captions/],
-    ['every image absent', 'image,caption\n1.jpg,a\n2.jpg,b\n', /flickr30k_test_karpathy\.txt: none of the 2 images it lists is present \(e\.g\. 1\.jpg\); looked in flickr30k-images\/, ROOT under /],
+    ['every image absent', 'image,caption\n1.jpg,a\n2.jpg,b\n', /flickr30k_test_karpathy\.txt: none of the 2 images it lists is present \(e\.g\. 1\.jpg\); looked in flickr30k-images\/, ROOT; ROOT \(.*\) holds 4 files \(1000\.jpg, 1037\.jpg, 1074\.jpg, flickr30k_test_karpathy\.txt\) — /],
   ])('CLIP_benchmark .txt: %s', async (_what, text, message) => {
     const root = await flickrRoot();
     write(root, 'flickr30k_test_karpathy.txt', text);
@@ -304,7 +304,7 @@ describe('bad input: one line naming the file (and line or JSON path), what was 
   it('COCO images all absent: one line naming the folder looked in', async () => {
     const root = tmp('coco-absent');
     writeCocoCaptions(root, 'coco_test_karpathy.json', coco);
-    expect(await load(root, 'test', 'mscoco')).toMatch(/coco_test_karpathy\.json: none of the 2 images it lists is present \(e\.g\. val2014\/COCO_val2014_000000000003\.jpg\); looked in val2014\//);
+    expect(await load(root, 'test', 'mscoco')).toMatch(/coco_test_karpathy\.json: none of the 2 images it lists is present \(e\.g\. val2014\/COCO_val2014_000000000003\.jpg\); looked in val2014\/; ROOT \(.*\) holds 1 file \(coco_test_karpathy\.json\)/);
     rmSync(root, { recursive: true });
   });
 

@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { firstFitting } from '../imagenet-fs.js';
+import { describeListing, firstFitting, listDir } from '../imagenet-fs.js';
 import type { RetrievalData, RetrievalImage } from './types.js';
 
 export interface ListedImage extends RetrievalImage {
@@ -61,12 +61,12 @@ export async function locateImageFolder(root: string, candidates: readonly strin
 /** "flickr30k-images/" or "ROOT", for messages. */
 export const folderName = (rel: string) => (rel === '' ? 'ROOT' : `${rel.replace(/\/$/, '')}/`);
 
-/** The one line for a caption file none of whose images is on disk. */
-export function noImagesError(annotations: string, count: number, example: string, lookedIn: readonly string[], root: string): UsageError {
-  return new UsageError(`none of the ${count} images it lists is present (e.g. ${example}); looked in ${lookedIn.map(folderName).join(', ')} under ${root}`, {
-    file: annotations,
-    fix: 'extract the images beside the annotation file, or point --root at the folder that holds both',
-  });
+/** The one line for a caption file none of whose images is on disk: where it looked, and what ROOT holds. */
+export async function noImagesError(annotations: string, count: number, example: string, lookedIn: readonly string[], root: string): Promise<UsageError> {
+  return new UsageError(
+    `none of the ${count} images it lists is present (e.g. ${example}); looked in ${lookedIn.map(folderName).join(', ')}; ROOT (${root}) holds ${describeListing(await listDir(root))}`,
+    { file: annotations, fix: 'extract the images beside the annotation file, or point --root at the folder that holds both' },
+  );
 }
 
 /** Flattens the listed images into `RetrievalData`; `present[i]` says whether image i is on disk. */

@@ -24,7 +24,7 @@ const folderList = (folders: readonly string[]) => folders.map(folderName).join(
 async function inImageFolder(spec: FlickrSpec, root: string, annotations: string, listed: readonly { name: string; captions: string[] }[], source: string): Promise<RetrievalData> {
   const names = listed.map((im) => im.name);
   const found = await locateImageFolder(root, spec.imageFolders, names);
-  if (!found) throw noImagesError(annotations, names.length, names[0], spec.imageFolders, root);
+  if (!found) throw await noImagesError(annotations, names.length, names[0], spec.imageFolders, root);
   const images: ListedImage[] = listed.map((im) => ({ key: im.name, path: path.join(found.dir, im.name), captions: im.captions }));
   return assemble(images, found.present, `${source}, images in ${folderName(found.rel)}`);
 }

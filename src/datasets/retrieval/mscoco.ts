@@ -31,7 +31,7 @@ async function onDisk(root: string, annotations: string, listed: CocoListed[], s
   listed.sort((a, b) => a.cocoid - b.cocoid);
   const images: ListedImage[] = listed.map((im) => ({ key: `${im.folder}/${im.fileName}`, path: path.join(root, im.folder, im.fileName), captions: im.captions }));
   const present = await filesPresent(images.map((im) => im.path));
-  if (!present.some(Boolean)) throw noImagesError(annotations, images.length, images[0].key, [...new Set(listed.map((im) => im.folder))], root);
+  if (!present.some(Boolean)) throw await noImagesError(annotations, images.length, images[0].key, [...new Set(listed.map((im) => im.folder))], root);
   return assemble(images, present, source);
 }
 
