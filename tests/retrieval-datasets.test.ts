@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DATASETS } from '../src/datasets/index.js';
 import { getRetrievalDataset, RETRIEVAL_DATASETS, type RetrievalData } from '../src/datasets/retrieval/index.js';
 import { pyStrip } from '../src/datasets/retrieval/clip-benchmark-txt.js';
+import { countMismatch, describeRetrievalData } from '../src/datasets/retrieval/summary.js';
 import { pySplitlines } from '../src/datasets/retrieval/wds.js';
 import {
   cocoImages,
@@ -54,6 +55,13 @@ describe('the retrieval dataset map', () => {
 
   it('shares no name with a classification dataset (one --dataset namespace)', () => {
     for (const id of Object.keys(RETRIEVAL_DATASETS)) expect(Object.keys(DATASETS)).not.toContain(id);
+  });
+
+  it('counts matching the official split give no note', () => {
+    const d = { images: Array.from({ length: 1000 }, (_, i) => ({ key: String(i), path: String(i) })), captions: Array.from({ length: 5000 }, (_, i) => ({ text: 'a', image: i % 1000 })) };
+    expect(countMismatch(RETRIEVAL_DATASETS.flickr30k, 'test', d)).toBeUndefined();
+    expect(countMismatch(RETRIEVAL_DATASETS.flickr30k, 'val', d)).toBeUndefined();
+    expect(describeRetrievalData({ ...d, missingImages: 0 })).toBe('1,000 images, 5,000 captions (1,000 images with 5)');
   });
 
   it('answers an unknown name with "did you mean"', async () => {
@@ -147,6 +155,7 @@ describe('flickr30k and flickr8k', () => {
     const d = await getRetrievalDataset('flickr30k').load(root, 'test');
     expect(d.missingImages).toBe(1);
     expect(d.images.map((im) => im.key)).toContain(images[2].name);
+    expect(describeRetrievalData(d)).toBe('3 images, 16 captions (2 images with 5, 1 with 6); 1 listed image is missing');
     rmSync(root, { recursive: true });
   });
 });
@@ -181,6 +190,8 @@ describe('mscoco', () => {
     expect(official.layoutFound).toBe("COCO annotations/captions_val2014.json with Karpathy's split test from dataset_coco.json");
     expect(pairings(official)).toEqual(expected);
     expect(official.images).toEqual(cb.images);
+    expect(describeRetrievalData(official)).toBe('3 images, 18 captions (1 image with 5, 1 with 6, 1 with 7)');
+    expect(countMismatch(RETRIEVAL_DATASETS.mscoco, 'test', official)).toBe('mscoco test has 5,000 images and 25,010 captions officially; found 3 and 18');
     rmSync(path.join(root, 'annotations'), { recursive: true });
 
     const karpathy = await getRetrievalDataset('mscoco').load(root, 'test');
