@@ -31,7 +31,8 @@ export interface ManifestRow {
   label: string | number;
 }
 
-function rowError(file: string, line: number, message: string, fix: string): UsageError {
+/** An error at `file:line`. */
+export function rowError(file: string, line: number, message: string, fix: string): UsageError {
   return new UsageError(message, { file: `${file}:${line}`, fix });
 }
 
@@ -115,9 +116,9 @@ function csvRows(text: string, file: string): ManifestRow[] {
   });
 }
 
-function jsonlRows(text: string, file: string): ManifestRow[] {
-  const rows: ManifestRow[] = [];
-  const fix = 'write one JSON object per line: {"path": "images/0001.jpg", "label": "dog"}';
+/** The JSON object on each non-blank line of a JSONL file, with its line number; `fix` shows a good line. */
+export function jsonlObjects(text: string, file: string, fix: string): { line: number; obj: Record<string, unknown> }[] {
+  const out: { line: number; obj: Record<string, unknown> }[] = [];
   text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
     if (raw.trim() === '') return;
     let obj: unknown;
@@ -127,18 +128,25 @@ function jsonlRows(text: string, file: string): ManifestRow[] {
       throw rowError(file, i + 1, `not valid JSON: ${(err as Error).message}`, fix);
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw rowError(file, i + 1, 'not a JSON object', fix);
-    const { path: p, label } = obj as Record<string, unknown>;
-    if (typeof p !== 'string') throw rowError(file, i + 1, `"path" is ${p === undefined ? 'missing' : `not a string (${JSON.stringify(p)})`}`, fix);
-    if (typeof label !== 'string' && !(typeof label === 'number' && Number.isInteger(label) && label >= 0)) {
-      throw rowError(file, i + 1, `"label" is ${label === undefined ? 'missing' : `neither a class name nor a class index (${JSON.stringify(label)})`}`, fix);
-    }
-    rows.push({ line: i + 1, path: p, label });
+    out.push({ line: i + 1, obj: obj as Record<string, unknown> });
   });
-  return rows;
+  return out;
 }
 
-/** The rows of a manifest, each checked: a non-empty path listed once, a non-empty label of the same kind as the others. */
-export async function readManifestRows(file: string): Promise<ManifestRow[]> {
+function jsonlRows(text: string, file: string): ManifestRow[] {
+  const fix = 'write one JSON object per line: {"path": "images/0001.jpg", "label": "dog"}';
+  return jsonlObjects(text, file, fix).map(({ line, obj }) => {
+    const { path: p, label } = obj;
+    if (typeof p !== 'string') throw rowError(file, line, `"path" is ${p === undefined ? 'missing' : `not a string (${JSON.stringify(p)})`}`, fix);
+    if (typeof label !== 'string' && !(typeof label === 'number' && Number.isInteger(label) && label >= 0)) {
+      throw rowError(file, line, `"label" is ${label === undefined ? 'missing' : `neither a class name nor a class index (${JSON.stringify(label)})`}`, fix);
+    }
+    return { line, path: p, label };
+  });
+}
+
+/** A manifest's text and lower-cased extension; anything but a .csv or .jsonl file is refused, `folderFix` saying what to do instead. */
+export async function readManifestText(file: string, folderFix: string): Promise<{ ext: '.csv' | '.jsonl'; text: string }> {
   const ext = path.extname(file).toLowerCase();
   let s;
   try {
@@ -147,12 +155,14 @@ export async function readManifestRows(file: string): Promise<ManifestRow[]> {
     throw new UsageError('manifest file does not exist', { file, fix: 'pass --root with a .csv or .jsonl manifest' });
   }
   if (!s.isFile() || (ext !== '.csv' && ext !== '.jsonl')) {
-    throw new UsageError(`--root must be a manifest file (.csv or .jsonl), found ${s.isDirectory() ? 'a folder' : `a ${ext || 'extension-less'} file`}`, {
-      file,
-      fix: 'pass the .csv or .jsonl file itself (for a folder of class folders use --dataset imagefolder)',
-    });
+    throw new UsageError(`--root must be a manifest file (.csv or .jsonl), found ${s.isDirectory() ? 'a folder' : `a ${ext || 'extension-less'} file`}`, { file, fix: folderFix });
   }
-  const text = await readFile(file, 'utf8');
+  return { ext, text: await readFile(file, 'utf8') };
+}
+
+/** The rows of a manifest, each checked: a non-empty path listed once, a non-empty label of the same kind as the others. */
+export async function readManifestRows(file: string): Promise<ManifestRow[]> {
+  const { ext, text } = await readManifestText(file, 'pass the .csv or .jsonl file itself (for a folder of class folders use --dataset imagefolder)');
   const rows = ext === '.csv' ? csvRows(text, file) : jsonlRows(text, file);
   if (rows.length === 0) throw new UsageError('the manifest lists no images', { file, fix: 'add one row per image' });
   const numericCsv = ext === '.csv' && rows.every((r) => /^\d+$/.test(r.label as string));

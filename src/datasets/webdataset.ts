@@ -82,13 +82,13 @@ export async function wdsShards(root: string, split: string): Promise<string[]> 
   return shards;
 }
 
-interface Group {
+export interface Group {
   key: string;
   members: Map<string, TarMember>;
 }
 
 /** Consecutive members sharing a key, as webdataset groups them; a key seen again later, or a suffix twice, is an error. */
-function groupMembers(shard: string, members: readonly TarMember[]): Group[] {
+export function groupMembers(shard: string, members: readonly TarMember[]): Group[] {
   const groups: Group[] = [];
   const seen = new Set<string>();
   for (const m of members) {

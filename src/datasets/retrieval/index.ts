@@ -1,0 +1,20 @@
+/** Every retrieval dataset, in one explicit map. Adding one means adding a line here. */
+import { unknownName } from '../../errors.js';
+import { flickr30k, flickr8k } from './flickr.js';
+import { mscoco } from './mscoco.js';
+import type { RetrievalAdapter } from './types.js';
+
+export const RETRIEVAL_DATASETS = {
+  flickr30k,
+  flickr8k,
+  mscoco,
+} as const satisfies Record<string, RetrievalAdapter>;
+
+export type RetrievalDatasetId = keyof typeof RETRIEVAL_DATASETS;
+
+export function getRetrievalDataset(id: string): RetrievalAdapter {
+  if (!Object.hasOwn(RETRIEVAL_DATASETS, id)) throw unknownName('retrieval dataset', id, Object.keys(RETRIEVAL_DATASETS));
+  return RETRIEVAL_DATASETS[id as RetrievalDatasetId];
+}
+
+export type { RetrievalAdapter, RetrievalCaption, RetrievalData, RetrievalImage } from './types.js';
