@@ -115,26 +115,40 @@ export function rankBlock(block: Float32Array, nGallery: number, first: number, 
     }
     topValue.fill(Number.NEGATIVE_INFINITY);
     topIndex.fill(-1);
+    // the tie rule split in two loops: before `best` an equal score ranks ahead, after it only a higher one.
+    // `+(a > b)` compiles without a branch: a positive in mid-list is a coin toss per item for the predictor.
     let ahead = 0;
-    for (let j = 0; j < nGallery; j++) {
+    let kth = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < best; j++) {
       const v = block[base + j];
-      if (v > bestScore || (v === bestScore && j < best)) ahead++;
-      if (v > topValue[k - 1]) {
-        // insert after every kept value ≥ v: an equal score with a lower index stays ahead
-        let pos = k - 1;
-        while (pos > 0 && topValue[pos - 1] < v) {
-          topValue[pos] = topValue[pos - 1];
-          topIndex[pos] = topIndex[pos - 1];
-          pos--;
-        }
-        topValue[pos] = v;
-        topIndex[pos] = j;
-      }
+      ahead += +(v >= bestScore);
+      if (v > kth) kth = insertTop(topValue, topIndex, v, j);
+    }
+    for (let j = best; j < nGallery; j++) {
+      const v = block[base + j];
+      ahead += +(v > bestScore);
+      if (v > kth) kth = insertTop(topValue, topIndex, v, j);
     }
     out.rank[q] = ahead + 1;
     out.status[q] = QUERY_STATUS.scored;
     out.top.set(topIndex, q * k);
   }
+}
+
+/**
+ * Inserts gallery item j with score v into a best-first top-k that v beats at its last place, after every
+ * kept value ≥ v (an equal score with a lower index stays ahead); returns the new k-th value.
+ */
+function insertTop(topValue: Float64Array, topIndex: Int32Array, v: number, j: number): number {
+  let pos = topValue.length - 1;
+  while (pos > 0 && topValue[pos - 1] < v) {
+    topValue[pos] = topValue[pos - 1];
+    topIndex[pos] = topIndex[pos - 1];
+    pos--;
+  }
+  topValue[pos] = v;
+  topIndex[pos] = j;
+  return topValue[topValue.length - 1];
 }
 
 /** The default recall cut-offs, CLIP_benchmark's `--recall_k 1 5 10`. */

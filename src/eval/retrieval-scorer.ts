@@ -103,7 +103,8 @@ async function rankDirection(
   if (nQueries === 0) return;
   const blockRows = opts.blockRows ?? Math.max(1, Math.floor(BLOCK_SCORES / nGallery));
   if (!Number.isInteger(blockRows) || blockRows < 1) throw new RangeError(`blockRows must be a positive integer, got ${blockRows}`);
-  const scorer = await LogitScorer.create(gallery, dim, { scale: 1, threads: opts.threads });
+  // no spinning: onnxruntime's idle threads would spin on the cores the ranking loop needs between MatMuls
+  const scorer = await LogitScorer.create(gallery, dim, { scale: 1, threads: opts.threads, spinning: false });
   try {
     for (let first = 0; first < nQueries; first += blockRows) {
       const rows = Math.min(blockRows, nQueries - first);
