@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32, normalArray } from '../src/fixtures/random.js';
 import { QUERY_STATUS, retrievalMetrics, type QueryRanks, type RetrievalRanking } from '../src/eval/retrieval-metrics.js';
 import { scoreRetrieval } from '../src/eval/retrieval-scorer.js';
+import { LogitScorer } from '../src/eval/scorer.js';
 
 /** Unit rows of normal samples; `duplicates` [to, from] copies row `from` over row `to` (exact ties). */
 function unitRows(rand: () => number, n: number, dim: number, duplicates: [number, number][] = []): Float32Array {
@@ -161,6 +162,32 @@ describe('scoreRetrieval against a brute-force oracle', () => {
       }
       // a failed image is never retrieved
       expect(Array.from(got1.textToImage.top).some((i) => failedSet.has(i))).toBe(false);
+    }
+  });
+});
+
+describe('blockwise MatMul', () => {
+  it('gives each query row bit-identical scores whatever the block (512-d), so ranks cannot depend on blockRows', async () => {
+    const rand = mulberry32(3);
+    const dim = 512;
+    const gallery = unitRows(rand, 300, dim);
+    const queries = unitRows(rand, 40, dim);
+    const scorer = await LogitScorer.create(gallery, dim, { scale: 1, spinning: false });
+    try {
+      const whole = await scorer.logits(queries);
+      for (const blockRows of [1, 7]) {
+        const parts: Float32Array[] = [];
+        for (let first = 0; first < 40; first += blockRows) parts.push(await scorer.logits(queries.subarray(first * dim, Math.min(40, first + blockRows) * dim)));
+        const joined = new Float32Array(whole.length);
+        let at = 0;
+        for (const p of parts) {
+          joined.set(p, at);
+          at += p.length;
+        }
+        expect(Buffer.from(joined.buffer).equals(Buffer.from(whole.buffer))).toBe(true);
+      }
+    } finally {
+      await scorer.release();
     }
   });
 });
