@@ -6,6 +6,7 @@ import {
   positivesOf,
   QUERY_STATUS,
   rankBlock,
+  retrievalHigherIsBetter,
   retrievalMetricNames,
   retrievalMetrics,
 } from '../src/eval/retrieval-metrics.js';
@@ -66,6 +67,7 @@ describe('retrievalMetrics', () => {
   it('computes the doc comment’s example, names in CLIP_benchmark’s spelling', () => {
     const m = retrievalMetrics(ranking([1, 2, 1], [1, 1]), [1]);
     expect(Object.keys(m.values).sort()).toEqual(retrievalMetricNames([1]).sort());
+    expect(retrievalMetricNames([1]).filter((n) => !retrievalHigherIsBetter(n))).toEqual(['image_retrieval_mean_rank', 'image_retrieval_median_rank', 'text_retrieval_mean_rank', 'text_retrieval_median_rank']);
     expect(m.values['image_retrieval_recall@1']).toBeCloseTo(2 / 3, 15);
     expect(m.values['text_retrieval_recall@1']).toBe(1);
     expect(m.values.image_retrieval_mean_rank).toBeCloseTo(4 / 3, 15);

@@ -93,7 +93,8 @@ export function positivesOf(captionImage: Int32Array, nImages: number): { textTo
  * Ranks the queries `first .. first + nRows` from their scores, `block` [nRows, nGallery] (row r is query
  * first + r), into `out`: the rank of the first positive and the top-k, with the tie rule above. One pass
  * per row. A score of −∞ marks a gallery item that cannot be retrieved (a failed image): it never beats
- * a positive and never enters a top-k. Scores are otherwise finite.
+ * a positive and never enters a top-k. Scores are otherwise finite. The top-k is metrics.ts' `topK` rule
+ * fused into the rank's pass over the row, because at 25,010 × 5,000 a second pass per row shows.
  */
 export function rankBlock(block: Float32Array, nGallery: number, first: number, nRows: number, positives: Positives, out: QueryRanks): void {
   const k = out.topK;
