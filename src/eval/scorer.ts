@@ -15,7 +15,7 @@ export class LogitScorer {
   ) {}
 
   /** @param classifier [nClasses, dim] unit rows */
-  static async create(classifier: Float32Array, dim: number, opts: { scale?: number; threads?: number } = {}): Promise<LogitScorer> {
+  static async create(classifier: Float32Array, dim: number, opts: { scale?: number; threads?: number; spinning?: boolean } = {}): Promise<LogitScorer> {
     const nClasses = classifier.length / dim;
     const transposed = new Float32Array(dim * nClasses);
     for (let c = 0; c < nClasses; c++) for (let k = 0; k < dim; k++) transposed[k * nClasses + c] = classifier[c * dim + k];
@@ -23,7 +23,7 @@ export class LogitScorer {
     const x = g.input('images', 'float32', ['n', dim]);
     const dots = g.op('MatMul', [x, g.f32('classifier_t', transposed, [dim, nClasses])]);
     g.output(g.op('Mul', [dots, g.f32('logit_scale', [opts.scale ?? LOGIT_SCALE], [])]), 'logits', 'float32', ['n', nClasses]);
-    const session = await createSession(g.toBytes(), { executionProvider: 'cpu', graphOptimization: 'all', intraOpThreads: opts.threads ?? 0 });
+    const session = await createSession(g.toBytes(), { executionProvider: 'cpu', graphOptimization: 'all', intraOpThreads: opts.threads ?? 0, spinning: opts.spinning });
     return new LogitScorer(session, dim, nClasses);
   }
 
