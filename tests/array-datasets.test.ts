@@ -43,22 +43,11 @@ import {
   type FerRow,
   type PyIn,
 } from './support/array-dataset-writers.js';
+import { usageFailure as failure } from './support/usage-failure.js';
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const bytesOf = (...parts: (string | number[])[]) => new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p)))));
 
-/** The CLI's one line for a rejection (`file: message — fix`); a non-UsageError is a bug and rethrown. */
-async function failure(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    const line = (err as { oneLine?: () => string }).oneLine?.();
-    if (line === undefined) throw err;
-    expect(line).not.toContain('\n');
-    return line;
-  }
-  return 'did not fail';
-}
 
 async function collect(a: DatasetAdapter, root: string, split = a.splits[0]): Promise<Sample[]> {
   const out: Sample[] = [];

@@ -40,6 +40,7 @@ import {
   type BirdSpecies,
   type VocFlag,
 } from './support/benchmark-writers.js';
+import { usageFailure as failure } from './support/usage-failure.js';
 
 const IDS = ['gtsrb', 'country211', 'sst2', 'clevr-counts', 'kitti', 'voc2007', 'birdsnap', 'ucf101', 'kinetics700', 'hateful-memes'] as const;
 
@@ -73,18 +74,6 @@ async function collect(a: DatasetAdapter, root: string, split?: string): Promise
   return out.map((s) => [s.key, s.label]);
 }
 
-/** The CLI's one line for the rejection (`file: message — fix`). */
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    const line = (err as { oneLine?: () => string }).oneLine?.();
-    if (line === undefined) throw err; // not a UsageError: a bug, not a user mistake
-    expect(line).not.toContain('\n');
-    return line;
-  }
-  return 'did not fail';
-}
 
 /** Runs the dataset by name through runZeroShot; checks the run finished and every sample was scored. */
 async function evaluate(dataset: string, root: string, opts: { prompts?: string; split?: string } = {}) {

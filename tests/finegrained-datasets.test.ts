@@ -30,6 +30,7 @@ import {
   writeSun397,
   type Entry,
 } from './support/finegrained-writers.js';
+import { usageFailure as failure } from './support/usage-failure.js';
 
 function tmp(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `clip-bench-fg-${prefix}-`));
@@ -45,16 +46,6 @@ async function collect(a: DatasetAdapter, root: string, split = a.splits[0]): Pr
   return out;
 }
 
-/** The CLI's one line for the rejection (`file: message — fix`). */
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect((err as Error).name).toBe('UsageError');
-    return (err as { oneLine: () => string }).oneLine();
-  }
-  return 'did not fail';
-}
 
 /** The split's samples in folder order: by class, then by file name in code-point order (torchvision's walk). */
 const folderOrder = (xs: readonly [number, string][]) => [...xs].sort((a, b) => a[0] - b[0] || byCodePoint(a[1], b[1])).map(([c, k]) => [k, c] as [string, number]);

@@ -10,6 +10,7 @@ import { imagenetSubsetWnids, imagenetWnidIndex, isImagenetWnid, validateWnidLis
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { writeMat } from './support/mat5-writer.js';
 import { dirs, GT, metaMat, objectnetMappings, perm, tmp, touch, valName, W, write } from './support/imagenet-fixtures.js';
+import { usageFailure as failure } from './support/usage-failure.js';
 
 async function collect(a: DatasetAdapter, root: string): Promise<[string, number][]> {
   const out: Sample[] = [];
@@ -20,15 +21,6 @@ async function collect(a: DatasetAdapter, root: string): Promise<[string, number
   return out.map((s) => [s.key, s.label]);
 }
 
-/** The CLI's one line for the rejection (`file: message — fix`). */
-async function failure(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    return (err as { oneLine?: () => string }).oneLine?.() ?? String(err);
-  }
-  return 'did not fail';
-}
 
 async function samplesFailure(a: DatasetAdapter, root: string): Promise<string> {
   return failure(collect(a, root));

@@ -11,6 +11,7 @@ import { fixtureTexts, writeToyClip } from '../src/fixtures/fixture-models.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { openDb } from '../src/store/db.js';
 import { iteratePredictions } from '../src/store/runs.js';
+import { usageFailure as failure } from './support/usage-failure.js';
 
 function tmp(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `clip-bench-${prefix}-`));
@@ -32,14 +33,6 @@ async function read(file: string): Promise<{ classIds: string[]; samples: [strin
   return { classIds: await manifest.classIds(file), samples: out.map((s) => [s.key, s.path, s.label]) };
 }
 
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { oneLine?: () => string }).oneLine?.() ?? `not a UsageError: ${String(err)}`;
-  }
-  return 'did not fail';
-}
 
 describe('CSV parsing (RFC 4180)', () => {
   it('reads quoted commas, doubled quotes, line breaks inside quotes and CRLF, with the line each record starts on', () => {

@@ -20,18 +20,10 @@ import {
   writeRetrievalWds,
   type FixtureImage,
 } from './support/retrieval-writers.js';
+import { usageFailure as failure } from './support/usage-failure.js';
 
 const tmp = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `clip-bench-retrieval-${prefix}-`));
 
-/** The CLI's one line for the rejection (`file: message — fix`). */
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { oneLine?: () => string }).oneLine?.() ?? `not a UsageError: ${String(err)}`;
-  }
-  return 'did not fail';
-}
 
 /** (image key, caption) in caption order: what the engine will score. */
 const pairings = (d: RetrievalData) => d.captions.map((c) => [d.images[c.image].key, c.text]);

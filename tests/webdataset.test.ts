@@ -16,20 +16,12 @@ import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { openDb } from '../src/store/db.js';
 import { iteratePredictions } from '../src/store/runs.js';
 import { writeTar, type TarIn } from './support/tar-writer.js';
+import { usageFailure as failure } from './support/usage-failure.js';
 
 function tmp(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `clip-bench-${prefix}-`));
 }
 
-/** The CLI's one line for the rejection (`file: message — fix`). */
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { oneLine?: () => string }).oneLine?.() ?? `not a UsageError: ${String(err)}`;
-  }
-  return 'did not fail';
-}
 
 async function collect(root: string, split = 'test'): Promise<Sample[]> {
   const out: Sample[] = [];
