@@ -326,6 +326,8 @@ export interface Comparison {
   p: number;
   /** fraction of samples whose top-1 prediction differs (from {@link changedFraction}); omitted → no clause */
   changed?: number;
+  /** what the difference is of, where it is not plain accuracy: "text→image R@1" → "loses 0.42 points of text→image R@1 [0.21, 0.63]" */
+  measure?: string;
 }
 
 /**
@@ -336,11 +338,13 @@ export interface Comparison {
  * // → 'int8 loses 0.42 points [0.21, 0.63], p = 0.0003; 1.9% of predictions change'
  */
 export function describeComparison(cmp: Comparison): string {
-  const { baseline = 'fp32', candidate = 'int8', diff, low, high, p, changed } = cmp;
+  const { baseline = 'fp32', candidate = 'int8', diff, low, high, p, changed, measure } = cmp;
+  // "0.42 points of text→image R@1 [0.21, 0.63]": the measure goes between the estimate and its interval
+  const of = (x: number, l: number, h: number) => (measure ? formatInterval(x, l, h).replace(/ points \[/, () => ` points of ${measure} [`) : formatInterval(x, l, h));
   let head: string;
-  if (low > 0) head = `${candidate} gains ${formatInterval(diff, low, high)}`;
-  else if (high < 0) head = `${candidate} loses ${formatInterval(-diff, -high, -low)}`;
-  else head = `${candidate} matches ${baseline}: ${formatInterval(diff, low, high)}`;
+  if (low > 0) head = `${candidate} gains ${of(diff, low, high)}`;
+  else if (high < 0) head = `${candidate} loses ${of(-diff, -high, -low)}`;
+  else head = `${candidate} matches ${baseline}${measure ? ` on ${measure}` : ''}: ${formatInterval(diff, low, high)}`;
   let tail = '';
   if (changed !== undefined) {
     if (!(changed >= 0 && changed <= 1)) throw new RangeError(`describeComparison: changed must be a fraction in [0, 1], got ${changed}`);
