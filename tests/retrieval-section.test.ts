@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RetrievalReferenceCell } from '../src/report/retrieval-paper.js';
-import { retrievalReferenceCells } from '../src/report/retrieval-paper.js';
+import { retrievalReference, retrievalReferenceCells } from '../src/report/retrieval-paper.js';
 import {
   recallCutoffs,
   retrievalCsv,
@@ -199,5 +199,19 @@ describe('retrieval section as HTML', () => {
     expect(html).toContain('<td>text→image</td>');
     const verified = retrievalSectionHtml(view({ reference: { model: 'ViT-L/14@336px', cells: paperCells(true) } }));
     expect(verified).not.toContain('unverified');
+  });
+});
+
+describe('--reference ViT-L/14@336px on a retrieval run', () => {
+  it("puts the shipped Table 13 cells beside ours: MSCOCO's values, all marked unverified, on the paper's split", () => {
+    const m = metricsOf();
+    const md = retrievalSectionMarkdown(view({ dataset: 'mscoco', nImages: 5000, nCaptions: 25010, metrics: m, split: 'val', reference: retrievalReference('ViT-L/14@336px', 'mscoco', 2) }));
+    // issue 15's MSCOCO row, R@1 per direction: image→text 58.4, text→image 37.8
+    expect(md).toContain(`| image→text | R@1 | 88.12 | 58.4* | ${delta(0.8812, 58.4)} ⚠ |`);
+    expect(md).toContain(`| text→image | R@1 | 67.12 | 37.8* | ${delta(0.6712, 37.8)} ⚠ |`);
+    expect(md).toContain('⚠ marks a delta beyond ±2 points.');
+    expect(md).toContain("The paper's numbers are on the test split; this run is on val");
+    expect(retrievalReference('RN50', 'mscoco').cells).toEqual([]);
+    expect(() => retrievalReference('RN5O', 'mscoco')).toThrow(/Did you mean "RN50"/);
   });
 });

@@ -76,3 +76,13 @@ export function retrievalReferenceCells(model: string, dataset: string, numbers:
   if (!models.includes(model)) throw unknownName('paper model', model, models);
   return numbers.datasets[dataset]?.results[model] ?? [];
 }
+
+/**
+ * What a retrieval report section needs for `--reference MODEL` (retrieval-section.ts' `reference`): the
+ * model's Table 13 cells on the dataset, the split the paper measured, and the ±points tolerance.
+ */
+export function retrievalReference(model: string, dataset: string, tolerance = 1): { model: string; cells: RetrievalReferenceCell[]; split?: string; tolerance: number } {
+  const numbers = retrievalPaperNumbers();
+  const split = numbers.datasets[dataset]?.split;
+  return { model, cells: retrievalReferenceCells(model, dataset, numbers), ...(split === undefined ? {} : { split }), tolerance };
+}
