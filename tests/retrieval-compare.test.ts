@@ -3,7 +3,7 @@ import { UsageError } from '../src/errors.js';
 import { QUERY_STATUS } from '../src/eval/retrieval-metrics.js';
 import { mulberry32 } from '../src/fixtures/random.js';
 import { compareRetrievalRuns, formatRetrievalComparison, type RetrievalCompareSide, type RetrievalQuerySet } from '../src/report/retrieval-compare.js';
-import { describeComparison, formatPValue } from '../src/report/stats.js';
+import { clusteredPairedBootstrap, describeComparison, formatPValue, pairedBootstrap } from '../src/report/stats.js';
 
 function failureOf(fn: () => unknown): string {
   try {
@@ -212,5 +212,89 @@ describe('compareRetrievalRuns refuses queries that do not match', () => {
     expect(c.excluded).toEqual({ 'image→text': 0, 'text→image': 1 });
     expect(c.differences.find((d) => d.direction === 'text→image')).toMatchObject({ paired: 3, recallA: 1 / 3, recallB: 0, lost: 1, gained: 0 });
     expect(c.notes).toContain('1 text→image queries are left out of both runs (failed images, excludeFailures).');
+  });
+});
+
+describe('clusteredPairedBootstrap (captions resampled with their image)', () => {
+  /** G groups of `size` samples whose outcomes are shared within a group: A hits w.p. 0.6, B flips 10% of hits, 20% of misses. */
+  function clusteredOutcomes(rand: () => number, G: number, size: number) {
+    const a: number[] = [];
+    const b: number[] = [];
+    const group: number[] = [];
+    for (let g = 0; g < G; g++) {
+      const ha = rand() < 0.6;
+      const hb = ha ? rand() >= 0.1 : rand() < 0.2;
+      for (let j = 0; j < size; j++) a.push(+ha), b.push(+hb), group.push(g);
+    }
+    return { a: Uint8Array.from(a), b: Uint8Array.from(b), group };
+  }
+
+  it('with one sample per group is the ordinary paired bootstrap', () => {
+    const rand = mulberry32(7);
+    const a = Uint8Array.from({ length: 400 }, () => +(rand() < 0.7));
+    const b = Uint8Array.from(a, (x) => (rand() < 0.15 ? 1 - x : x));
+    const ours = clusteredPairedBootstrap(a, b, Array.from(a, (_, i) => i), { seed: 1, iterations: 20000 });
+    const plain = pairedBootstrap(a, b, { seed: 1, iterations: 20000 });
+    expect(ours.diff).toBeCloseTo(plain.diff, 12);
+    // two Monte Carlo runs of one distribution on a grid of 1/400: within a step or two
+    expect(Math.abs(ours.low - plain.low)).toBeLessThanOrEqual(0.006);
+    expect(Math.abs(ours.high - plain.high)).toBeLessThanOrEqual(0.006);
+  });
+
+  it('with outcomes shared within groups of 5 is the bootstrap over groups, about √5 wider than resampling samples', () => {
+    const { a, b, group } = clusteredOutcomes(mulberry32(3), 400, 5);
+    const ours = clusteredPairedBootstrap(a, b, group, { seed: 2, iterations: 20000 });
+    const perGroup = (x: Uint8Array) => Uint8Array.from({ length: 400 }, (_, g) => x[5 * g]);
+    const byGroup = pairedBootstrap(perGroup(a), perGroup(b), { seed: 2, iterations: 20000 });
+    expect(ours.diff).toBeCloseTo(byGroup.diff, 12);
+    expect(Math.abs(ours.low - byGroup.low)).toBeLessThanOrEqual(0.006);
+    expect(Math.abs(ours.high - byGroup.high)).toBeLessThanOrEqual(0.006);
+    const naive = pairedBootstrap(a, b, { seed: 2, iterations: 20000 });
+    const ratio = (ours.high - ours.low) / (naive.high - naive.low);
+    expect(ratio).toBeGreaterThan(1.9);
+    expect(ratio).toBeLessThan(2.6);
+  });
+
+  it('covers the true difference about 95% of the time on clustered data, where resampling captions does not', () => {
+    const rand = mulberry32(2025);
+    const trials = 150;
+    let clustered = 0;
+    let naive = 0;
+    for (let t = 0; t < trials; t++) {
+      const { a, b, group } = clusteredOutcomes(rand, 100, 5);
+      const c = clusteredPairedBootstrap(a, b, group, { seed: t, iterations: 1000 });
+      const n = pairedBootstrap(a, b, { seed: t, iterations: 1000 });
+      if (c.low <= 0.02 && 0.02 <= c.high) clustered++;
+      if (n.low <= 0.02 && 0.02 <= n.high) naive++;
+    }
+    expect(clustered / trials).toBeGreaterThanOrEqual(0.88);
+    expect(clustered / trials).toBeLessThanOrEqual(0.995);
+    // intervals √5 too narrow cover about P(|Z| < 1.96/√5) ≈ 62%
+    expect(naive / trials).toBeLessThan(0.8);
+  });
+
+  it('is [0, 0] when the runs agree, and refuses group ids that do not fit the samples', () => {
+    expect(clusteredPairedBootstrap(Uint8Array.from([1, 0, 1]), Uint8Array.from([1, 0, 1]), [0, 0, 1], { seed: 1 })).toEqual({ diff: 0, low: 0, high: 0 });
+    expect(() => clusteredPairedBootstrap(Uint8Array.from([1, 0]), Uint8Array.from([1, 1]), [0], { seed: 1 })).toThrow(/1 group ids for 2 samples/);
+  });
+
+  it('is what compareRetrievalRuns uses for text→image once the captions name their images, and it says so', () => {
+    const { A, B } = sides(11);
+    const group = A.textToImage.keys.map((_, i) => `img${Math.floor(i / 5)}`);
+    const withGroups = compareRetrievalRuns({ ...A, textToImage: { ...A.textToImage, group } }, B, { recallK: [1], iterations: 3000, seed: 4 });
+    const t2i = withGroups.differences.find((d) => d.direction === 'text→image')!;
+    const hA = Uint8Array.from(hits(A.textToImage, 1));
+    const hB = Uint8Array.from(hits(B.textToImage, 1));
+    const direct = clusteredPairedBootstrap(hA, hB, group.map((g) => Number(g.slice(3))), { seed: 4, iterations: 3000 });
+    expect([t2i.diff, t2i.low, t2i.high]).toEqual([direct.diff, direct.low, direct.high]);
+    expect(withGroups.notes[0]).toMatch(/resample images with all their captions/);
+    // image→text is unchanged: one query per image, resampled as before
+    const without = compareRetrievalRuns(A, B, { recallK: [1], iterations: 3000, seed: 4 });
+    expect(withGroups.differences[0]).toEqual(without.differences[0]);
+    expect(without.notes[0]).toMatch(/treat them as independent/);
+    const other = group.map((g, i) => (i === 7 ? 'img9' : g));
+    expect(failureOf(() => compareRetrievalRuns({ ...A, textToImage: { ...A.textToImage, group } }, { ...B, textToImage: { ...B.textToImage, group: other } }, { iterations: 10 }))).toMatch(
+      /^text→image query "cap7" belongs to image "img1" in fp32 but "img9" in fp16: not the same queries/,
+    );
   });
 });

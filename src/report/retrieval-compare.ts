@@ -7,7 +7,7 @@
 import { UsageError } from '../errors.js';
 import { DEFAULT_RECALL_K, QUERY_STATUS } from '../eval/retrieval-metrics.js';
 import type { RetrievalDirection } from './retrieval-section.js';
-import { describeComparison, discordantCounts, mcnemarExact, pairedBootstrap } from './stats.js';
+import { clusteredPairedBootstrap, describeComparison, discordantCounts, mcnemarExact, pairedBootstrap } from './stats.js';
 
 /** One direction's queries of one run. */
 export interface RetrievalQuerySet {
@@ -17,6 +17,11 @@ export interface RetrievalQuerySet {
   rank: ArrayLike<number>;
   /** `QUERY_STATUS` per query (failed: a miss at every k; excluded: not counted); omitted: every query scored */
   status?: ArrayLike<number>;
+  /**
+   * text→image: the key of each caption's image. Given (by either run), the bootstrap resamples images with
+   * all their captions, since captions of one image are not independent; omitted, it resamples captions.
+   */
+  group?: readonly string[];
 }
 
 export interface RetrievalCompareSide {
@@ -100,6 +105,38 @@ function pairQueries(A: RetrievalCompareSide, B: RetrievalCompareSide, direction
   return { ia, ib };
 }
 
+/**
+ * The group (image) of each counted query as a small integer, from whichever run gives `group`; both
+ * giving it, they must agree on every paired query. Null where neither gives it.
+ */
+function queryGroups(
+  A: RetrievalCompareSide,
+  B: RetrievalCompareSide,
+  direction: RetrievalDirection,
+  qa: RetrievalQuerySet,
+  qb: RetrievalQuerySet,
+  ia: Int32Array,
+  ib: Int32Array,
+  counted: readonly number[],
+): Int32Array | null {
+  for (const [s, q] of [[A, qa], [B, qb]] as const) {
+    if (q.group && q.group.length !== q.keys.length) throw new RangeError(`${runName(s)}: ${direction} has ${q.keys.length} keys but ${q.group.length} groups`);
+  }
+  if (!qa.group && !qb.group) return null;
+  const ids = new Map<string, number>();
+  return Int32Array.from(counted, (i) => {
+    const ga = qa.group?.[ia[i]];
+    const gb = qb.group?.[ib[i]];
+    if (ga !== undefined && gb !== undefined && ga !== gb) {
+      throw new UsageError(`${direction} query "${qa.keys[ia[i]]}" belongs to image "${ga}" in ${runName(A)} but "${gb}" in ${runName(B)}: not the same queries`, { fix: SAME_QUERIES });
+    }
+    const g = (ga ?? gb)!;
+    let id = ids.get(g);
+    if (id === undefined) ids.set(g, (id = ids.size));
+    return id;
+  });
+}
+
 /** 1 where the query's first positive is within the top k; a failed query is a miss at every k. */
 function hitAt(q: RetrievalQuerySet, i: number, k: number, who: string, direction: RetrievalDirection): number {
   const status = q.status ? q.status[i] : QUERY_STATUS.scored;
@@ -124,6 +161,7 @@ export function compareRetrievalRuns(
   for (const k of recallK) if (!Number.isInteger(k) || k < 1) throw new UsageError(`recall@k needs a positive whole k, got ${k}`, { fix: 'pass cut-offs like --recall-k 1,5,10' });
   const differences: RetrievalDifference[] = [];
   const excluded = { 'image→text': 0, 'text→image': 0 } as Record<RetrievalDirection, number>;
+  const clustered = { 'image→text': false, 'text→image': false } as Record<RetrievalDirection, boolean>;
   for (const { direction, side, prefix } of DIRECTIONS) {
     const qa = A[side];
     const qb = B[side];
@@ -142,11 +180,14 @@ export function compareRetrievalRuns(
       else counted.push(i);
     }
     if (counted.length === 0) throw new UsageError(`no ${direction} query is counted in both ${runName(A)} and ${runName(B)}`, { fix: SAME_QUERIES });
+    const groups = queryGroups(A, B, direction, qa, qb, ia, ib, counted);
+    if (groups) clustered[direction] = true;
     for (const k of recallK) {
       const hitsA = Uint8Array.from(counted, (i) => hitAt(qa, ia[i], k, runName(A), direction));
       const hitsB = Uint8Array.from(counted, (i) => hitAt(qb, ib[i], k, runName(B), direction));
       const { b: lost, c: gained } = discordantCounts(hitsA, hitsB);
-      const interval = pairedBootstrap(hitsA, hitsB, { seed: opts.seed ?? 2021, iterations: opts.iterations, confidence: opts.confidence });
+      const bootstrap = { seed: opts.seed ?? 2021, iterations: opts.iterations, confidence: opts.confidence };
+      const interval = groups ? clusteredPairedBootstrap(hitsA, hitsB, groups, bootstrap) : pairedBootstrap(hitsA, hitsB, bootstrap);
       const p = mcnemarExact(lost, gained);
       const sum = (h: Uint8Array) => h.reduce((s, x) => s + x, 0);
       differences.push({
@@ -165,7 +206,9 @@ export function compareRetrievalRuns(
     }
   }
   const notes = [
-    'text→image queries are captions, several per image: the bootstrap and McNemar treat them as independent, so their text→image intervals may be somewhat narrow and p-values somewhat small.',
+    clustered['text→image']
+      ? "text→image queries are captions, several per image: the text→image intervals resample images with all their captions; McNemar's p treats the captions as independent, so it may be somewhat small."
+      : 'text→image queries are captions, several per image: the bootstrap and McNemar treat them as independent, so their text→image intervals may be somewhat narrow and p-values somewhat small.',
   ];
   for (const { direction } of DIRECTIONS) if (excluded[direction]) notes.push(`${excluded[direction]} ${direction} queries are left out of both runs (failed images, excludeFailures).`);
   return { a: { label: A.label, runId: A.runId }, b: { label: B.label, runId: B.runId }, recallK, differences, excluded, notes };
