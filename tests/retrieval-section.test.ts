@@ -212,6 +212,12 @@ describe('--reference ViT-L/14@336px on a retrieval run', () => {
     expect(md).toContain('⚠ marks a delta beyond ±2 points.');
     expect(md).toContain("The paper's numbers are on the test split; this run is on val");
     expect(retrievalReference('RN50', 'mscoco').cells).toEqual([]);
+    // the whole test split is the paper's setting; a --limit run on it is said not to be
+    expect(retrievalReference('ViT-L/14@336px', 'mscoco').counts).toEqual({ images: 5000, captions: 25010 });
+    const whole = retrievalSectionMarkdown(view({ dataset: 'mscoco', nImages: 5000, nCaptions: 25010, reference: retrievalReference('ViT-L/14@336px', 'mscoco') }));
+    expect(whole).not.toContain('not like for like');
+    const partial = retrievalSectionMarkdown(view({ dataset: 'mscoco', nImages: 100, nCaptions: 501, reference: retrievalReference('ViT-L/14@336px', 'mscoco') }));
+    expect(partial).toContain("The paper's numbers are on all 5,000 images, 25,010 captions of the test split; this run has 100 images, 501 captions: not like for like.");
     expect(() => retrievalReference('RN5O', 'mscoco')).toThrow(/Did you mean "RN50"/);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { RETRIEVAL_DATASETS, type RetrievalDatasetId } from '../datasets/retrieval/index.js';
 import { UsageError, unknownName } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import type { PaperCell } from './paper.js';
@@ -79,10 +80,16 @@ export function retrievalReferenceCells(model: string, dataset: string, numbers:
 
 /**
  * What a retrieval report section needs for `--reference MODEL` (retrieval-section.ts' `reference`): the
- * model's Table 13 cells on the dataset, the split the paper measured, and the ±points tolerance.
+ * model's Table 13 cells on the dataset, the split the paper measured and its size, and the ±points tolerance.
  */
-export function retrievalReference(model: string, dataset: string, tolerance = 1): { model: string; cells: RetrievalReferenceCell[]; split?: string; tolerance: number } {
+export function retrievalReference(
+  model: string,
+  dataset: string,
+  tolerance = 1,
+): { model: string; cells: RetrievalReferenceCell[]; split?: string; counts?: { images: number; captions: number }; tolerance: number } {
   const numbers = retrievalPaperNumbers();
   const split = numbers.datasets[dataset]?.split;
-  return { model, cells: retrievalReferenceCells(model, dataset, numbers), ...(split === undefined ? {} : { split }), tolerance };
+  // the split's size as the adapter knows it (the one source of those counts), to tell a partial run
+  const counts = split !== undefined && Object.hasOwn(RETRIEVAL_DATASETS, dataset) ? RETRIEVAL_DATASETS[dataset as RetrievalDatasetId].expectedCount?.[split] : undefined;
+  return { model, cells: retrievalReferenceCells(model, dataset, numbers), ...(split === undefined ? {} : { split }), ...(counts ? { counts } : {}), tolerance };
 }

@@ -31,8 +31,11 @@ export interface RetrievalRunView {
   captionPrefix?: string;
   /** retrieval-metrics.ts' names → values: recalls as fractions, ranks 1-based */
   metrics: Readonly<Record<string, number>>;
-  /** the paper's cells for a reference model (`retrievalReferenceCells`), its split, and the ±points tolerance (default 1) */
-  reference?: { model: string; cells: readonly RetrievalReferenceCell[]; split?: string; tolerance?: number };
+  /**
+   * the paper's cells for a reference model (`retrievalReferenceCells`), the split it measured and that split's
+   * size, and the ±points tolerance (default 1); `retrievalReference` fills it
+   */
+  reference?: { model: string; cells: readonly RetrievalReferenceCell[]; split?: string; counts?: { images: number; captions: number }; tolerance?: number };
 }
 
 export interface RetrievalSectionRow {
@@ -124,6 +127,9 @@ export function retrievalNotes(v: RetrievalRunView): string[] {
     if (ref.cells.length === 0) notes.push(`The paper's Table 13 has no ${ref.model} number for ${v.dataset}.`);
     else {
       if (ref.split !== undefined && ref.split !== v.split) notes.push(`The paper's numbers are on the ${ref.split} split; this run is on ${v.split}: not like for like.`);
+      else if (ref.counts && (ref.counts.images !== v.nImages || ref.counts.captions !== v.nCaptions)) {
+        notes.push(`The paper's numbers are on all ${retrievalCountsText({ nImages: ref.counts.images, nCaptions: ref.counts.captions })} of the ${v.split} split; this run has ${retrievalCountsText(v)}: not like for like.`);
+      }
       if (v.captionPrefix !== undefined && v.captionPrefix !== PAPER_CAPTION_PREFIX) {
         notes.push(`The paper prepends "${PAPER_CAPTION_PREFIX}" to every caption; this run used ${v.captionPrefix ? `"${v.captionPrefix}"` : 'none'} (pass --caption-prefix "${PAPER_CAPTION_PREFIX}" to reproduce the paper).`);
       }
