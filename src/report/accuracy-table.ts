@@ -484,7 +484,7 @@ export function versionsText(v: Record<string, string | null>): string {
     .join(', ');
 }
 
-function csvField(s: string): string {
+export function csvField(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
