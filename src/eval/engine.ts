@@ -145,6 +145,8 @@ export interface EngineResult<Summary> {
   modelFingerprint: string;
   shard: string | null;
   summary: Summary;
+  /** the run's stored parameters (of the run as first made, when it was continued) */
+  params: Record<string, unknown>;
   timings: Record<string, number>;
   cache: CacheCounts;
 }
@@ -350,6 +352,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
       modelFingerprint: ckpt.fingerprint,
       shard,
       summary,
+      params: getRun(db, runId).params,
       timings,
       cache: counts,
     };

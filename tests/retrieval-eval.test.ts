@@ -1,0 +1,210 @@
+/**
+ * Retrieval as an engine task: metrics and every stored rank equal a brute-force oracle on the run's own
+ * stored embeddings; the Karpathy and CLIP_benchmark layouts of the same data give identical results;
+ * shards merged = unsharded; resumed = uninterrupted; --no-cache = cached; a missing image is a failed
+ * sample whose captions are misses.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RunInterrupted } from '../src/eval/engine.js';
+import { mergeShards } from '../src/eval/merge-runs.js';
+import { runRetrieval, type RetrievalOptions } from '../src/eval/retrieval.js';
+import { writeClipArch } from '../src/fixtures/fixture-models.js';
+import { loadCheckpoint } from '../src/models/checkpoint.js';
+import { openDb, type Db } from '../src/store/db.js';
+import { iterateQueries, readCaptions, readImages } from '../src/store/retrieval.js';
+import { getRun, listRuns } from '../src/store/runs.js';
+import { flickrImages, writeFlickrTxt, writeImages, writeKarpathy, type FixtureImage } from './support/retrieval-writers.js';
+
+let tmp: string;
+let model: string;
+let karpathyRoot: string;
+let txtRoot: string;
+let images: FixtureImage[];
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-retrieval-eval-'));
+  // 9 test images (5, 6 or 7 captions) and a val image that must not appear
+  images = flickrImages(['test', 'test', 'val', 'test', 'test', 'test', 'test', 'test', 'test', 'test'], [5, 6, 5, 7, 5, 5, 6, 5, 5, 5]);
+  karpathyRoot = path.join(tmp, 'karpathy');
+  writeKarpathy(karpathyRoot, 'flickr30k', images);
+  await writeImages(karpathyRoot, 'flickr30k-images', images);
+  txtRoot = path.join(tmp, 'txt');
+  writeFlickrTxt(txtRoot, 'flickr30k', 'test', images);
+  await writeImages(txtRoot, undefined, images);
+  model = path.join(tmp, 'tiny');
+  await writeClipArch(model, 'tiny', images.flatMap((im) => im.captions));
+});
+
+const opts = (over: Partial<RetrievalOptions> = {}): RetrievalOptions => ({ modelDir: model, dataset: 'flickr30k', root: karpathyRoot, batchSize: 2, workers: 2, recallK: [1, 2, 5], ...over });
+
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, k) => s + x * b[k], 0);
+
+/** Ranks and metrics by brute force (float64 dot products, ties to the lower index) from a run's stored rows. */
+function oracle(db: Db, runId: number, ks: number[]) {
+  const ims = readImages(db, runId);
+  const caps = readCaptions(db, runId);
+  const pos = new Map(ims.map((im, i) => [im.idx, i]));
+  const ok = ims.map((im) => im.embedding !== null);
+  const t2i = caps.map((c) => {
+    const target = pos.get(c.image)!;
+    if (!ok[target]) return { rank: ims.length, failed: true };
+    const s = ims.map((im) => (im.embedding ? dot(c.embedding, im.embedding) : -Infinity));
+    return { rank: 1 + s.filter((v, j) => v > s[target] || (v === s[target] && j < target)).length, failed: false };
+  });
+  const i2t = ims.map((im, i) => {
+    const mine = caps.map((c, j) => (c.image === im.idx ? j : -1)).filter((j) => j >= 0);
+    if (!ok[i]) return { rank: caps.length - mine.length + 1, failed: true };
+    const s = caps.map((c) => dot(im.embedding!, c.embedding));
+    const best = mine.reduce((b, j) => (s[j] > s[b] ? j : b), mine[0]);
+    return { rank: 1 + s.filter((v, j) => v > s[best] || (v === s[best] && j < best)).length, failed: false };
+  });
+  const recall = (qs: { rank: number; failed: boolean }[], k: number) => qs.filter((q) => !q.failed && q.rank <= k).length / qs.length;
+  const median = (r: number[]) => {
+    const s = [...r].sort((a, b) => a - b);
+    return Math.floor(s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2);
+  };
+  const mean = (r: number[]) => r.reduce((a, b) => a + b, 0) / r.length;
+  const values: Record<string, number> = {};
+  for (const k of ks) {
+    values[`image_retrieval_recall@${k}`] = recall(t2i, k);
+    values[`text_retrieval_recall@${k}`] = recall(i2t, k);
+  }
+  values.image_retrieval_mean_rank = mean(t2i.map((q) => q.rank));
+  values.image_retrieval_median_rank = median(t2i.map((q) => q.rank));
+  values.text_retrieval_mean_rank = mean(i2t.map((q) => q.rank));
+  values.text_retrieval_median_rank = median(i2t.map((q) => q.rank));
+  values['mean_recall@1'] = (values['image_retrieval_recall@1'] + values['text_retrieval_recall@1']) / 2;
+  return { values, t2i: t2i.map((q) => q.rank), i2t: i2t.map((q) => q.rank) };
+}
+
+const queries = (db: Db, runId: number) => [...iterateQueries(db, runId)];
+
+function expectCloseValues(actual: Record<string, number>, expected: Record<string, number>) {
+  expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+  for (const [name, v] of Object.entries(expected)) expect(actual[name], name).toBeCloseTo(v, 12);
+}
+
+describe('runRetrieval', () => {
+  it('metrics and every stored rank equal brute force on the stored embeddings; captions come from the test split only', async () => {
+    const db = openDb(':memory:');
+    const r = await runRetrieval(db, opts());
+    expect(r.summary).toMatchObject({ ranked: true, nImages: 9, nCaptions: 49, nFailedImages: 0 });
+    expect(r.description).toBe('9 images, 49 captions (6 images with 5, 2 with 6, 1 with 7)');
+    const o = oracle(db, r.runId, [1, 2, 5]);
+    expectCloseValues(r.summary.values, o.values);
+    const q = queries(db, r.runId);
+    expect(q.filter((x) => x.query === 'text').map((x) => x.rank)).toEqual(o.t2i);
+    expect(q.filter((x) => x.query === 'image').map((x) => x.rank)).toEqual(o.i2t);
+    // stored pairings are the writer's truth: captions of the test images, grouped by image, in file order
+    const test = images.filter((im) => im.split === 'test');
+    expect(q.filter((x) => x.query === 'text').map((x) => [x.key, x.caption])).toEqual(test.flatMap((im) => im.captions.map((c) => [im.name, c])));
+    // top-10 of a text query: its first entry is rank 1's image exactly when the rank is 1
+    for (const x of q.filter((x) => x.query === 'text')) expect(x.top10[0] === test.findIndex((im) => im.name === x.key)).toBe(x.rank === 1);
+    expect(getRun(db, r.runId)).toMatchObject({ task: 'retrieval', status: 'finished', n: 9, nFailed: 0, top1: null });
+    expect((getRun(db, r.runId).metrics as Record<string, { value: number }>)['mean_recall@1'].value).toBe(r.summary.values['mean_recall@1']);
+  });
+
+  it('the caption prefix is encoded (and part of the identity); stored caption texts stay as written', async () => {
+    const db = openDb(':memory:');
+    const plain = await runRetrieval(db, opts({ cache: false }));
+    const prefixed = await runRetrieval(db, opts({ cache: false, captionPrefix: 'a photo of ' }));
+    expect(getRun(db, prefixed.runId).identity).not.toBe(getRun(db, plain.runId).identity);
+    const ckpt = await loadCheckpoint(model);
+    try {
+      const caps = readCaptions(db, prefixed.runId);
+      const direct = await ckpt.encodeTexts(['a photo of ' + caps[3].text]);
+      expect([...caps[3].embedding]).toEqual([...direct]);
+      expect(caps.map((c) => c.text)).toEqual(readCaptions(db, plain.runId).map((c) => c.text));
+    } finally {
+      await ckpt.release();
+    }
+  });
+
+  it('the Karpathy JSON and CLIP_benchmark .txt layouts of the same data give identical metrics and queries', async () => {
+    const db = openDb(':memory:');
+    const a = await runRetrieval(db, opts());
+    const b = await runRetrieval(db, opts({ root: txtRoot }));
+    expect(b.layoutFound).not.toBe(a.layoutFound);
+    expect(b.summary.values).toEqual(a.summary.values);
+    expect(queries(db, b.runId)).toEqual(queries(db, a.runId));
+  });
+
+  it('--no-cache gives the cached result', async () => {
+    const db = openDb(':memory:');
+    const a = await runRetrieval(db, opts());
+    const b = await runRetrieval(db, opts());
+    expect(b.cache).toMatchObject({ imageHits: 9, imageMisses: 0, textMisses: 0 });
+    const c = await runRetrieval(openDb(':memory:'), opts({ cache: false }));
+    expect(c.summary.values).toEqual(a.summary.values);
+    expect(b.summary.values).toEqual(a.summary.values);
+  });
+
+  it('three shard DBs merge into exactly the unsharded metrics and ranks; a shard alone is not ranked', async () => {
+    const whole = openDb(':memory:');
+    const w = await runRetrieval(whole, opts({ cache: false, limit: 8 }));
+    const sources: { file: string; db: Db }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const file = path.join(tmp, `r-shard-${i}.sqlite`);
+      const db = openDb(file);
+      const r = await runRetrieval(db, opts({ cache: false, limit: 8, shard: { index: i, count: 3 } }));
+      expect(r.summary).toMatchObject({ ranked: false, nImages: [3, 3, 2][i] });
+      expect(queries(db, r.runId)).toEqual([]);
+      sources.push({ file, db });
+    }
+    await expect(mergeShards(sources.slice(1), () => openDb(':memory:'))).rejects.toThrow(/shards 0\/3 are missing or unfinished/);
+    const { merged, db: into } = await mergeShards(sources, () => openDb(path.join(tmp, 'r-merged.sqlite')));
+    const run = getRun(into, merged[0].runId);
+    const unsharded = getRun(whole, w.runId);
+    expect(run).toMatchObject({ task: 'retrieval', status: 'finished', shard: null, identity: unsharded.identity, n: 8, metrics: unsharded.metrics });
+    expect(queries(into, run.id)).toEqual(queries(whole, w.runId));
+  });
+
+  it('an interrupted run resumes to exactly the uninterrupted result', async () => {
+    const reference = openDb(':memory:');
+    const whole = await runRetrieval(reference, opts({ cache: false }));
+    const db = openDb(path.join(tmp, 'r-resume.sqlite'));
+    const controller = new AbortController();
+    let batches = 0;
+    const interrupted = runRetrieval(db, opts({ cache: false, signal: controller.signal }), (p) => {
+      if (p.stage === 'images' && ++batches === 2) controller.abort();
+    });
+    await expect(interrupted).rejects.toBeInstanceOf(RunInterrupted);
+    const [run] = listRuns(db);
+    expect(run.status).toBe('interrupted');
+    expect(readImages(db, run.id).length).toBeLessThan(9);
+    const resumed = await runRetrieval(db, opts({ cache: false }));
+    expect(resumed).toMatchObject({ runId: run.id, resumed: true });
+    expect(resumed.summary.values).toEqual(whole.summary.values);
+    expect(queries(db, run.id)).toEqual(queries(reference, whole.runId));
+  });
+
+  it('a missing image is a failed sample: its captions are misses at the worst rank, as the oracle counts them', async () => {
+    const root = path.join(tmp, 'missing');
+    writeKarpathy(root, 'flickr30k', images);
+    await writeImages(root, 'flickr30k-images', images);
+    rmSync(path.join(root, 'flickr30k-images', images[3].name));
+    const db = openDb(':memory:');
+    const r = await runRetrieval(db, opts({ root, cache: false }));
+    expect(r.summary).toMatchObject({ nImages: 9, nFailedImages: 1, nFailedCaptions: 7 });
+    expect(r.description).toMatch(/1 listed image is missing/);
+    const failed = readImages(db, r.runId).find((im) => im.key === images[3].name)!;
+    expect(failed.embedding).toBeNull();
+    expect(failed.error).toBeTruthy();
+    const o = oracle(db, r.runId, [1, 2, 5]);
+    expectCloseValues(r.summary.values, o.values);
+    const q = queries(db, r.runId).filter((x) => x.key === images[3].name);
+    expect(q.filter((x) => x.query === 'text').every((x) => x.status === 'failed' && x.rank === 9)).toBe(true);
+  });
+
+  it('bad input stops before any DB is opened: cut-offs larger than a gallery, no recall@1, an unknown split', async () => {
+    let opened = false;
+    const open = () => ((opened = true), openDb(':memory:'));
+    await expect(runRetrieval(open, opts({ recallK: [1, 10] }))).rejects.toThrow(/recall@10 needs at least 10 items in each gallery, but there are 9 images/);
+    await expect(runRetrieval(open, opts({ recallK: [5] }))).rejects.toThrow(/needs recall@1/);
+    await expect(runRetrieval(open, opts({ split: 'restval' }))).rejects.toThrow(/no split "restval"/);
+    expect(opened).toBe(false);
+  });
+});
