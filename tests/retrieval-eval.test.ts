@@ -4,20 +4,23 @@
  * shards merged = unsharded; resumed = uninterrupted; --no-cache = cached; a missing image is a failed
  * sample whose captions are misses.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunInterrupted } from '../src/eval/engine.js';
 import { mergeShards } from '../src/eval/merge-runs.js';
-import { runRetrieval, type RetrievalOptions } from '../src/eval/retrieval.js';
+import { runRetrieval, truncatedCaptions, type RetrievalOptions } from '../src/eval/retrieval.js';
+import { runZeroShot } from '../src/eval/zero-shot.js';
+import { writeDemo } from '../src/fixtures/demo.js';
+import { resumeCommand } from '../src/report/run-list.js';
 import { writeClipArch } from '../src/fixtures/fixture-models.js';
 import { loadCheckpoint } from '../src/models/checkpoint.js';
 import { openDb, type Db } from '../src/store/db.js';
 import { iterateQueries, readCaptions, readImages } from '../src/store/retrieval.js';
 import { getRun, listRuns } from '../src/store/runs.js';
 import { retrievalOracle as oracle } from './support/retrieval-oracle.js';
-import { flickrImages, writeFlickrTxt, writeImages, writeKarpathy, type FixtureImage } from './support/retrieval-writers.js';
+import { flickrImages, writeFlickrTxt, writeImages, writeKarpathy, writeRetrievalManifest, type FixtureImage } from './support/retrieval-writers.js';
 
 let tmp: string;
 let model: string;
@@ -79,6 +82,26 @@ describe('runRetrieval', () => {
       const direct = await ckpt.encodeTexts(['a photo of ' + caps[3].text]);
       expect([...caps[3].embedding]).toEqual([...direct]);
       expect(caps.map((c) => c.text)).toEqual(readCaptions(db, plain.runId).map((c) => c.text));
+    } finally {
+      await ckpt.release();
+    }
+  });
+
+  it('captions are counted as truncated exactly where clip.tokenize(truncate=False) would refuse them', async () => {
+    const ckpt = await loadCheckpoint(model);
+    try {
+      const texts = [74, 75, 76, 200].map((n) => Array(n).fill('a').join(' ')).concat(['a person rides a bike.']);
+      const refused = texts.filter((t) => {
+        try {
+          ckpt.tokenizer.tokenize(t, { truncate: false });
+          return false;
+        } catch {
+          return true;
+        }
+      }).length;
+      expect(ckpt.tokenizer.contextLength).toBe(77);
+      expect(refused).toBe(2);
+      expect(truncatedCaptions(ckpt, texts)).toBe(refused);
     } finally {
       await ckpt.release();
     }
@@ -158,6 +181,45 @@ describe('runRetrieval', () => {
     expectCloseValues(r.summary.values, o.values);
     const q = queries(db, r.runId).filter((x) => x.key === images[3].name);
     expect(q.filter((x) => x.query === 'text').every((x) => x.status === 'failed' && x.rank === 9)).toBe(true);
+  });
+
+  it('--exclude-failures gives exactly the run over the data set without the failed image', async () => {
+    const withMissing = path.join(tmp, 'excl-missing');
+    writeKarpathy(withMissing, 'flickr30k', images);
+    await writeImages(withMissing, 'flickr30k-images', images);
+    rmSync(path.join(withMissing, 'flickr30k-images', images[4].name));
+    const without = path.join(tmp, 'excl-without');
+    writeKarpathy(without, 'flickr30k', images.filter((_, i) => i !== 4));
+    await writeImages(without, 'flickr30k-images', images);
+    const db = openDb(':memory:');
+    const a = await runRetrieval(db, opts({ root: withMissing, excludeFailures: true }));
+    const b = await runRetrieval(db, opts({ root: without }));
+    expect(a.summary).toMatchObject({ nImages: 9, nFailedImages: 1, nFailedCaptions: 0 });
+    expect(b.summary.nImages).toBe(8);
+    expect(a.summary.values).toEqual(b.summary.values);
+    const scored = queries(db, a.runId).filter((q) => q.status !== 'excluded');
+    expect(scored.map((q) => [q.query, q.key, q.caption, q.rank])).toEqual(queries(db, b.runId).map((q) => [q.query, q.key, q.caption, q.rank]));
+  });
+
+  it('image embeddings are shared with classification: a retrieval manifest over an ImageFolder encodes no image again', async () => {
+    const demo = await writeDemo(path.join(tmp, 'demo'), 2);
+    const db = openDb(':memory:');
+    const c = await runZeroShot(db, { modelDir: model, dataset: 'imagefolder', root: demo.root, prompts: 'colours', batchSize: 4, workers: 2 });
+    expect(c.cache.imageMisses).toBe(16);
+    const files = readdirSync(demo.root).flatMap((cls) => readdirSync(path.join(demo.root, cls)).map((f) => `${cls}/${f}`));
+    const manifest = writeRetrievalManifest(demo.root, 'captions.csv', files.map((f, i) => ({ name: f, split: 'test', seed: i, captions: [`a ${f.split('/')[0]} square`] })), (im) => im.name);
+    const r = await runRetrieval(db, opts({ root: manifest, recallK: [1, 5] }));
+    expect(r.cache).toMatchObject({ imageHits: 16, imageMisses: 0 });
+  });
+
+  it('an unfinished retrieval run names the command that continues it: its prefix and cut-offs, no --prompts', async () => {
+    const db = openDb(path.join(tmp, 'r-unfinished.sqlite'));
+    const controller = new AbortController();
+    controller.abort();
+    await expect(runRetrieval(db, opts({ cache: false, captionPrefix: "a photo's ", signal: controller.signal }))).rejects.toBeInstanceOf(RunInterrupted);
+    const [run] = listRuns(db);
+    const cmd = resumeCommand(run, 'r.sqlite');
+    expect(cmd).toBe(`clip-bench eval --model ${model} --dataset flickr30k --root ${karpathyRoot} --split test --caption-prefix 'a photo'\\''s ' --recall-k 1,2,5 --db r.sqlite --resume ${run.id}`);
   });
 
   it('bad input stops before any DB is opened: cut-offs larger than a gallery, no recall@1, an unknown split', async () => {

@@ -109,13 +109,13 @@ async function prepare(opts: RetrievalOptions): Promise<Prepared> {
   const images = chosen.map((orig, idx) => ({ idx, sample: { ...data.images[orig], label: -1 } }));
   const captions = data.captions.flatMap((c) => (globalOf.has(c.image) ? [{ text: c.text, image: globalOf.get(c.image)! }] : []));
   // with --limit the counts said are those of the selection, missing images among it included
-  const selection = { images: images.map((i) => i.sample), captions, missingImages: images.filter(({ sample }) => !sample.load && !existsSync(sample.path)).length };
+  const selection = () => ({ images: images.map((i) => i.sample), captions, missingImages: images.filter(({ sample }) => !sample.load && !existsSync(sample.path)).length });
   return {
     adapter,
     split,
     root,
     layoutFound: data.layoutFound,
-    description: describeRetrievalData(opts.limit === undefined ? data : selection),
+    description: describeRetrievalData(opts.limit === undefined ? data : selection()),
     countNote: opts.limit === undefined ? (countMismatch(adapter, split, data) ?? null) : null,
     images,
     captions,
