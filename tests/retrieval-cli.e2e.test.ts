@@ -152,9 +152,17 @@ describe('clip-bench eval on a retrieval dataset', () => {
     const r = cli(['eval', '--model', demo.model, '--dataset', 'imagefolder', '--root', demo.root, '--recall-k', '1', '--db', path.join(tmp, 'c.sqlite')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--recall-k is for retrieval datasets \(flickr30k, flickr8k, mscoco\), not imagefolder/);
-    const c = cli(['eval', '--model', demo.model, '--dataset', 'imagefolder', '--root', demo.root, '--prompts', 'colours', '--db', path.join(tmp, 'c.sqlite'), '--json', '--quiet']);
+    // into the DB that holds a retrieval run: the classification report shows its table and notes the other
+    const mixed = path.join(tmp, 'text.sqlite');
+    const c = cli(['eval', '--model', demo.model, '--dataset', 'imagefolder', '--root', demo.root, '--prompts', 'colours', '--db', mixed, '--json', '--quiet']);
     expect(c.code).toBe(0);
-    expect(JSON.parse(c.stdout)).toMatchObject({ task: 'classification', dataset: 'imagefolder', n: 8, top1: 1 });
+    expect(JSON.parse(c.stdout)).toMatchObject({ task: 'classification', runId: 2, dataset: 'imagefolder', n: 8, top1: 1 });
+    const report = cli(['report', '--db', mixed]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \(n=8\) \|/);
+    expect(report.stdout).toContain('1 retrieval run is not in this classification table');
+    for (const format of ['json', 'csv']) expect(cli(['report', '--db', mixed, '--format', format]).code).toBe(0);
+    expect(cli(['report', '--db', mixed, '--format', 'html', '--out', path.join(tmp, 'mixed.html')]).code).toBe(0);
   });
 
   it('datasets lists the three retrieval datasets with their layouts; an unknown id suggests among both kinds', () => {
