@@ -121,6 +121,14 @@ describe('clip-bench eval on a retrieval dataset', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('1 listed image is missing');
       expect(r.stdout).toContain('1 image failed (missing or undecodable), counted as misses with 6 captions');
+      const rows = cli(['predictions', '--run', '1', '--db', path.join(tmp, 'missing.sqlite')]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const failed = rows.filter((x) => x.status === 'failed');
+      // its 6 captions (misses at the worst rank, 11) and its own query (with the reason, no top-10)
+      expect(failed.map((x) => [x.query, x.key])).toEqual([...Array(6).fill(['text', images[2].name]), ['image', images[2].name]]);
+      expect(failed.filter((x) => x.query === 'text').every((x) => x.rank === 11)).toBe(true);
+      expect(failed[6]).toMatchObject({ rank: 58 - 6 + 1, top10: [] });
+      expect(failed[6].error).toMatch(/./);
+      expect(rows.filter((x) => x.error).length).toBe(1);
     });
   });
 

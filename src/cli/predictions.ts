@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { openDb, type Db } from '../store/db.js';
-import { iterateQueries } from '../store/retrieval.js';
+import { iterateQueries, readImages } from '../store/retrieval.js';
 import { getRun, isRetrievalRun, iteratePredictions, type RunRecord } from '../store/runs.js';
 import { OPTIONS } from './options.js';
 import { stdoutClosed } from './output.js';
@@ -47,7 +47,8 @@ export const predictionsCommand = {
 
 /**
  * A retrieval run's queries as JSONL: `{"query": "text"|"image", "index", "key", "caption"?, "rank", "top10"}`,
- * `status` added where the query is not a scored one (its image failed, or was excluded). A run not ranked
+ * `status` added where the query is not a scored one (its image failed, or was excluded), and a failed image's
+ * own query says why (`error`). A run not ranked
  * (a shard, or unfinished) is refused rather than printed empty.
  */
 function writeQueries(db: Db, run: RunRecord): void {
@@ -56,9 +57,11 @@ function writeQueries(db: Db, run: RunRecord): void {
       fix: run.shard ? 'merge the shard DBs (`clip-bench merge`) and export the merged run' : 'finish it first (rerun its eval command)',
     });
   }
+  const errors = new Map(readImages(db, run.id).flatMap((im) => (im.error ? [[im.idx, im.error] as const] : [])));
   for (const q of iterateQueries(db, run.id)) {
     if (stdoutClosed()) break;
-    const line = { query: q.query, index: q.idx, key: q.key, ...(q.caption !== null ? { caption: q.caption } : {}), rank: q.rank, top10: q.top10, ...(q.status !== 'scored' ? { status: q.status } : {}) };
+    const error = q.query === 'image' ? errors.get(q.idx) : undefined;
+    const line = { query: q.query, index: q.idx, key: q.key, ...(q.caption !== null ? { caption: q.caption } : {}), rank: q.rank, top10: q.top10, ...(q.status !== 'scored' ? { status: q.status } : {}), ...(error ? { error } : {}) };
     process.stdout.write(JSON.stringify(line) + '\n');
   }
 }
