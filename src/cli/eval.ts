@@ -59,7 +59,13 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
   if (retrieval && a.prompts !== undefined) return `--prompts is for classification; ${a.dataset} is a retrieval dataset, whose text side is its captions (see --caption-prefix)`;
   if (retrieval && a.reference !== undefined) return `--reference is not available for retrieval yet (${a.dataset}); leave it out`;
   if (!retrieval) for (const flag of ['recall-k', 'caption-prefix'] as const) if (a[flag] !== undefined) return `--${flag} is for retrieval datasets (${Object.keys(RETRIEVAL_DATASETS).join(', ')}), not ${a.dataset}`;
-  if (a['recall-k'] !== undefined && !/^\s*\d+\s*(,\s*\d+\s*)*$/.test(a['recall-k'])) return `--recall-k takes whole numbers separated by commas, got "${a['recall-k']}"`;
+  if (a['recall-k'] !== undefined) {
+    try {
+      parseRecallK(a['recall-k']);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
   return null;
 }
 
