@@ -173,6 +173,28 @@ describe('clip-bench eval on a retrieval dataset', () => {
     expect(cli(['report', '--db', mixed, '--format', 'html', '--out', path.join(tmp, 'mixed.html')]).code).toBe(0);
   });
 
+  it('suite paper-retrieval runs the retrieval datasets found, by their headline, and lists the others as skipped', async () => {
+    const dataRoot = path.join(tmp, 'data');
+    writeKarpathy(path.join(dataRoot, 'flickr30k'), 'flickr30k', images);
+    await writeImages(path.join(dataRoot, 'flickr30k'), 'flickr30k-images', images);
+    const db = path.join(tmp, 'suite.sqlite');
+    const r = cli(['suite', '--model', model, '--suite', 'paper-retrieval', '--data-root', dataRoot, '--db', db, '--json', '--quiet', '--caption-prefix', 'a photo of ']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const table = JSON.parse(r.stdout);
+    expect(table.rows).toHaveLength(1);
+    expect(table.rows[0]).toMatchObject({ dataset: 'flickr30k', metric: 'mean_recall@1', n: 11, promptSet: 'captions with prefix "a photo of "' });
+    expect(table.skipped.map((x: { dataset: string }) => x.dataset)).toEqual(['mscoco']);
+    // the same number as eval with the same prefix (a fresh run: another DB, same images)
+    const args = evalArgs(path.join(tmp, 'suite-eval.sqlite'), '--json', '--caption-prefix', 'a photo of ');
+    args[args.indexOf('--root') + 1] = path.join(dataRoot, 'flickr30k');
+    const e = JSON.parse(cli(args).stdout);
+    expect(table.rows[0].ours).toBeCloseTo(100 * e.metrics['mean_recall@1'], 12);
+    const bad = cli(['suite', '--model', model, '--suite', 'paper-retrieval', '--data-root', dataRoot, '--db', path.join(tmp, 'never.sqlite'), '--recall-k', 'x']);
+    expect([bad.code, bad.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    expect(bad.stderr).toMatch(/--recall-k takes whole numbers/);
+  });
+
   it('datasets lists the three retrieval datasets with their layouts; an unknown id suggests among both kinds', () => {
     const r = cli(['datasets']);
     for (const id of ['flickr30k', 'flickr8k', 'mscoco']) expect(r.stdout).toMatch(new RegExp(`^${id} {2}\\(test, .*retrieval: mean_recall@1`, 'm'));

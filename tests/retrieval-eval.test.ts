@@ -4,13 +4,14 @@
  * shards merged = unsharded; resumed = uninterrupted; --no-cache = cached; a missing image is a failed
  * sample whose captions are misses.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunInterrupted } from '../src/eval/engine.js';
 import { mergeShards } from '../src/eval/merge-runs.js';
 import { runRetrieval, truncatedCaptions, type RetrievalOptions } from '../src/eval/retrieval.js';
+import { loadSuite } from '../src/eval/suite.js';
 import { runZeroShot } from '../src/eval/zero-shot.js';
 import { writeDemo } from '../src/fixtures/demo.js';
 import { resumeCommand } from '../src/report/run-list.js';
@@ -229,5 +230,14 @@ describe('runRetrieval', () => {
     await expect(runRetrieval(open, opts({ recallK: [5] }))).rejects.toThrow(/needs recall@1/);
     await expect(runRetrieval(open, opts({ split: 'restval' }))).rejects.toThrow(/no split "restval"/);
     expect(opened).toBe(false);
+  });
+});
+
+describe('retrieval in suites', () => {
+  it('paper-retrieval lists flickr30k and mscoco; a retrieval entry with "prompts" is refused with its place', () => {
+    expect(loadSuite('paper-retrieval').datasets.map((d) => d.dataset)).toEqual(['flickr30k', 'mscoco']);
+    const file = path.join(tmp, 'bad-suite.json');
+    writeFileSync(file, JSON.stringify({ datasets: [{ dataset: 'cifar10', dirs: ['c'] }, { dataset: 'mscoco', dirs: ['coco'], prompts: 'single' }] }));
+    expect(() => loadSuite(file)).toThrow(/datasets\[1\] \(mscoco\): "prompts" is for classification/);
   });
 });
