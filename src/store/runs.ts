@@ -176,7 +176,7 @@ function runInProgressError(db: Db, run: RunRecord): UsageError {
   const total = plannedSamples(run);
   const here = o.host === os.hostname();
   return new UsageError(
-    `run ${run.id} (${run.modelName} on ${run.dataset}/${run.split}, prompts "${run.promptSet}", the same settings) is already in progress: pid ${o.pid}${here ? '' : ` on ${o.host}`}, started ${o.since.slice(0, 19).replace('T', ' ')} UTC, ${done}${total === null ? '' : ` of ${total}`} samples so far`,
+    `run ${run.id} (${run.modelName} on ${run.dataset}/${run.split}, ${isRetrievalRun(run) ? `retrieval with ${run.promptSet}` : `prompts "${run.promptSet}"`}, the same settings) is already in progress: pid ${o.pid}${here ? '' : ` on ${o.host}`}, started ${o.since.slice(0, 19).replace('T', ' ')} UTC, ${done}${total === null ? '' : ` of ${total}`} samples so far`,
     {
       file: db.memory ? undefined : db.name,
       fix: `wait for it to finish (\`clip-bench runs --db ${db.name}\` shows its progress) or stop it, then run this command again${here ? '' : `; if that process is gone, add --resume ${run.id}`}`,
