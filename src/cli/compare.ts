@@ -5,7 +5,7 @@ import { compareRuns, formatComparison, settingDifferences, type RunComparison }
 import { comparisonHtml } from '../report/html.js';
 import { classNamesFor } from '../report/report-data.js';
 import { openDb, type Db } from '../store/db.js';
-import { getRun, iteratePredictions, listRuns, type RunRecord } from '../store/runs.js';
+import { getRun, isRetrievalRun, iteratePredictions, listRuns, type RunRecord } from '../store/runs.js';
 import { OPTIONS } from './options.js';
 import { emit } from './output.js';
 
@@ -38,7 +38,7 @@ export function checkCompareArgs(a: Partial<CompareArgs>): string | null {
 function modelRuns(db: Db, model: string, dataset: string): RunRecord[] {
   const [name, variant = 'fp32'] = model.split(':');
   const runs = listRuns(db, { status: 'finished' }).filter(
-    (r) => r.dataset === dataset && ((r.modelName === name && r.modelVariant === variant) || r.modelFingerprint.startsWith(model)),
+    (r) => !isRetrievalRun(r) && r.dataset === dataset && ((r.modelName === name && r.modelVariant === variant) || r.modelFingerprint.startsWith(model)),
   );
   if (runs.length === 0) throw new UsageError(`no finished run of model "${model}" on ${dataset}`, { fix: 'name models as NAME, NAME:VARIANT or a fingerprint prefix (see `clip-bench runs`)' });
   return runs;
@@ -105,6 +105,9 @@ export const compareCommand = {
         const models = a.models!.split(',').map((x) => x.trim());
         if (models.length !== 2) throw new UsageError(`--models takes two models, A,B; got "${a.models}"`);
         runs = pairModelRuns(db, [models[0], models[1]], a.dataset!);
+      }
+      for (const r of runs) {
+        if (isRetrievalRun(r)) throw new UsageError(`run ${r.id} is a retrieval run (${r.dataset}), which compare cannot pair yet`, { fix: 'compare classification runs; `clip-bench predictions --run ID` exports a retrieval run\'s ranks' });
       }
       for (const r of runs) if (r.status !== 'finished') throw new UsageError(`run ${r.id} is ${r.status}, not finished`, { fix: 'finish it first (rerun its eval command)' });
       const [A, B] = runs.map((run) => ({ run, predictions: [...iteratePredictions(db, run.id)] }));

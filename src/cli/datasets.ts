@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
 import { DATASETS, type DatasetAdapter } from '../datasets/index.js';
+import { RETRIEVAL_DATASETS, type RetrievalAdapter } from '../datasets/retrieval/index.js';
+import { RETRIEVAL_HEADLINE } from '../eval/retrieval-metrics.js';
 import { loadPromptSet } from '../prompts/prompt-set.js';
 
 export interface DatasetRow {
@@ -33,11 +35,26 @@ export function datasetRows(adapters: readonly DatasetAdapter[] = Object.values(
   });
 }
 
+/** One row per retrieval dataset: its splits, metrics and layouts. */
+export function retrievalDatasetRows(adapters: readonly RetrievalAdapter[] = Object.values(RETRIEVAL_DATASETS)): DatasetRow[] {
+  return adapters.map((d) => ({
+    id: d.id,
+    splits: [...d.splits],
+    metric: `retrieval: ${RETRIEVAL_HEADLINE}, recall@1/5/10 both ways`,
+    prompts: 'captions',
+    classes: null,
+    templates: null,
+    expected: Object.entries(d.expectedCount ?? {}).map(([s, n]) => `${s}: ${n!.images} images, ${n!.captions} captions`).join('; '),
+    layout: d.layout,
+    description: d.description,
+  }));
+}
+
 export function formatDatasetRows(rows: DatasetRow[]): string {
   return rows
     .map((r) =>
       [
-        `${r.id}  (${r.splits.join(', ')}; ${r.metric}; prompts ${r.prompts}${r.templates === null ? '' : `: ${r.classes ?? 'folder'} classes × ${r.templates} templates`}${r.expected ? `; ${r.expected} samples` : ''})`,
+        `${r.id}  (${r.splits.join(', ')}; ${r.metric}; prompts ${r.prompts}${r.templates === null ? '' : `: ${r.classes ?? 'folder'} classes × ${r.templates} templates`}${r.expected ? `; ${r.expected}${r.prompts === 'captions' ? '' : ' samples'}` : ''})`,
         `    ${r.description}`,
         `    ${r.layout}`,
       ].join('\n'),
@@ -47,10 +64,10 @@ export function formatDatasetRows(rows: DatasetRow[]): string {
 
 export const datasetsCommand = {
   command: 'datasets',
-  describe: 'List every dataset adapter with its expected layout, splits, class count, metric and template count.',
+  describe: 'List every dataset adapter with its expected layout, splits, class count, metric and template count, then the retrieval datasets (flickr30k, flickr8k, mscoco) with their layouts.',
   builder: (y: Argv) => y.options({ json: { type: 'boolean', default: false, describe: 'Print JSON instead of text.' } }).example('$0 datasets', 'What --dataset accepts and what each expects under --root.'),
   handler: (a: { json: boolean }) => {
-    const rows = datasetRows();
+    const rows = [...datasetRows(), ...retrievalDatasetRows()];
     process.stdout.write(a.json ? JSON.stringify(rows) + '\n' : formatDatasetRows(rows) + '\n');
   },
 };

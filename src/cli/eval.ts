@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { getDataset } from '../datasets/index.js';
-import { UsageError } from '../errors.js';
+import { DATASETS } from '../datasets/index.js';
+import { isRetrievalDataset, RETRIEVAL_DATASETS } from '../datasets/retrieval/index.js';
+import { UsageError, unknownName } from '../errors.js';
+import type { EvalProgress } from '../eval/engine.js';
+import { parseRecallK, runRetrieval, type RetrievalResult } from '../eval/retrieval.js';
 import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eval/zero-shot.js';
 import { DEFAULT_DB, dbUsageError, openDb, type Db } from '../store/db.js';
 import { getRun } from '../store/runs.js';
@@ -33,6 +36,8 @@ export interface EvalArgs {
   shard?: string;
   quiet: boolean;
   'exclude-failures': boolean;
+  'recall-k'?: string;
+  'caption-prefix'?: string;
   json: boolean;
 }
 
@@ -50,7 +55,23 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
     if (n < 1 || i >= n) return `--shard i/n needs 0 ≤ i < n, got ${a.shard}`;
   }
   if (a.resume !== undefined && !(Number.isInteger(a.resume) && a.resume > 0)) return `--resume takes a run id, got ${a.resume}`;
+  const retrieval = a.dataset !== undefined && isRetrievalDataset(a.dataset);
+  if (retrieval && a.prompts !== undefined) return `--prompts is for classification; ${a.dataset} is a retrieval dataset, whose text side is its captions (see --caption-prefix)`;
+  if (retrieval && a.reference !== undefined) return `--reference is not available for retrieval yet (${a.dataset}); leave it out`;
+  if (!retrieval) for (const flag of ['recall-k', 'caption-prefix'] as const) if (a[flag] !== undefined) return `--${flag} is for retrieval datasets (${Object.keys(RETRIEVAL_DATASETS).join(', ')}), not ${a.dataset}`;
+  if (a['recall-k'] !== undefined) {
+    try {
+      parseRecallK(a['recall-k']);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
   return null;
+}
+
+/** Refuses an id that is neither a classification nor a retrieval dataset, with "did you mean" over both. */
+export function checkDatasetId(id: string): void {
+  if (!Object.hasOwn(DATASETS, id) && !isRetrievalDataset(id)) throw unknownName('dataset', id, [...Object.keys(DATASETS), ...Object.keys(RETRIEVAL_DATASETS)]);
 }
 
 /** What `eval` returns: the run, and the DB it is stored in. */
@@ -67,6 +88,78 @@ export function formatEvalResult(r: EvalResult & { db?: string }): string {
       `cache: ${c.imageHits} of ${c.imageHits + c.imageMisses} images and ${c.textHits} of ${c.textHits + c.textMisses} prompts reused`,
     ...(r.db ? [`  stored as run ${r.runId} in ${r.db} (\`clip-bench predictions --run ${r.runId}${dbFlag(r.db)}\`, \`clip-bench runs${dbFlag(r.db)}\`)`] : []),
   ].join('\n');
+}
+
+/** What `eval` returns for a retrieval dataset: the run, and the DB it is stored in. */
+export type StoredRetrievalResult = RetrievalResult & { db: string };
+
+const RETRIEVAL_DIRECTIONS = [
+  { words: 'text→image', prefix: 'image_retrieval' },
+  { words: 'image→text', prefix: 'text_retrieval' },
+] as const;
+
+/** The run in words: both directions named, the counts with the captions-per-image note, failures and truncation said. */
+export function formatRetrievalResult(r: RetrievalResult & { db?: string }): string {
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const s = r.summary;
+  const c = r.cache;
+  const lines = [
+    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) retrieval on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''}, read from ${r.layoutFound}`,
+    `  ${r.description}${r.countNote ? `; note: ${r.countNote}` : ''}`,
+  ];
+  if (s.ranked) {
+    for (const d of RETRIEVAL_DIRECTIONS) {
+      const recalls = r.recallK.map((k) => `R@${k} ${pct(s.values[`${d.prefix}_recall@${k}`])}`).join('   ');
+      lines.push(`  ${d.words}  ${recalls}   mean rank ${s.values[`${d.prefix}_mean_rank`].toFixed(2)}, median ${s.values[`${d.prefix}_median_rank`]}`);
+    }
+    lines.push(`  mean_recall@1 ${pct(s.values['mean_recall@1'])} (½ of both R@1, the headline) over ${s.nImages} images and ${s.nCaptions} captions`);
+  } else {
+    lines.push(`  ${s.nImages} of this shard's images embedded and stored; ranks need every image: merge the shard DBs with \`clip-bench merge\` to rank them`);
+  }
+  if (s.nFailedImages) {
+    lines.push(
+      r.excludeFailures
+        ? `  ${s.nFailedImages} image${s.nFailedImages === 1 ? '' : 's'} failed (missing or undecodable) and ${s.nFailedImages === 1 ? 'is' : 'are'} excluded with ${s.ranked ? 'its captions' : 'their captions'}`
+        : `  ${s.nFailedImages} image${s.nFailedImages === 1 ? '' : 's'} failed (missing or undecodable), counted as misses${s.ranked ? ` with ${s.nFailedCaptions} caption${s.nFailedCaptions === 1 ? '' : 's'}` : ''} (\`clip-bench predictions --run ${r.runId}\` names them)`,
+    );
+  }
+  lines.push(`  captions${r.captionPrefix ? ` prefixed with ${JSON.stringify(r.captionPrefix)}` : ' as written (no prefix)'}; ${r.nTruncatedCaptions} longer than the ${r.contextLength}-token context and truncated`);
+  lines.push(
+    `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images and ranking, ${r.timings.textSeconds.toFixed(1)} s captions); ` +
+      `cache: ${c.imageHits} of ${c.imageHits + c.imageMisses} images and ${c.textHits} of ${c.textHits + c.textMisses} captions reused`,
+  );
+  if (r.db) lines.push(`  stored as run ${r.runId} in ${r.db} (\`clip-bench predictions --run ${r.runId}${dbFlag(r.db)}\`: one line per query, \`clip-bench runs${dbFlag(r.db)}\`)`);
+  return lines.join('\n');
+}
+
+/** `eval --json` for a retrieval run. */
+export function retrievalJson(r: StoredRetrievalResult): Record<string, unknown> {
+  const s = r.summary;
+  return {
+    runId: r.runId,
+    task: 'retrieval',
+    dataset: r.dataset,
+    split: r.split,
+    model: r.model,
+    variant: r.variant,
+    shard: r.shard,
+    resumed: r.resumed,
+    n_images: s.nImages,
+    n_captions: s.nCaptions,
+    n_failed_images: s.nFailedImages,
+    n_failed_captions: s.nFailedCaptions,
+    failures_excluded: r.excludeFailures,
+    n_truncated_captions: r.nTruncatedCaptions,
+    caption_prefix: r.captionPrefix,
+    recall_k: r.recallK,
+    layout_found: r.layoutFound,
+    description: r.description,
+    ranked: s.ranked,
+    metrics: s.ranked ? s.values : null,
+    timings: r.timings,
+    cache: r.cache,
+    db: r.db,
+  };
 }
 
 /** ` --db FILE`, or nothing for the default DB. */
@@ -96,7 +189,7 @@ function checkResumeTarget(file: string, runId: number): void {
 
 export const evalCommand = {
   command: 'eval',
-  describe: 'Zero-shot classify a dataset with a CLIP checkpoint and record the run in the results DB.',
+  describe: 'Zero-shot classify a dataset with a CLIP checkpoint, or run zero-shot retrieval on flickr30k, flickr8k or mscoco (both directions, recall@k), and record the run in the results DB.',
   builder: (y: Argv) =>
     y
       .options({
@@ -108,6 +201,8 @@ export const evalCommand = {
         ...RUN_OPTIONS,
         resume: OPTIONS.resume,
         shard: OPTIONS.shard,
+        'recall-k': OPTIONS['recall-k'],
+        'caption-prefix': OPTIONS['caption-prefix'],
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours.' },
         json: OPTIONS.json,
       })
@@ -118,13 +213,21 @@ export const evalCommand = {
       })
       .example('$0 eval --model fixtures/demo/toy-clip --dataset imagefolder --root fixtures/demo/colours --prompts colours', 'Evaluate the demo model on the demo images.')
       .example('$0 eval --model ~/models/ViT-B-32__openai --dataset imagefolder --root ~/data/imagenet/val --limit 1000 --json', 'A quick 1000-image check, printed as JSON.')
-      .example('$0 eval ... --shard 2/8 --db shard-2.sqlite', 'One of eight shards; combine them with `clip-bench merge`.'),
+      .example('$0 eval ... --shard 2/8 --db shard-2.sqlite', 'One of eight shards; combine them with `clip-bench merge`.')
+      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset mscoco --root ~/data/coco --caption-prefix "a photo of "', "MSCOCO 5k retrieval both ways, with the paper's caption prefix."),
   handler: async (a: EvalArgs) => {
+    checkDatasetId(a.dataset!);
+    if (isRetrievalDataset(a.dataset!)) {
+      const r = await retrievalAndReport(a);
+      process.stdout.write((a.json ? JSON.stringify(retrievalJson(r)) : formatRetrievalResult(r)) + '\n');
+      return;
+    }
     if (a.reference) paperCell('imagenet', a.reference); // an unknown paper model fails before the run, not after
     const result = await evalAndReport(a);
     const reference = a.reference ? compareWithPaper(result, a.reference) : undefined;
     if (a.json) {
-      process.stdout.write(JSON.stringify(reference ? { ...result, reference } : result) + '\n');
+      const out = { task: 'classification', ...result };
+      process.stdout.write(JSON.stringify(reference ? { ...out, reference } : out) + '\n');
       return;
     }
     process.stdout.write(formatEvalResult(result) + '\n' + (reference ? formatPaperComparison(reference) + '\n' : ''));
@@ -154,14 +257,16 @@ export function formatPaperComparison(c: PaperComparison): string {
   return `  paper ${c.model}: ${c.paper.toFixed(1)}%${c.verified ? '' : ' (unverified cell)'}   ours ${c.ours.toFixed(2)}%   Δ ${sign}${c.delta!.toFixed(2)} points`;
 }
 
-export async function evalAndReport(a: EvalArgs): Promise<StoredEvalResult> {
-  getDataset(a.dataset!); // an unknown dataset fails before anything else
+/**
+ * Runs one evaluation as the CLI does: the DB opened (and created) only once the inputs and model have been
+ * checked; SIGINT/SIGTERM stop it between batches, marked interrupted (a second signal exits at once); the
+ * progress bar on stderr.
+ */
+async function runFromCli<T>(a: EvalArgs, textStage: string, run: (open: () => Db, signal: AbortSignal, onProgress: (p: EvalProgress) => void) => Promise<T>): Promise<T & { db: string }> {
   if (a.resume !== undefined) checkResumeTarget(a.db, a.resume);
-  // The DB is opened (and created) only once dataset, prompts and model have been checked.
   let db: Db | undefined;
   const openRunDb = () => (db = openDb(a.db));
   const bar = progressBar(process.stderr, a.quiet ? 'quiet' : 'auto');
-  // SIGINT/SIGTERM stop the run between batches, marked interrupted; a second signal exits at once.
   const controller = new AbortController();
   const stop = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -170,28 +275,7 @@ export async function evalAndReport(a: EvalArgs): Promise<StoredEvalResult> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    const result = await runZeroShot(
-      openRunDb,
-      {
-        modelDir: a.model!,
-        dataset: a.dataset!,
-        root: a.root!,
-        split: a.split,
-        prompts: a.prompts,
-        batchSize: a['batch-size'],
-        limit: a.limit,
-        workers: a.workers,
-        variant: a.variant,
-        session: { intraOpThreads: a.threads, executionProvider: a.provider, graphOptimization: a['graph-optimization'] },
-        preprocessConvention: a.convention,
-        cache: a.cache,
-        resume: a.resume,
-        shard: a.shard ? parseShard(a.shard) : undefined,
-        signal: controller.signal,
-        excludeFailures: a['exclude-failures'],
-      },
-      (p) => bar.update(p.stage === 'text' ? 'prompts' : 'images', p.done, p.total),
-    );
+    const result = await run(openRunDb, controller.signal, (p) => bar.update(p.stage === 'text' ? textStage : 'images', p.done, p.total));
     return { ...result, db: a.db };
   } catch (err) {
     if (err instanceof RunInterrupted) {
@@ -208,4 +292,41 @@ export async function evalAndReport(a: EvalArgs): Promise<StoredEvalResult> {
     bar.done();
     db?.close();
   }
+}
+
+/** The engine options `eval`'s flags give, whatever the task. */
+function engineOptions(a: EvalArgs, signal: AbortSignal) {
+  return {
+    modelDir: a.model!,
+    root: a.root!,
+    split: a.split,
+    batchSize: a['batch-size'],
+    limit: a.limit,
+    workers: a.workers,
+    variant: a.variant,
+    session: { intraOpThreads: a.threads, executionProvider: a.provider, graphOptimization: a['graph-optimization'] },
+    preprocessConvention: a.convention,
+    cache: a.cache,
+    resume: a.resume,
+    shard: a.shard ? parseShard(a.shard) : undefined,
+    signal,
+    excludeFailures: a['exclude-failures'],
+  };
+}
+
+/** A classification run (`suite`, `ablation` and `demo` call it too). */
+export async function evalAndReport(a: EvalArgs): Promise<StoredEvalResult> {
+  checkDatasetId(a.dataset!); // an unknown dataset fails before anything else
+  if (isRetrievalDataset(a.dataset!)) {
+    throw new UsageError(`${a.dataset} is a retrieval dataset, which this command does not run yet`, { fix: `run it with \`clip-bench eval --dataset ${a.dataset} …\`` });
+  }
+  return runFromCli(a, 'prompts', (open, signal, onProgress) => runZeroShot(open, { ...engineOptions(a, signal), dataset: a.dataset!, prompts: a.prompts }, onProgress));
+}
+
+/** A retrieval run: flickr30k, flickr8k or mscoco. */
+export async function retrievalAndReport(a: EvalArgs): Promise<StoredRetrievalResult> {
+  const recallK = a['recall-k'] === undefined ? undefined : parseRecallK(a['recall-k']);
+  return runFromCli(a, 'captions', (open, signal, onProgress) =>
+    runRetrieval(open, { ...engineOptions(a, signal), dataset: a.dataset!, recallK, captionPrefix: a['caption-prefix'] }, onProgress),
+  );
 }

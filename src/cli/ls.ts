@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { datasetRows } from './datasets.js';
+import { datasetRows, retrievalDatasetRows } from './datasets.js';
 import { listPromptSets, loadPromptSet } from '../prompts/prompt-set.js';
 
 export const lsCommand = {
@@ -13,7 +13,7 @@ export const lsCommand = {
   handler: (a: { what: 'datasets' | 'prompts'; json: boolean }) => {
     const rows =
       a.what === 'datasets'
-        ? datasetRows().map((d) => ({ id: d.id, splits: d.splits.join(','), metric: d.metric, description: d.description }))
+        ? [...datasetRows(), ...retrievalDatasetRows()].map((d) => ({ id: d.id, splits: d.splits.join(','), metric: d.metric, description: d.description }))
         : listPromptSets().map((id) => {
             const p = loadPromptSet(id);
             return { id, templates: String(p.templates.length), classes: p.classes ? String(Object.keys(p.classes).length) : 'from dataset', description: p.description ?? '' };

@@ -1,8 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { summarisePredictions } from '../eval/zero-shot.js';
+import { mergeShards } from '../eval/merge-runs.js';
 import { openDb, type Db } from '../store/db.js';
-import { planShardMerge, writeShardMerge } from '../store/merge.js';
 import { OPTIONS } from './options.js';
 
 export const mergeCommand = {
@@ -16,23 +15,23 @@ export const mergeCommand = {
         json: OPTIONS.json,
       })
       .example('$0 merge shard-*.sqlite --into results/all.sqlite', 'Merge every shard of a fan-out run.'),
-  handler: (a: { dbs: string[]; into: string; json: boolean }) => {
+  handler: async (a: { dbs: string[]; into: string; json: boolean }) => {
     const sources: { file: string; db: Db }[] = [];
     let into: Db | undefined;
+    const isNew = !existsSync(a.into);
     try {
       for (const file of a.dbs) sources.push({ file, db: openDb(file, { readonly: true }) });
-      // Planned from the shards alone: a missing or unfinished shard creates no --into file and changes none.
-      const plans = planShardMerge(sources);
-      const isNew = !existsSync(a.into);
-      into = openDb(a.into);
+      // Planned (and retrieval runs ranked) from the shards alone: a missing or unfinished shard creates no --into file and changes none.
       let merged;
       try {
-        merged = writeShardMerge(plans, into, summarisePredictions);
+        ({ merged } = await mergeShards(sources, () => (into = openDb(a.into))));
       } catch (err) {
         // the transaction rolled back; a DB this command created holds nothing, so it goes too
-        into.close();
-        into = undefined;
-        if (isNew) for (const f of [a.into, `${a.into}-wal`, `${a.into}-shm`]) rmSync(f, { force: true });
+        if (into) {
+          into.close();
+          into = undefined;
+          if (isNew) for (const f of [a.into, `${a.into}-wal`, `${a.into}-shm`]) rmSync(f, { force: true });
+        }
         throw err;
       }
       if (a.json) process.stdout.write(JSON.stringify(merged) + '\n');

@@ -30,6 +30,8 @@ export const OPTIONS = {
   resume: { type: 'number', describe: 'Continue this unfinished run (same arguments as it was started with). Without it, an unfinished run with the same identity is continued automatically.' },
   shard: { type: 'string', describe: 'Evaluate only shard i of n ("i/n": samples whose index mod n is i); merge the shard DBs with `clip-bench merge`.' },
   out: { type: 'string', describe: 'Write the output to this file (atomically) instead of stdout.' },
+  'recall-k': { type: 'string', describe: 'Retrieval datasets: recall cut-offs, comma-separated (default 1,5,10, as CLIP_benchmark); 1 must be among them (mean_recall@1 is the headline).' },
+  'caption-prefix': { type: 'string', describe: 'Retrieval datasets: text put before every caption before it is encoded. The paper uses "a photo of " (+1–2 points R@1); none by default, as CLIP_benchmark.' },
   'exclude-failures': { type: 'boolean', default: false, describe: 'Score only the samples that decoded. By default, as in the paper, a sample that fails to decode counts as wrong over the whole split.' },
 } as const;
 

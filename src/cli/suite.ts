@@ -2,10 +2,13 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { requireDirectory } from '../datasets/imagefolder.js';
 import { UsageError } from '../errors.js';
-import { entryName, formatSuiteTable, loadSuite, runSuite, suiteTable, type SuiteEvent } from '../eval/suite.js';
+import { isRetrievalDataset } from '../datasets/retrieval/index.js';
+import { RETRIEVAL_HEADLINE } from '../eval/retrieval-metrics.js';
+import { parseRecallK } from '../eval/retrieval.js';
+import { entryName, formatSuiteTable, loadSuite, runSuite, suiteTable, type SuiteEvent, type SuiteResult } from '../eval/suite.js';
 import { detectLayout } from '../models/layout.js';
 import { paperCell } from '../report/paper.js';
-import { checkEvalArgs, evalAndReport, type EvalArgs } from './eval.js';
+import { checkEvalArgs, evalAndReport, retrievalAndReport, type EvalArgs, type StoredRetrievalResult } from './eval.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 
 export interface SuiteArgs extends Omit<EvalArgs, 'dataset' | 'root' | 'split' | 'prompts' | 'resume' | 'shard'> {
@@ -16,7 +19,17 @@ export interface SuiteArgs extends Omit<EvalArgs, 'dataset' | 'root' | 'split' |
 /** Checks across flags: eval's own checks, with the per-dataset flags supplied by the suite. */
 export function checkSuiteArgs(a: Partial<SuiteArgs>): string | null {
   for (const flag of ['model', 'suite', 'data-root'] as const) if (!a[flag]) return `--${flag} is required`;
-  return checkEvalArgs({ ...(a as Partial<EvalArgs>), dataset: 'suite', root: a['data-root'] });
+  // --recall-k and --caption-prefix apply to the suite's retrieval datasets only; the cut-offs are checked here
+  const recallK = a['recall-k'];
+  const rest: Partial<EvalArgs> = { ...(a as Partial<EvalArgs>), 'recall-k': undefined, 'caption-prefix': undefined };
+  if (recallK !== undefined) {
+    try {
+      parseRecallK(recallK);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return checkEvalArgs({ ...rest, dataset: 'suite', root: a['data-root'] });
 }
 
 /** One stderr line per dataset: which one starts, and how it ended. */
@@ -27,6 +40,13 @@ function progressLine(e: SuiteEvent): string {
   const r = e.result;
   const value = r.headlineValue ?? r.top1;
   return `${at}: ${r.headlineValue === null ? 'top1' : r.headline} ${(100 * value).toFixed(2)}% over ${r.n} samples (run ${r.runId})`;
+}
+
+/** A retrieval run as a suite row: its headline, mean_recall@1, over its images. */
+function suiteRowOfRetrieval(r: StoredRetrievalResult): SuiteResult {
+  const headline = r.summary.values[RETRIEVAL_HEADLINE];
+  // a suite run is never a shard, so it is always ranked; `top1` is only the suite's fallback where a headline is missing
+  return { runId: r.runId, dataset: r.dataset, split: r.split, promptSet: r.captionPrefix ? `captions with prefix ${JSON.stringify(r.captionPrefix)}` : 'captions', n: r.summary.nImages, nFailed: r.summary.nFailedImages, top1: headline, headline: RETRIEVAL_HEADLINE, headlineValue: headline };
 }
 
 export const suiteCommand = {
@@ -40,6 +60,8 @@ export const suiteCommand = {
         'data-root': { type: 'string', demandOption: true, describe: 'Folder under which each dataset of the suite is looked for, by the folder names the suite lists; datasets not found are skipped and listed.' },
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): adds the paper\'s number, the difference and their means.' },
         ...RUN_OPTIONS,
+        'recall-k': OPTIONS['recall-k'],
+        'caption-prefix': OPTIONS['caption-prefix'],
         limit: { ...OPTIONS.limit, describe: 'Score only this many samples of each dataset, spread evenly over its split (for quick checks).' },
         json: OPTIONS.json,
       })
@@ -59,7 +81,10 @@ export const suiteCommand = {
     const outcome = await runSuite(
       suite,
       path.resolve(a['data-root']),
-      (entry, root) => evalAndReport({ ...a, dataset: entry.dataset, root, split: entry.split, prompts: entry.prompts }),
+      (entry, root) =>
+        isRetrievalDataset(entry.dataset)
+          ? retrievalAndReport({ ...a, dataset: entry.dataset, root, split: entry.split }).then(suiteRowOfRetrieval)
+          : evalAndReport({ ...a, dataset: entry.dataset, root, split: entry.split, prompts: entry.prompts }),
       (e) => {
         if (!a.quiet) process.stderr.write(progressLine(e) + '\n');
       },

@@ -112,9 +112,9 @@ export interface TaskContext {
 }
 
 /** The fields of a run's record that the task decides; the engine adds the model's, the environment and the identity. */
-export type TaskRecord = Pick<RunIdentity, 'dataset' | 'datasetRoot' | 'split' | 'nClasses' | 'promptSet' | 'promptHash'> & { params: Record<string, unknown> };
+export type TaskRecord = Pick<RunIdentity, 'task' | 'dataset' | 'datasetRoot' | 'split' | 'nClasses' | 'promptSet' | 'promptHash'> & { params: Record<string, unknown> };
 
-/** A task's part of a run: classification (zero-shot.ts), later retrieval. */
+/** A task's part of a run: classification (zero-shot.ts) or retrieval (retrieval.ts). */
 export interface EvalTask<Summary extends Omit<RunSummary, 'timings'>> {
   /** the samples to embed, with their global indices (limited and sharded as the engine options say) */
   samples: readonly { idx: number; sample: Sample }[];
@@ -131,7 +131,7 @@ export interface EvalTask<Summary extends Omit<RunSummary, 'timings'>> {
   /** scores and stores one batch of images */
   scoreBatch(ctx: TaskContext, batch: readonly ImageOutcome[]): Promise<void>;
   /** the metrics over everything stored for the run */
-  summarise(db: Db, runId: number): Summary;
+  summarise(db: Db, runId: number): Summary | Promise<Summary>;
   /** frees what `encodeText` made (scoring sessions) */
   release?(): Promise<void>;
 }
@@ -145,8 +145,39 @@ export interface EngineResult<Summary> {
   modelFingerprint: string;
   shard: string | null;
   summary: Summary;
+  /** the run's stored parameters (of the run as first made, when it was continued) */
+  params: Record<string, unknown>;
   timings: Record<string, number>;
   cache: CacheCounts;
+}
+
+/**
+ * Embeddings of `texts` ([texts.length, embedDim], unit rows, in order): each distinct text encoded once,
+ * cached ones not at all. Prompts and captions both go through here.
+ */
+export async function encodeTextsCached(
+  ckpt: Checkpoint,
+  texts: readonly string[],
+  batchSize: number,
+  cache?: EmbeddingCache,
+  onProgress?: (p: EvalProgress) => void,
+): Promise<{ embeddings: Float32Array; hits: number; misses: number }> {
+  const unique = [...new Set(texts)];
+  const dim = ckpt.embedDim;
+  const cached = cache ? cache.getTexts(unique) : unique.map(() => undefined);
+  const todo = unique.filter((_, i) => !cached[i]);
+  const encoded = new Map<string, Float32Array>();
+  for (let start = 0; start < todo.length; start += batchSize) {
+    const chunk = todo.slice(start, start + batchSize);
+    const emb = await ckpt.encodeTexts(chunk);
+    cache?.putTexts(chunk, emb, dim);
+    chunk.forEach((t, i) => encoded.set(t, emb.subarray(i * dim, (i + 1) * dim)));
+    onProgress?.({ stage: 'text', done: Math.min(start + batchSize, todo.length), total: todo.length });
+  }
+  const byText = new Map(unique.map((t, i) => [t, cached[i] ?? encoded.get(t)!]));
+  const embeddings = new Float32Array(texts.length * dim);
+  texts.forEach((t, i) => embeddings.set(byText.get(t)!, i * dim));
+  return { embeddings, hits: unique.length - todo.length, misses: todo.length };
 }
 
 /** size:mtime of a file, or '' when it cannot be read (the sample will fail with the real reason). */
@@ -301,7 +332,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
       onProgress?.({ stage: 'images', done: done.size + start + scored.length, total: selected.length });
     }
     await Promise.all(ahead); // the look-ahead past the last batch is empty; settle it before closing the pool
-    const summary = task.summarise(db, runId);
+    const summary = await task.summarise(db, runId);
     const tEnd = performance.now();
     const timings = {
       listSeconds: (tList - startedAt) / 1000,
@@ -321,6 +352,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
       modelFingerprint: ckpt.fingerprint,
       shard,
       summary,
+      params: getRun(db, runId).params,
       timings,
       cache: counts,
     };

@@ -14,6 +14,7 @@ import { packageRoot } from '../paths.js';
 import { paperCell, paperNumbers } from '../report/paper.js';
 import type { MetricId } from './metric-ids.js';
 import type { EvalResult } from './zero-shot.js';
+import { isRetrievalDataset } from '../datasets/retrieval/index.js';
 
 export const SUITES_DIR = path.join(packageRoot, 'configs', 'suites');
 
@@ -87,6 +88,9 @@ export function loadSuite(ref: string): Suite {
     }
     for (const k of ['split', 'prompts', 'paper', 'name'] as const) {
       if (entry[k] !== undefined && (typeof entry[k] !== 'string' || !entry[k])) throw new UsageError(`${where} (${entry.dataset}): "${k}" must be a non-empty string`, { file, fix });
+    }
+    if (isRetrievalDataset(entry.dataset) && entry.prompts !== undefined) {
+      throw new UsageError(`${where} (${entry.dataset}): "prompts" is for classification; a retrieval dataset's text side is its captions`, { file, fix: 'leave "prompts" out (--caption-prefix sets a prefix for the whole suite)' });
     }
     const out = { dataset: entry.dataset, dirs: dirs as string[], split: entry.split, prompts: entry.prompts, paper: entry.paper, name: entry.name } as SuiteEntry;
     if (out.paper !== undefined && !Object.hasOwn(paperNumbers().datasets, out.paper)) {

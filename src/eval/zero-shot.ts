@@ -15,7 +15,7 @@ import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNam
 import type { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
 import { finishedIndices, getRun, insertPredictions, iteratePredictions, type PredictionRow } from '../store/runs.js';
-import { runEngine, selectSamples, sha256, type CacheCounts, type EngineOptions, type EvalProgress, type EvalTask } from './engine.js';
+import { encodeTextsCached, runEngine, selectSamples, sha256, type CacheCounts, type EngineOptions, type EvalProgress, type EvalTask } from './engine.js';
 import type { MetricId } from './metric-ids.js';
 import { softmaxTop, topK } from './metrics.js';
 import { computeRunMetrics, METRICS_VERSION, type RunMetrics } from './run-metrics.js';
@@ -64,22 +64,8 @@ export async function encodeClassifier(
   cache?: EmbeddingCache,
   onProgress?: (p: EvalProgress) => void,
 ): Promise<{ classifier: Float32Array; hits: number; misses: number }> {
-  const unique = [...new Set(prompts.texts)];
-  const dim = ckpt.embedDim;
-  const cached = cache ? cache.getTexts(unique) : unique.map(() => undefined);
-  const todo = unique.filter((_, i) => !cached[i]);
-  const encoded = new Map<string, Float32Array>();
-  for (let start = 0; start < todo.length; start += batchSize) {
-    const chunk = todo.slice(start, start + batchSize);
-    const emb = await ckpt.encodeTexts(chunk);
-    cache?.putTexts(chunk, emb, dim);
-    chunk.forEach((t, i) => encoded.set(t, emb.subarray(i * dim, (i + 1) * dim)));
-    onProgress?.({ stage: 'text', done: Math.min(start + batchSize, todo.length), total: todo.length });
-  }
-  const byText = new Map(unique.map((t, i) => [t, cached[i] ?? encoded.get(t)!]));
-  const all = new Float32Array(prompts.texts.length * dim);
-  prompts.texts.forEach((t, i) => all.set(byText.get(t)!, i * dim));
-  return { classifier: buildClassifier(all, prompts.textClass, dim, prompts.classNames.length), hits: unique.length - todo.length, misses: todo.length };
+  const text = await encodeTextsCached(ckpt, prompts.texts, batchSize, cache, onProgress);
+  return { classifier: buildClassifier(text.embeddings, prompts.textClass, ckpt.embedDim, prompts.classNames.length), hits: text.hits, misses: text.misses };
 }
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -156,6 +142,7 @@ function classificationTask(opts: EvalOptions, p: Prepared): EvalTask<RunMetrics
       metricsVersion: METRICS_VERSION,
     }),
     record: () => ({
+      task: 'classification',
       dataset: adapter.id,
       datasetRoot: root,
       split,

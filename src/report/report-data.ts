@@ -5,7 +5,7 @@
  * and by html.ts as a page.
  */
 import type { Db } from '../store/db.js';
-import { getRun, iteratePredictions, listRuns } from '../store/runs.js';
+import { getRun, isRetrievalRun, iteratePredictions, listRuns } from '../store/runs.js';
 import { DATASETS, type DatasetId } from '../datasets/index.js';
 import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNames } from '../prompts/prompt-set.js';
 import { ablationGroups, ablationMarkdown, type Ablation } from './ablation.js';
@@ -51,6 +51,8 @@ export interface ReportData {
   ablations: Ablation[];
   /** runs not finished (running, interrupted, failed), with how far they got and how to continue them */
   unfinished: RunListing[];
+  /** retrieval runs in the DB, left out of the classification table (their section is rendered elsewhere) */
+  retrievalRuns: number;
 }
 
 export interface ReportOptions {
@@ -109,7 +111,8 @@ export function runDetails(db: Db, runId: number, topConfusions = 10): RunDetail
 }
 
 export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
-  const runs = listRuns(db);
+  const all = listRuns(db);
+  const runs = all.filter((r) => !isRetrievalRun(r));
   const table = buildAccuracyTable(runs);
   const lookup = opts.reference ? (dataset: string) => paperCell(dataset, opts.reference!) : undefined;
   return {
@@ -120,6 +123,7 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     details: opts.details === false ? [] : table.runs.map((r) => runDetails(db, r.runId, opts.confusions ?? 10)),
     ablations: ablationGroups(runs),
     unfinished: runListing(db, opts.dbFile ?? 'FILE').filter((r) => r.status !== 'finished'),
+    retrievalRuns: all.length - runs.length,
   };
 }
 
@@ -145,11 +149,20 @@ function detailsMarkdown(d: RunDetails): string[] {
   ];
 }
 
+/** The one line saying that retrieval runs are not in the classification table. */
+export function retrievalRunsNote(n: number): string[] {
+  return n ? [`_${n} retrieval run${n === 1 ? ' is' : 's are'} not in this classification table; \`clip-bench runs\` lists ${n === 1 ? 'it' : 'them'}._`, ''] : [];
+}
+
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
-  if (d.table.columns.length === 0) return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
+  if (d.table.columns.length === 0) {
+    if (d.retrievalRuns) return ['_No finished classification runs._', '', ...retrievalRunsNote(d.retrievalRuns), ...unfinishedMarkdown(d)].join('\n');
+    return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
+  }
   return [
     head,
+    ...retrievalRunsNote(d.retrievalRuns),
     ...unfinishedMarkdown(d),
     ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
     '### Per run',

@@ -6,11 +6,12 @@
 import path from 'node:path';
 import type { MetricId } from '../eval/metric-ids.js';
 import type { Db } from '../store/db.js';
-import { inProgress, listRuns, plannedSamples, predictionCounts, type RunRecord } from '../store/runs.js';
+import { inProgress, isRetrievalRun, listRuns, plannedSamples, predictionCounts, type RunRecord, type RunTask } from '../store/runs.js';
 import { headlineOf } from './accuracy-table.js';
 
 export interface RunListing {
   id: number;
+  task: RunTask;
   /** as stored; a 'running' run whose process is gone shows `inProgress: false` */
   status: RunRecord['status'];
   /** a live process is writing it now (or one on another host, which cannot be checked) */
@@ -30,8 +31,8 @@ export interface RunListing {
   nFailed: number | null;
   startedAt: string;
   finishedAt: string | null;
-  /** finished runs: the dataset's headline metric and top-1 / top-5 */
-  metrics: { headline: MetricId; value: number | null; top1: number | null; top5: number | null } | null;
+  /** finished runs: the dataset's headline metric and top-1 / top-5 (retrieval: R@1 of each direction instead) */
+  metrics: { headline: MetricId; value: number | null; top1: number | null; top5: number | null; textToImageR1?: number | null; imageToTextR1?: number | null } | null;
   /** unfinished runs: the command that continues it */
   resume: string | null;
 }
@@ -48,7 +49,11 @@ export function shellWord(s: string): string {
  */
 export function resumeCommand(run: RunRecord, dbFile: string): string {
   const p = run.params;
-  const args = ['--model', run.modelDir, '--dataset', run.dataset, '--root', run.datasetRoot, '--split', run.split, '--prompts', run.promptSet];
+  const args = ['--model', run.modelDir, '--dataset', run.dataset, '--root', run.datasetRoot, '--split', run.split];
+  if (isRetrievalRun(run)) {
+    if (typeof p.captionPrefix === 'string' && p.captionPrefix) args.push('--caption-prefix', p.captionPrefix);
+    if (Array.isArray(p.recallK)) args.push('--recall-k', p.recallK.join(','));
+  } else args.push('--prompts', run.promptSet);
   if (run.modelVariant && run.modelVariant !== 'fp32') args.push('--variant', run.modelVariant);
   if (typeof p.limit === 'number') args.push('--limit', String(p.limit));
   if (run.shard) args.push('--shard', run.shard);
@@ -63,8 +68,11 @@ export function runListing(db: Db, dbFile: string): RunListing[] {
   return listRuns(db).map((r) => {
     const finished = r.status === 'finished';
     const { headline, value } = headlineOf(r);
+    const stored = (name: string) => (r.metrics?.[name] as { value?: number } | undefined)?.value ?? null;
+    const retrieval = isRetrievalRun(r) ? { textToImageR1: stored('image_retrieval_recall@1'), imageToTextR1: stored('text_retrieval_recall@1') } : {};
     return {
       id: r.id,
+      task: r.task ?? 'classification',
       status: r.status,
       inProgress: inProgress(r),
       model: r.modelName,
@@ -80,7 +88,7 @@ export function runListing(db: Db, dbFile: string): RunListing[] {
       nFailed: r.nFailed,
       startedAt: r.createdAt,
       finishedAt: r.finishedAt,
-      metrics: finished ? { headline, value, top1: r.top1, top5: r.top5 } : null,
+      metrics: finished ? { headline, value, top1: r.top1, top5: r.top5, ...retrieval } : null,
       resume: finished ? null : resumeCommand(r, dbFile),
     };
   });
@@ -95,7 +103,7 @@ const pct = (x: number | null) => (x === null ? 'n/a' : (100 * x).toFixed(2));
 
 /** One line for an unfinished run: what it is, how far it got, and how to continue it. */
 export function unfinishedLine(r: RunListing): string {
-  const what = `${r.model}${r.variant !== 'fp32' ? ` ${r.variant}` : ''} on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} (${r.root}) with prompts "${r.promptSet}"`;
+  const what = `${r.model}${r.variant !== 'fp32' ? ` ${r.variant}` : ''} on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} (${r.root}) ${r.task === 'retrieval' ? `retrieval with ${r.promptSet}` : `with prompts "${r.promptSet}"`}`;
   const progress = `${r.done}${r.total === null ? '' : ` of ${r.total}`} samples done`;
   const next = r.inProgress ? 'a process is writing it now' : `to continue: ${r.resume}`;
   return `run ${r.id} ${statusText(r)}: ${what}, ${progress}; ${next}`;
@@ -114,10 +122,21 @@ export function runListingText(runs: readonly RunListing[]): string {
     r.promptSet,
     `${r.done}/${r.total ?? '?'}`,
     r.startedAt.slice(0, 19).replace('T', ' '),
-    r.metrics ? `${r.metrics.headline} ${pct(r.metrics.value)}${r.metrics.headline === 'top1' ? ` (top-5 ${pct(r.metrics.top5)})` : ` (top-1 ${pct(r.metrics.top1)})`}${r.nFailed ? `, ${r.nFailed} failed` : ''}` : '–',
+    r.metrics ? metricsCell(r) : '–',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
   const unfinished = runs.filter((r) => r.status !== 'finished');
   return [line(head), ...rows.map(line), ...(unfinished.length ? ['', ...unfinished.map(unfinishedLine)] : []), ''].join('\n');
+}
+
+/** The metrics column of a finished run. */
+function metricsCell(r: RunListing): string {
+  const m = r.metrics!;
+  const failed = r.nFailed ? `, ${r.nFailed} failed` : '';
+  if (r.task === 'retrieval') {
+    if (m.value === null) return `not ranked (a shard: merge to rank)${failed}`;
+    return `${m.headline} ${pct(m.value)} (text→image R@1 ${pct(m.textToImageR1 ?? null)}, image→text R@1 ${pct(m.imageToTextR1 ?? null)})${failed}`;
+  }
+  return `${m.headline} ${pct(m.value)}${m.headline === 'top1' ? ` (top-5 ${pct(m.top5)})` : ` (top-1 ${pct(m.top1)})`}${failed}`;
 }

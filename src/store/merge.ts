@@ -5,7 +5,8 @@
  */
 import { UsageError } from '../errors.js';
 import type { Db } from './db.js';
-import { createRun, finishRun, insertPredictions, iteratePredictions, listRuns, type RunRecord } from './runs.js';
+import { insertCaptions, insertImages, readCaptions, readImages } from './retrieval.js';
+import { createRun, finishRun, insertPredictions, isRetrievalRun, iteratePredictions, listRuns, type RunRecord } from './runs.js';
 
 export interface MergeSource {
   file: string;
@@ -73,14 +74,24 @@ export function planShardMerge(sources: readonly MergeSource[]): MergePlan[] {
 
 /**
  * Writes planned merges into `into`, in one transaction.
- * @param summarise recomputes n/top-1/top-5 and the metrics object from the merged predictions
+ * @param summarise recomputes n/top-1/top-5 and the metrics object from the merged predictions (or, for a
+ *   retrieval run, stores the ranking made beforehand from the shards' rows: see src/eval/merge-runs.ts)
  */
 export function writeShardMerge(plans: readonly MergePlan[], into: Db, summarise: Summarise): MergedRun[] {
   return into.transaction(() =>
     plans.map(({ identity, shards, parts }) => {
       const first = parts[0].run;
-      const runId = createRun(into, { ...first, identity, shard: null, params: { ...first.params, mergedFrom: parts.map((p) => ({ file: p.file, runId: p.run.id, shard: p.run.shard })) } });
-      for (const p of parts) insertPredictions(into, runId, [...iteratePredictions(p.db, p.run.id)]);
+      const mergedFrom = parts.map((p) => ({ file: p.file, runId: p.run.id, shard: p.run.shard }));
+      let runId: number;
+      if (isRetrievalRun(first)) {
+        // every shard holds all the run's captions (its identity fixes them) and its own images
+        runId = createRun(into, { ...first, identity, shard: null, params: { ...first.params, nSamples: first.params.nImages, mergedFrom } });
+        insertCaptions(into, runId, readCaptions(parts[0].db, parts[0].run.id));
+        for (const p of parts) insertImages(into, runId, readImages(p.db, p.run.id));
+      } else {
+        runId = createRun(into, { ...first, identity, shard: null, params: { ...first.params, mergedFrom } });
+        for (const p of parts) insertPredictions(into, runId, [...iteratePredictions(p.db, p.run.id)]);
+      }
       const s = summarise(into, runId);
       const timings: Record<string, number> = {};
       for (const p of parts) for (const [k, v] of Object.entries(p.run.timings ?? {})) timings[k] = (timings[k] ?? 0) + v;
@@ -90,7 +101,7 @@ export function writeShardMerge(plans: readonly MergePlan[], into: Db, summarise
   )();
 }
 
-type Summarise = (db: Db, runId: number) => { n: number; nFailed: number; top1: number; top5: number | null; metrics: Record<string, unknown> };
+type Summarise = (db: Db, runId: number) => { n: number; nFailed: number; top1: number | null; top5: number | null; metrics: Record<string, unknown> };
 
 /** Merges every complete set of finished shard runs found in `sources` into `into`: {@link planShardMerge}, then {@link writeShardMerge}. */
 export function mergeShardRuns(sources: readonly MergeSource[], into: Db, summarise: Summarise): MergedRun[] {

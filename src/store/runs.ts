@@ -5,7 +5,12 @@ import os from 'node:os';
 import type { Db } from './db.js';
 import { UsageError } from '../errors.js';
 
+/** What a run evaluates: zero-shot classification (predictions table) or retrieval (retrieval_* tables). */
+export type RunTask = 'classification' | 'retrieval';
+
 export interface RunIdentity {
+  /** 'classification' where absent (and for every run made before schema v5) */
+  task?: RunTask;
   modelName: string;
   modelDir: string;
   modelFingerprint: string;
@@ -47,7 +52,8 @@ const blob = (a: Float32Array | Uint8Array | null | undefined): Buffer | null =>
 export interface RunSummary {
   n: number;
   nFailed: number;
-  top1: number;
+  /** null for retrieval runs, whose headline is in `metrics` */
+  top1: number | null;
   /** null below five classes */
   top5: number | null;
   metrics: Record<string, unknown>;
@@ -80,15 +86,20 @@ export interface RunRecord extends RunIdentity {
   timings: Record<string, number> | null;
 }
 
+/** A retrieval run (its rows are in the retrieval_* tables, not in predictions). */
+export function isRetrievalRun(r: Pick<RunIdentity, 'task'>): boolean {
+  return r.task === 'retrieval';
+}
+
 export function createRun(db: Db, id: RunIdentity, owner: RunOwner | null = null): number {
   const info = db
     .prepare(
-      `INSERT INTO runs (status, created_at, model_name, model_dir, model_fingerprint, model_layout, model_variant, execution_provider,
+      `INSERT INTO runs (task, status, created_at, model_name, model_dir, model_fingerprint, model_layout, model_variant, execution_provider,
          dataset, dataset_root, split, n_classes, prompt_set, prompt_hash, params, environment, identity, shard, owner)
-       VALUES ('running', @createdAt, @modelName, @modelDir, @modelFingerprint, @modelLayout, @modelVariant, @executionProvider,
+       VALUES (@task, 'running', @createdAt, @modelName, @modelDir, @modelFingerprint, @modelLayout, @modelVariant, @executionProvider,
          @dataset, @datasetRoot, @split, @nClasses, @promptSet, @promptHash, @params, @environment, @identity, @shard, @owner)`,
     )
-    .run({ ...id, createdAt: new Date().toISOString(), params: JSON.stringify(id.params), environment: JSON.stringify(id.environment), owner: owner && JSON.stringify(owner) });
+    .run({ ...id, task: id.task ?? 'classification', createdAt: new Date().toISOString(), params: JSON.stringify(id.params), environment: JSON.stringify(id.environment), owner: owner && JSON.stringify(owner) });
   return Number(info.lastInsertRowid);
 }
 
@@ -144,9 +155,13 @@ export function inProgress(run: Pick<RunRecord, 'status' | 'owner'>): boolean {
   return run.status === 'running' && ownerAlive(run.owner) !== false;
 }
 
-/** Prediction rows stored so far for each run. */
+/** Samples stored so far for each run: prediction rows (classification) or embedded images (retrieval). */
 export function predictionCounts(db: Db): Map<number, number> {
-  const rows = db.prepare(`SELECT run_id, count(*) AS n FROM predictions GROUP BY run_id`).all() as { run_id: number; n: number }[];
+  // a DB opened read-only is not migrated: one from before schema v5 has no retrieval_images
+  const retrieval = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retrieval_images'`).get() ? ' UNION ALL SELECT run_id FROM retrieval_images' : '';
+  const rows = db
+    .prepare(`SELECT run_id, count(*) AS n FROM (SELECT run_id FROM predictions${retrieval}) GROUP BY run_id`)
+    .all() as { run_id: number; n: number }[];
   return new Map(rows.map((r) => [r.run_id, r.n]));
 }
 
@@ -157,11 +172,11 @@ export function plannedSamples(run: Pick<RunRecord, 'params'>): number | null {
 
 function runInProgressError(db: Db, run: RunRecord): UsageError {
   const o = run.owner!;
-  const done = db.prepare(`SELECT count(*) FROM predictions WHERE run_id = ?`).pluck().get(run.id) as number;
+  const done = predictionCounts(db).get(run.id) ?? 0;
   const total = plannedSamples(run);
   const here = o.host === os.hostname();
   return new UsageError(
-    `run ${run.id} (${run.modelName} on ${run.dataset}/${run.split}, prompts "${run.promptSet}", the same settings) is already in progress: pid ${o.pid}${here ? '' : ` on ${o.host}`}, started ${o.since.slice(0, 19).replace('T', ' ')} UTC, ${done}${total === null ? '' : ` of ${total}`} samples so far`,
+    `run ${run.id} (${run.modelName} on ${run.dataset}/${run.split}, ${isRetrievalRun(run) ? `retrieval with ${run.promptSet}` : `prompts "${run.promptSet}"`}, the same settings) is already in progress: pid ${o.pid}${here ? '' : ` on ${o.host}`}, started ${o.since.slice(0, 19).replace('T', ' ')} UTC, ${done}${total === null ? '' : ` of ${total}`} samples so far`,
     {
       file: db.memory ? undefined : db.name,
       fix: `wait for it to finish (\`clip-bench runs --db ${db.name}\` shows its progress) or stop it, then run this command again${here ? '' : `; if that process is gone, add --resume ${run.id}`}`,
@@ -230,6 +245,8 @@ export function markRun(db: Db, runId: number, status: 'failed' | 'interrupted')
 
 interface RunRow {
   id: number;
+  /** absent in a DB from before schema v5 opened read-only (not migrated) */
+  task?: RunTask;
   status: RunRecord['status'];
   created_at: string;
   finished_at: string | null;
@@ -262,6 +279,7 @@ function toRecord(r: RunRow): RunRecord {
   return {
     owner: r.owner ? (JSON.parse(r.owner) as RunOwner) : null,
     id: r.id,
+    task: r.task ?? 'classification',
     status: r.status,
     createdAt: r.created_at,
     finishedAt: r.finished_at,

@@ -80,4 +80,40 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN owner TEXT; -- JSON {host, pid, token, since} of the process that last started or resumed the run
   `,
+  // v5: retrieval as a second task. A run says its task; a retrieval run keeps its captions (text, image,
+  // embedding), each image's embedding or the reason it has none, run-scoped so that resume, --no-cache and
+  // merge need neither the model nor the caches; and every query's rank and top-10 once the run is ranked.
+  `
+  ALTER TABLE runs ADD COLUMN task TEXT NOT NULL DEFAULT 'classification' CHECK (task IN ('classification', 'retrieval'));
+
+  CREATE TABLE retrieval_captions (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,      -- caption index in the run (grouped by image, in image order)
+    image INTEGER NOT NULL,    -- the run's image index (the global sample index) it describes
+    text TEXT NOT NULL,        -- as in the annotation file, without the caption prefix
+    embedding BLOB NOT NULL,   -- float32 little-endian, L2-normalised, of the prefixed caption
+    PRIMARY KEY (run_id, idx)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE retrieval_images (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,      -- global sample index
+    key TEXT NOT NULL,
+    embedding BLOB,            -- float32 little-endian, L2-normalised; NULL when the image failed
+    error TEXT,                -- why the image could not be embedded
+    PRIMARY KEY (run_id, idx)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE retrieval_queries (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    query TEXT NOT NULL CHECK (query IN ('text', 'image')), -- text: a caption retrieving images; image: an image retrieving captions
+    idx INTEGER NOT NULL,      -- caption index (text) or image index (image)
+    key TEXT NOT NULL,         -- the image's key (for a text query, of its own image)
+    caption TEXT,              -- text queries: the caption
+    rank INTEGER NOT NULL,     -- 1-based rank of the first positive; the worst rank for a failed query, 0 for an excluded one
+    status TEXT NOT NULL CHECK (status IN ('scored', 'failed', 'excluded')),
+    top10 TEXT NOT NULL,       -- JSON array of gallery indices (images for text, captions for image), best first
+    PRIMARY KEY (run_id, query, idx)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -12,6 +12,11 @@ export const RETRIEVAL_DATASETS = {
 
 export type RetrievalDatasetId = keyof typeof RETRIEVAL_DATASETS;
 
+/** Whether `id` names a retrieval dataset (the one place that decides which task `eval --dataset` runs). */
+export function isRetrievalDataset(id: string): id is RetrievalDatasetId {
+  return Object.hasOwn(RETRIEVAL_DATASETS, id);
+}
+
 export function getRetrievalDataset(id: string): RetrievalAdapter {
   if (!Object.hasOwn(RETRIEVAL_DATASETS, id)) throw unknownName('retrieval dataset', id, Object.keys(RETRIEVAL_DATASETS));
   return RETRIEVAL_DATASETS[id as RetrievalDatasetId];
