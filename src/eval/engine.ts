@@ -136,7 +136,8 @@ export interface EvalTask<Summary extends Omit<RunSummary, 'timings'>> {
   release?(): Promise<void>;
 }
 
-export interface EngineResult<Summary> {
+/** What every task's result says about its run: which run, which model, how long, what the caches saved. */
+export interface RunHeader {
   runId: number;
   resumed: boolean;
   model: string;
@@ -144,11 +145,14 @@ export interface EngineResult<Summary> {
   variant: string;
   modelFingerprint: string;
   shard: string | null;
+  timings: Record<string, number>;
+  cache: CacheCounts;
+}
+
+export interface EngineResult<Summary> extends RunHeader {
   summary: Summary;
   /** the run's stored parameters (of the run as first made, when it was continued) */
   params: Record<string, unknown>;
-  timings: Record<string, number>;
-  cache: CacheCounts;
 }
 
 /**

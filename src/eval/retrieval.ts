@@ -16,7 +16,7 @@ import type { Checkpoint } from '../models/checkpoint.js';
 import type { Db } from '../store/db.js';
 import { captionCount, embeddedImages, insertCaptions, insertImages, readCaptions, readImages, replaceQueries, type QueryRow, type QueryStatus, type StoredCaption, type StoredImage } from '../store/retrieval.js';
 import { getRun, type RunSummary } from '../store/runs.js';
-import { encodeTextsCached, runEngine, sha256, spreadSubset, type CacheCounts, type EngineOptions, type EvalProgress, type EvalTask } from './engine.js';
+import { encodeTextsCached, runEngine, sha256, spreadSubset, type EngineOptions, type EvalProgress, type EvalTask, type RunHeader } from './engine.js';
 import { checkRecallK, DEFAULT_RECALL_K, QUERY_STATUS, RETRIEVAL_HEADLINE, retrievalHigherIsBetter, retrievalMetricNames, retrievalMetrics, type QueryRanks } from './retrieval-metrics.js';
 import { RETRIEVAL_TOP_K, scoreRetrieval } from './retrieval-scorer.js';
 
@@ -54,17 +54,10 @@ export interface RetrievalSummary extends Omit<RunSummary, 'timings'> {
   values: Record<string, number>;
 }
 
-export interface RetrievalResult {
+export interface RetrievalResult extends RunHeader {
   task: 'retrieval';
-  runId: number;
-  resumed: boolean;
-  model: string;
-  layout: string;
-  variant: string;
-  modelFingerprint: string;
   dataset: string;
   split: string;
-  shard: string | null;
   /** which layout was read under --root */
   layoutFound: string;
   /** the counts in words, with the captions-per-image histogram (COCO's 6s and 7s) */
@@ -78,8 +71,6 @@ export interface RetrievalResult {
   contextLength: number;
   excludeFailures: boolean;
   summary: RetrievalSummary;
-  timings: Record<string, number>;
-  cache: CacheCounts;
 }
 
 /** The split's images and captions after --limit (images spread over the split, each with all its captions). */

@@ -15,7 +15,7 @@ import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNam
 import type { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
 import { finishedIndices, getRun, insertPredictions, iteratePredictions, type PredictionRow } from '../store/runs.js';
-import { encodeTextsCached, runEngine, selectSamples, sha256, type CacheCounts, type EngineOptions, type EvalProgress, type EvalTask } from './engine.js';
+import { encodeTextsCached, runEngine, selectSamples, sha256, type EngineOptions, type EvalProgress, type EvalTask, type RunHeader } from './engine.js';
 import type { MetricId } from './metric-ids.js';
 import { softmaxTop, topK } from './metrics.js';
 import { computeRunMetrics, METRICS_VERSION, type RunMetrics } from './run-metrics.js';
@@ -33,16 +33,9 @@ export interface EvalOptions extends EngineOptions {
   excludeFailures?: boolean;
 }
 
-export interface EvalResult {
-  runId: number;
-  resumed: boolean;
-  model: string;
-  layout: string;
-  variant: string;
-  modelFingerprint: string;
+export interface EvalResult extends RunHeader {
   dataset: string;
   split: string;
-  shard: string | null;
   promptSet: string;
   promptHash: string;
   n: number;
@@ -52,8 +45,6 @@ export interface EvalResult {
   top5: number | null;
   headline: MetricId;
   headlineValue: number | null;
-  timings: Record<string, number>;
-  cache: CacheCounts;
 }
 
 /** Encodes every prompt (each distinct text once, cached ones not at all) and averages them into the classifier. */
