@@ -131,3 +131,27 @@ describe.skipIf(!spm.present)('sentencepiece goldens through tokenizer.json, as 
     });
   }
 });
+
+describe.skipIf(!spm.present)('random text through both reference tokenizers (fuzz)', () => {
+  it('every row is exactly the context length, the mask a run of ones ending at the suffix </s>', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const pools = ['abc xyz', ' \t\u3000', '<>/spadunkmask', 'éàü\u0301\u0323\u200d', '日本語한국어', '😀👍🏽', '\u0000\u0085\ufeff\ud800', '__.,;!?'];
+    for (const f of FAMILIES) {
+      const tok = loadFedTokenizer(referencePath('spm', f.dir));
+      const eos = f.family === 'siglip' ? 1 : 2;
+      for (let i = 0; i < 300; i++) {
+        const text = Array.from({ length: Math.floor(rand() * 120) }, () => {
+          const pool = Array.from(pools[Math.floor(rand() * pools.length)]);
+          return pool[Math.floor(rand() * pool.length)];
+        }).join('');
+        const row = tok.row(text);
+        const n = row.attention_mask.reduce((s, m) => s + m, 0);
+        expect(row.ids).toHaveLength(f.contextLength);
+        expect(row.attention_mask).toEqual(row.ids.map((_, j) => (j < n ? 1 : 0)));
+        expect(row.ids[n - 1], JSON.stringify(text)).toBe(eos);
+        if (f.family === 'xlmr') expect(row.ids[0]).toBe(0);
+      }
+    }
+  });
+});
