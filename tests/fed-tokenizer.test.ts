@@ -196,3 +196,21 @@ describe('refusals: one line naming the file', () => {
     expect(await usageFailure(() => loadFedTokenizer(dir))).toMatch(/config\.json: tokenizer_kwargs\.clean is "shout"/);
   });
 });
+
+describe('transformers SiglipTokenizer cleaning (no open_clip config)', () => {
+  // ids: 4 ▁a, 5 ▁photo, 6 ▁of, 7 ▁dog, 8 ▁; SigLIP layout: </s> appended, pad </s>
+  const files = (cfg: object) => ({ 'tokenizer.json': unigramJson(PIECES, []), 'tokenizer_config.json': { eos_token: '</s>', pad_token: '</s>', unk_token: '<unk>', model_max_length: 64, ...cfg } });
+  it('SiglipTokenizer lower-cases and strips punctuation before tokenising (hand-worked)', () => {
+    const tok = loadFedTokenizer(writeDir('hf-siglip', files({ tokenizer_class: 'SiglipTokenizer' })));
+    expect([tok.family, tok.clean, tok.contextLength]).toEqual(['siglip', 'transformers_siglip', 64]);
+    expect(tok.row('A Photo, of a DOG!').ids.slice(0, 7)).toEqual([4, 5, 6, 4, 7, 2, 2]);
+  });
+  it('T5Tokenizer (open_clip\'s import of SigLIP vocabularies) does not: the text goes in as it is', () => {
+    const tok = loadFedTokenizer(writeDir('t5-siglip', files({ tokenizer_class: 'T5Tokenizer' })));
+    expect(tok.clean).toBe('none');
+    expect(tok.row('a photo of a dog').ids.slice(0, 6)).toEqual([4, 5, 6, 4, 7, 2]);
+  });
+  it('do_lower_case false keeps the case', () => {
+    expect(loadFedTokenizer(writeDir('hf-siglip-cased', files({ tokenizer_class: 'SiglipTokenizer', do_lower_case: false }))).clean).toBe('transformers_siglip_cased');
+  });
+});

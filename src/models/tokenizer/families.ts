@@ -7,6 +7,13 @@
 /** A special token named by its role in tokenizer_config.json / special_tokens_map.json. */
 export type SpecialRole = 'bos_token' | 'eos_token';
 
+/** A tokenizer class's own cleaning, with and without lower-casing. */
+export interface ClassClean {
+  clean: 'transformers_siglip';
+  cased: 'transformers_siglip_cased';
+  lowercaseKey: string;
+}
+
 export interface TokenizerFamily {
   /** `tokenizer_class` values of tokenizer_config.json (without "Fast") that mean this family */
   tokenizerClasses: readonly string[];
@@ -21,6 +28,11 @@ export interface TokenizerFamily {
    * the encoder's limit (XLM-R / NLLB: 512, while their CLIP towers use 77)
    */
   modelMaxLengthIsContext: boolean;
+  /**
+   * the cleaning transformers' slow tokenizer of a class applies itself (used when no open_clip
+   * config names one); `lowercaseKey` is the tokenizer_config.json flag that turns lower-casing off
+   */
+  classClean?: Readonly<Record<string, ClassClean>>;
   /** where the rule comes from */
   source: string;
 }
@@ -32,7 +44,8 @@ export const TOKENIZER_FAMILIES = {
     suffix: 'eos_token',
     contextLength: 64,
     modelMaxLengthIsContext: true,
-    source: 'transformers tokenization_siglip.py (X </s>, model_max_length 64); open_clip SigLipTokenizer (padding max_length 64, pad = eos = 1)',
+    classClean: { SiglipTokenizer: { clean: 'transformers_siglip', cased: 'transformers_siglip_cased', lowercaseKey: 'do_lower_case' } },
+    source: 'transformers tokenization_siglip.py (X </s>, model_max_length 64, canonicalize_text, do_lower_case True); open_clip SigLipTokenizer (padding max_length 64, pad = eos = 1)',
   },
   'siglip2-gemma': {
     tokenizerClasses: ['GemmaTokenizer'],

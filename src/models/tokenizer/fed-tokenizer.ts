@@ -10,7 +10,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { familyOfClass, padRow, TOKENIZER_FAMILIES, wrapRow, type FamilyId, type FedRow, type SpecialRole } from './families.js';
+import { familyOfClass, padRow, TOKENIZER_FAMILIES, wrapRow, type FamilyId, type FedRow, type SpecialRole, type TokenizerFamily, type ClassClean } from './families.js';
 import { HfTokenizer, type ExactSteps } from './hf-tokenizer.js';
 import { loadTokenizerFile } from './model-dir.js';
 import { cleanFunction, type CleanMode } from './open-clip-clean.js';
@@ -137,9 +137,7 @@ function familyFed(json: unknown, jsonFile: string, dirs: readonly string[], opt
 
   const models = modelConfigs(dirs);
   const contextLength = contextLengthOf(family.modelMaxLengthIsContext ? tokCfg!.json.model_max_length : undefined, models.textCfg?.context_length, family.contextLength);
-  // open_clip's HFTokenizer cleans with 'whitespace' unless tokenizer_kwargs says otherwise; without an open_clip config the text goes in as it is.
-  const kwargs = isRecord(models.textCfg?.tokenizer_kwargs) ? models.textCfg!.tokenizer_kwargs : {};
-  const clean = (typeof kwargs.clean === 'string' ? kwargs.clean : models.textCfg ? 'whitespace' : 'none') as CleanMode;
+  const clean = cleanModeOf(models.textCfg, (family as TokenizerFamily).classClean?.[cls.replace(/Fast$/, '')], tokCfg!.json);
   const cleanFn = cleanFunction(clean, models.file);
   return {
     family: familyId,
@@ -150,6 +148,18 @@ function familyFed(json: unknown, jsonFile: string, dirs: readonly string[], opt
     source: jsonFile,
     row: (text) => wrapRow(hf.encode(cleanFn(text)), prefixId, suffixId, padId, contextLength),
   };
+}
+
+/**
+ * open_clip's HFTokenizer cleans with 'whitespace' unless `tokenizer_kwargs.clean` says otherwise;
+ * without an open_clip config, what transformers' tokenizer class does itself; else nothing.
+ */
+function cleanModeOf(textCfg: Record<string, unknown> | undefined, classClean: ClassClean | undefined, tokCfg: Record<string, unknown>): CleanMode {
+  const kwargs = isRecord(textCfg?.tokenizer_kwargs) ? textCfg.tokenizer_kwargs : {};
+  if (typeof kwargs.clean === 'string') return kwargs.clean as CleanMode; // checked by cleanFunction
+  if (textCfg) return 'whitespace';
+  if (classClean) return tokCfg[classClean.lowercaseKey] === false ? classClean.cased : classClean.clean;
+  return 'none';
 }
 
 /** open_clip `text_cfg.context_length`, else `model_max_length` where it is the context, else the family's. */
