@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDemo, type DemoPaths } from '../src/fixtures/demo.js';
 import { loadTokenizerFromDir } from '../src/models/tokenizer/index.js';
 import { packageRoot } from '../src/paths.js';
+import { checkTokenizeFlags } from '../src/cli/tokenize.js';
 import { reference, referencePath } from './support/reference.js';
 
 const bin = path.join(packageRoot, 'dist', 'src', 'cli', 'main.js');
@@ -73,5 +74,19 @@ describe('clip-bench tokenize --as-fed', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('checkTokenizeFlags', () => {
+  it.each([
+    [{ 'no-truncate': true, 'as-fed': true }, 'clip', /--no-truncate applies to CLIP ids without --as-fed/],
+    [{ 'no-truncate': true, 'as-fed': false }, 'siglip', /--no-truncate applies to CLIP ids/],
+    [{ 'no-truncate': false, 'as-fed': true, language: 'fra_Latn' }, 'xlmr', /--language sets the NLLB language-code prefix, and this is a xlmr tokenizer/],
+    [{ 'no-truncate': false, 'as-fed': true, language: 'fra_Latn' }, 'nllb', null],
+    [{ 'no-truncate': true, 'as-fed': false }, 'clip', null],
+  ] as const)('%j on a %s tokenizer', (flags, family, message) => {
+    const run = () => checkTokenizeFlags(flags, { family, source: 'tokenizer.json' });
+    if (message === null) expect(run).not.toThrow();
+    else expect(run).toThrow(message);
   });
 });
