@@ -97,6 +97,10 @@ describe('clip-bench eval on a retrieval dataset', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('merge the shard DBs with `clip-bench merge` to rank them');
     });
+    // a shard has no ranks: report names it instead of a section
+    const shardReport = cli(['report', '--db', shards[0]]).stdout;
+    expect(shardReport).toContain('Retrieval run 1 is a shard, not ranked until merged (`clip-bench merge`), so not shown here.');
+    expect(shardReport).not.toContain('#### Retrieval:');
     expect(cli(['predictions', '--run', '1', '--db', shards[0]]).stderr).toMatch(/shard 0\/2 of a retrieval run: its queries are ranked only over every image — merge the shard DBs/);
     const into = path.join(tmp, 'merged.sqlite');
     const m = cli(['merge', ...shards, '--into', into]);

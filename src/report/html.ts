@@ -7,7 +7,7 @@ import { ablationTitle } from './ablation.js';
 import { cellSampleText, cellValueText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
 import { comparisonTitle, type RunComparison } from './compare.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
-import type { ReportData, RunDetails } from './report-data.js';
+import { unrankedRetrievalNote, type ReportData, type RunDetails } from './report-data.js';
 import type { StoredRetrievalComparison } from './retrieval-runs.js';
 import { retrievalSectionHtml } from './retrieval-section.js';
 import { unfinishedLine } from './run-list.js';
@@ -193,12 +193,14 @@ function unfinishedHtml(d: ReportData): string[] {
 
 /** The retrieval runs' sections (retrieval-section.ts), beside the classification table. */
 function retrievalHtml(d: ReportData): string[] {
-  return d.retrieval.length ? ['<section id="retrieval"><h2>Retrieval</h2>', ...d.retrieval.map(retrievalSectionHtml), '</section>'] : [];
+  const note = unrankedRetrievalNote(d.unrankedRetrieval);
+  if (!d.retrieval.length && !note) return [];
+  return ['<section id="retrieval"><h2>Retrieval</h2>', ...d.retrieval.map(retrievalSectionHtml), ...(note ? [`<p class="muted">${esc(note)}</p>`] : []), '</section>'];
 }
 
 export function reportHtml(d: ReportData): string {
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...unfinishedHtml(d)]);
+    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...unfinishedHtml(d)]);
     const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
     return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
   }

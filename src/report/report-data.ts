@@ -20,7 +20,7 @@ import {
   type SuiteMean,
 } from './accuracy-table.js';
 import { paperCell } from './paper.js';
-import { retrievalRunViews } from './retrieval-runs.js';
+import { isRankedRetrievalRun, retrievalRunViews } from './retrieval-runs.js';
 import { retrievalCsv, retrievalSectionJson, retrievalSectionMarkdown, type RetrievalRunView } from './retrieval-section.js';
 import { runListing, unfinishedLine, type RunListing } from './run-list.js';
 import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
@@ -55,6 +55,8 @@ export interface ReportData {
   unfinished: RunListing[];
   /** the DB's ranked retrieval runs, each a section beside (not in) the classification table */
   retrieval: RetrievalRunView[];
+  /** finished retrieval shard runs: embedded but not ranked until merged, so not in a section */
+  unrankedRetrieval: number[];
 }
 
 export interface ReportOptions {
@@ -126,6 +128,7 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     ablations: ablationGroups(runs),
     unfinished: runListing(db, opts.dbFile ?? 'FILE').filter((r) => r.status !== 'finished'),
     retrieval: retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance }),
+    unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
   };
 }
 
@@ -151,20 +154,29 @@ function detailsMarkdown(d: RunDetails): string[] {
   ];
 }
 
+/** The line naming retrieval shard runs, which have no ranks (and so no section) until merged. */
+export function unrankedRetrievalNote(ids: readonly number[]): string | null {
+  if (ids.length === 0) return null;
+  const one = ids.length === 1;
+  return `Retrieval run${one ? '' : 's'} ${ids.join(', ')} ${one ? 'is a shard' : 'are shards'}, not ranked until merged (\`clip-bench merge\`), so not shown here.`;
+}
+
 /** The retrieval runs' sections, after the classification table. */
-export function retrievalMarkdown(views: readonly RetrievalRunView[]): string[] {
-  return views.length ? ['### Retrieval', '', ...views.flatMap((v) => [retrievalSectionMarkdown(v), ''])] : [];
+export function retrievalMarkdown(views: readonly RetrievalRunView[], unranked: readonly number[] = []): string[] {
+  const note = unrankedRetrievalNote(unranked);
+  if (!views.length && !note) return [];
+  return ['### Retrieval', '', ...views.flatMap((v) => [retrievalSectionMarkdown(v), '']), ...(note ? [`_${note}_`, ''] : [])];
 }
 
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval), ...unfinishedMarkdown(d)].join('\n');
+    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...unfinishedMarkdown(d)].join('\n');
     return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
   }
   return [
     head,
-    ...retrievalMarkdown(d.retrieval),
+    ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval),
     ...unfinishedMarkdown(d),
     ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
     '### Per run',
