@@ -17,12 +17,15 @@ import { fixtureTexts, writeClipArch } from '../src/fixtures/fixture-models.js';
 import { packageRoot } from '../src/paths.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { compareRuns } from '../src/report/compare.js';
-import { comparisonHtml } from '../src/report/html.js';
+import { runRetrieval } from '../src/eval/retrieval.js';
+import { comparisonHtml, retrievalComparisonHtml } from '../src/report/html.js';
+import { compareStoredRetrievalRuns } from '../src/report/retrieval-runs.js';
 import { openDb } from '../src/store/db.js';
 import { createRun, finishRun, getRun, insertPredictions, iteratePredictions, type PredictionRow } from '../src/store/runs.js';
 import type { Db } from '../src/store/db.js';
 import { resolvePrompts } from '../src/prompts/prompt-set.js';
 import { runIdentity } from './support/run-identity.js';
+import { flickrImages, writeImages, writeKarpathy } from './support/retrieval-writers.js';
 
 /**
  * A recorded run of a paper dataset (no such images here): `correct` of `n` samples right, spread over
@@ -73,13 +76,20 @@ const runs: Record<'toyColours' | 'toySingle' | 'tinyFp32' | 'tinyFp16', EvalRes
 let reportFile: string;
 let compareFile: string;
 let fp16Sentence: string;
+let retrievalReportFile: string;
+let retrievalCompareFile: string;
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-report-html-'));
   dbFile = path.join(tmp, 'results.sqlite');
   demo = await writeDemo(path.join(tmp, 'demo'), PER_CLASS);
   const tiny = path.join(tmp, 'tiny');
-  const texts = [...fixtureTexts(loadPromptSet(DEMO_PROMPTS).templates), ...fixtureTexts(loadPromptSet('single').templates)];
+  // and a retrieval fixture: 11 Flickr30k test images, 5–7 captions each
+  const images = flickrImages(Array<string>(11).fill('test'), [5, 5, 6, 5, 7, 5, 5, 5, 5, 5, 5]);
+  const flickr = path.join(tmp, 'flickr30k');
+  writeKarpathy(flickr, 'flickr30k', images);
+  await writeImages(flickr, 'flickr30k-images', images);
+  const texts = [...fixtureTexts(loadPromptSet(DEMO_PROMPTS).templates), ...fixtureTexts(loadPromptSet('single').templates), ...images.flatMap((im) => im.captions)];
   await writeClipArch(tiny, 'tiny', texts, { layout: 'hf-split', fp16Variant: true });
   const db = openDb(dbFile);
   const ev = (modelDir: string, prompts: string, variant?: string) =>
@@ -95,7 +105,14 @@ beforeAll(async () => {
   // ViT-B/32 in the paper: CIFAR10 91.3 (verified), Birdsnap 37.8 (unverified)
   recordRun(db, 'cifar10', 100, 90, true); // 90.00: Δ −1.30, beyond ±1
   recordRun(db, 'birdsnap', 500, 190, false); // 38.00: Δ +0.20, within; no stored confidences
+  // two retrieval runs (fp32, fp16): the report's retrieval section and the retrieval comparison page
+  const rv = (variant?: string) => runRetrieval(db, { modelDir: tiny, variant, dataset: 'flickr30k', root: flickr, batchSize: 8, workers: 1 });
+  const [rA, rB] = [await rv(), await rv('fp16')];
+  retrievalCompareFile = path.join(tmp, 'retrieval-compare.html');
+  writeFileSync(retrievalCompareFile, retrievalComparisonHtml(compareStoredRetrievalRuns(db, getRun(db, rA.runId), getRun(db, rB.runId), { seed: 1 })));
   db.close();
+  retrievalReportFile = path.join(tmp, 'report-retrieval.html');
+  writeFileSync(retrievalReportFile, renderReport(dbFile, 'html', { reference: 'ViT-L/14@336px' }));
   reportFile = path.join(tmp, 'report.html');
   writeFileSync(reportFile, renderReport(dbFile, 'html', { reference: 'ViT-B/32' }));
   compareFile = path.join(tmp, 'compare.html');
@@ -119,7 +136,7 @@ describe('the pages as built (no browser)', () => {
   });
 
   it('is self-contained: no script, no external URL, every plot an inline SVG with a title', () => {
-    for (const file of [reportFile, compareFile]) {
+    for (const file of [reportFile, compareFile, retrievalReportFile, retrievalCompareFile]) {
       const html = readFileSync(file, 'utf8');
       expect(html).not.toMatch(/<script|<link|src="http|href="http|@import|url\(/i);
       const svgs = html.match(/<svg [^>]*>\n<title>[^<]+<\/title>/g) ?? [];
@@ -196,6 +213,28 @@ describe.skipIf(!haveBrowser && !inCi)('in headless Chromium', () => {
     expect(await sized(page, 'table.ablation')).toBe(1);
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('the retrieval section renders per run, Table 13 beside ours with unverified badges; the retrieval comparison renders its six rows', async () => {
+    const { page, problems } = await open(retrievalReportFile);
+    expect(await sized(page, 'section#retrieval')).toBe(1);
+    expect(await sized(page, 'table.retrieval')).toBe(2);
+    // per run: header, 3 recalls + mean and median rank per direction, mean R@1
+    for (const t of await page.locator('table.retrieval').all()) {
+      expect(await t.locator('tr').count()).toBe(1 + 2 * 5 + 1);
+      expect(await t.locator('.badge', { hasText: 'unverified' }).count()).toBe(6);
+    }
+    // the classification table is still there, unchanged in shape
+    expect(await page.locator('table.matrix tr').count()).toBe(1 + 4);
+    expect(problems).toEqual([]);
+    await page.close();
+    const cmp = await open(retrievalCompareFile);
+    expect(await sized(cmp.page, 'table.stats')).toBe(1);
+    expect(await cmp.page.locator('table.stats tr').count()).toBe(1 + 6);
+    expect(await cmp.page.locator('p.answer').count()).toBe(2);
+    expect(await cmp.page.textContent('h1')).toContain('fp16');
+    expect(cmp.problems).toEqual([]);
+    await cmp.page.close();
   });
 
   it('the comparison page renders its numbers and the per-class delta plot', async () => {

@@ -62,11 +62,11 @@ describe('clip-bench eval on a retrieval dataset', () => {
     expect(r.stdout).toMatch(/mean_recall@1 \d+\.\d\d% \(½ of both R@1, the headline\) over 11 images and 58 captions/);
     expect(r.stdout).toContain('captions prefixed with "a photo of "; 0 longer than the 77-token context and truncated');
     expect(r.stdout).toContain(`stored as run 1 in ${db}`);
-    // runs lists it by its headline; report leaves it out of the classification table with a note
+    // runs lists it by its headline; report shows it in its retrieval section (tests/retrieval-report.e2e.test.ts checks the numbers)
     expect(cli(['runs', '--db', db]).stdout).toMatch(/mean_recall@1 \d+\.\d\d \(text→image R@1 \d+\.\d\d, image→text R@1 \d+\.\d\d\)/);
     const report = cli(['report', '--db', db]);
     expect(report.code).toBe(0);
-    expect(report.stdout).toContain('1 retrieval run is not in this classification table');
+    expect(report.stdout).toContain('#### Retrieval: flickr30k (flickr30k) / test');
   });
 
   it('predictions exports one JSONL row per query, with the stored ranks', () => {
@@ -97,6 +97,10 @@ describe('clip-bench eval on a retrieval dataset', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('merge the shard DBs with `clip-bench merge` to rank them');
     });
+    // a shard has no ranks: report names it instead of a section
+    const shardReport = cli(['report', '--db', shards[0]]).stdout;
+    expect(shardReport).toContain('Retrieval run 1 is a shard, not ranked until merged (`clip-bench merge`), so not shown here.');
+    expect(shardReport).not.toContain('#### Retrieval:');
     expect(cli(['predictions', '--run', '1', '--db', shards[0]]).stderr).toMatch(/shard 0\/2 of a retrieval run: its queries are ranked only over every image — merge the shard DBs/);
     const into = path.join(tmp, 'merged.sqlite');
     const m = cli(['merge', ...shards, '--into', into]);
@@ -160,7 +164,7 @@ describe('clip-bench eval on a retrieval dataset', () => {
     const r = cli(['eval', '--model', demo.model, '--dataset', 'imagefolder', '--root', demo.root, '--recall-k', '1', '--db', path.join(tmp, 'c.sqlite')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--recall-k is for retrieval datasets \(flickr30k, flickr8k, mscoco\), not imagefolder/);
-    // into the DB that holds a retrieval run: the classification report shows its table and notes the other
+    // into the DB that holds a retrieval run: the report shows the classification table and the retrieval section
     const mixed = path.join(tmp, 'text.sqlite');
     const c = cli(['eval', '--model', demo.model, '--dataset', 'imagefolder', '--root', demo.root, '--prompts', 'colours', '--db', mixed, '--json', '--quiet']);
     expect(c.code).toBe(0);
@@ -168,7 +172,7 @@ describe('clip-bench eval on a retrieval dataset', () => {
     const report = cli(['report', '--db', mixed]);
     expect(report.code).toBe(0);
     expect(report.stdout).toMatch(/\| toy-clip \([0-9a-f]{8}\) \| 100\.00 \/ 100\.00 \(n=8\) \|/);
-    expect(report.stdout).toContain('1 retrieval run is not in this classification table');
+    expect(report.stdout).toContain('#### Retrieval: flickr30k (flickr30k) / test');
     for (const format of ['json', 'csv']) expect(cli(['report', '--db', mixed, '--format', format]).code).toBe(0);
     expect(cli(['report', '--db', mixed, '--format', 'html', '--out', path.join(tmp, 'mixed.html')]).code).toBe(0);
   });

@@ -2,7 +2,9 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { moreComplete, settingKey } from '../report/accuracy-table.js';
 import { compareRuns, formatComparison, settingDifferences, type RunComparison } from '../report/compare.js';
-import { comparisonHtml } from '../report/html.js';
+import { comparisonHtml, retrievalComparisonHtml } from '../report/html.js';
+import { compareStoredRetrievalRuns, formatStoredRetrievalComparison, isRankedRetrievalRun } from '../report/retrieval-runs.js';
+import { isRetrievalDataset } from '../datasets/retrieval/index.js';
 import { classNamesFor } from '../report/report-data.js';
 import { openDb, type Db } from '../store/db.js';
 import { getRun, isRetrievalRun, iteratePredictions, listRuns, type RunRecord } from '../store/runs.js';
@@ -37,8 +39,9 @@ export function checkCompareArgs(a: Partial<CompareArgs>): string | null {
 /** The finished runs of a model (NAME alone means its fp32 variant; NAME:VARIANT and fingerprint prefixes are exact) on a dataset. */
 function modelRuns(db: Db, model: string, dataset: string): RunRecord[] {
   const [name, variant = 'fp32'] = model.split(':');
+  const retrieval = isRetrievalDataset(dataset);
   const runs = listRuns(db, { status: 'finished' }).filter(
-    (r) => !isRetrievalRun(r) && r.dataset === dataset && ((r.modelName === name && r.modelVariant === variant) || r.modelFingerprint.startsWith(model)),
+    (r) => isRetrievalRun(r) === retrieval && (!retrieval || isRankedRetrievalRun(r)) && r.dataset === dataset && ((r.modelName === name && r.modelVariant === variant) || r.modelFingerprint.startsWith(model)),
   );
   if (runs.length === 0) throw new UsageError(`no finished run of model "${model}" on ${dataset}`, { fix: 'name models as NAME, NAME:VARIANT or a fingerprint prefix (see `clip-bench runs`)' });
   return runs;
@@ -69,7 +72,7 @@ export function pairModelRuns(db: Db, models: readonly [string, string], dataset
 
 export const compareCommand = {
   command: 'compare',
-  describe: 'Compare two runs on the same samples: top-1 difference with a bootstrap 95% interval, exact McNemar test, flips each way, agreement, per-class deltas.',
+  describe: 'Compare two runs on the same samples: top-1 difference with a bootstrap 95% interval, exact McNemar test, flips each way, agreement, per-class deltas; for two retrieval runs over the same queries, each R@k difference in both directions with its paired bootstrap interval, exact McNemar p and flips.',
   builder: (y: Argv) =>
     y
       .options({
@@ -92,6 +95,7 @@ export const compareCommand = {
       })
       .example('$0 compare --runs 6,7', 'Is run 7 better than run 6?')
       .example('$0 compare --models toy-hf-split:fp32,toy-hf-split:fp16 --dataset imagefolder', 'What did fp16 cost?')
+      .example('$0 compare --models ViT-B-32:fp32,ViT-B-32:fp16 --dataset mscoco', 'What did fp16 cost on MSCOCO 5k retrieval, both directions?')
       .example('$0 compare --runs 6,7 --format html --out results/compare.html', 'The same as a page with the per-class deltas plotted.'),
   handler: (a: CompareArgs) => {
     const db = openDb(a.db, { readonly: true });
@@ -106,8 +110,15 @@ export const compareCommand = {
         if (models.length !== 2) throw new UsageError(`--models takes two models, A,B; got "${a.models}"`);
         runs = pairModelRuns(db, [models[0], models[1]], a.dataset!);
       }
-      for (const r of runs) {
-        if (isRetrievalRun(r)) throw new UsageError(`run ${r.id} is a retrieval run (${r.dataset}), which compare cannot pair yet`, { fix: 'compare classification runs; `clip-bench predictions --run ID` exports a retrieval run\'s ranks' });
+      const [ra, rb] = runs;
+      if (isRetrievalRun(ra) !== isRetrievalRun(rb)) {
+        const [ret, cls] = isRetrievalRun(ra) ? [ra, rb] : [rb, ra];
+        throw new UsageError(`run ${ret.id} is a retrieval run (${ret.dataset}) and run ${cls.id} a classification run (${cls.dataset}): they share no queries to compare`, { fix: 'compare two retrieval runs or two classification runs (`clip-bench runs` lists them)' });
+      }
+      if (isRetrievalRun(ra)) {
+        const c = compareStoredRetrievalRuns(db, ra, rb, { seed: a.seed });
+        emit(a.format === 'json' ? JSON.stringify(c, null, 2) + '\n' : a.format === 'html' ? retrievalComparisonHtml(c) : formatStoredRetrievalComparison(c) + '\n', a.out);
+        return;
       }
       for (const r of runs) if (r.status !== 'finished') throw new UsageError(`run ${r.id} is ${r.status}, not finished`, { fix: 'finish it first (rerun its eval command)' });
       const [A, B] = runs.map((run) => ({ run, predictions: [...iteratePredictions(db, run.id)] }));

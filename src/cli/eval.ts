@@ -11,6 +11,8 @@ import { getRun } from '../store/runs.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
 import type { PreprocessConvention } from '../models/preprocess/index.js';
 import { paperCell } from '../report/paper.js';
+import { retrievalReference, retrievalReferenceCells } from '../report/retrieval-paper.js';
+import { retrievalReferenceJson, retrievalReferenceLines, type RetrievalRunView } from '../report/retrieval-section.js';
 import { shellWord } from '../report/run-list.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 import { progressBar } from './progress.js';
@@ -57,7 +59,6 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
   if (a.resume !== undefined && !(Number.isInteger(a.resume) && a.resume > 0)) return `--resume takes a run id, got ${a.resume}`;
   const retrieval = a.dataset !== undefined && isRetrievalDataset(a.dataset);
   if (retrieval && a.prompts !== undefined) return `--prompts is for classification; ${a.dataset} is a retrieval dataset, whose text side is its captions (see --caption-prefix)`;
-  if (retrieval && a.reference !== undefined) return `--reference is not available for retrieval yet (${a.dataset}); leave it out`;
   if (!retrieval) for (const flag of ['recall-k', 'caption-prefix'] as const) if (a[flag] !== undefined) return `--${flag} is for retrieval datasets (${Object.keys(RETRIEVAL_DATASETS).join(', ')}), not ${a.dataset}`;
   if (a['recall-k'] !== undefined) {
     try {
@@ -162,6 +163,26 @@ export function retrievalJson(r: StoredRetrievalResult): Record<string, unknown>
   };
 }
 
+/** A ranked retrieval result as the report section's view, with the paper's Table 13 cells for `reference`; undefined for a shard. */
+export function retrievalResultView(r: StoredRetrievalResult, reference: string): RetrievalRunView | undefined {
+  const s = r.summary;
+  if (!s.ranked) return undefined;
+  return {
+    runId: r.runId,
+    model: r.model,
+    dataset: r.dataset,
+    rootLabel: '',
+    split: r.split,
+    nImages: s.nImages,
+    nCaptions: s.nCaptions,
+    failedImages: [], // eval's own lines say which failed and how they count
+    failureRule: r.excludeFailures ? 'exclude' : 'miss',
+    captionPrefix: r.captionPrefix,
+    metrics: s.values,
+    reference: retrievalReference(reference, r.dataset),
+  };
+}
+
 /** ` --db FILE`, or nothing for the default DB. */
 export function dbFlag(db: string): string {
   return db === DEFAULT_DB ? '' : ` --db ${shellWord(db)}`;
@@ -203,7 +224,7 @@ export const evalCommand = {
         shard: OPTIONS.shard,
         'recall-k': OPTIONS['recall-k'],
         'caption-prefix': OPTIONS['caption-prefix'],
-        reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours.' },
+        reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours; on a retrieval dataset Table 13\'s six recalls (ViT-L/14@336px on flickr30k and mscoco), other models or datasets say the paper has none.' },
         json: OPTIONS.json,
       })
       .check((a) => {
@@ -218,8 +239,15 @@ export const evalCommand = {
   handler: async (a: EvalArgs) => {
     checkDatasetId(a.dataset!);
     if (isRetrievalDataset(a.dataset!)) {
+      if (a.reference) retrievalReferenceCells(a.reference, a.dataset!); // an unknown paper model fails before the run, not after
       const r = await retrievalAndReport(a);
-      process.stdout.write((a.json ? JSON.stringify(retrievalJson(r)) : formatRetrievalResult(r)) + '\n');
+      const view = a.reference ? retrievalResultView(r, a.reference) : undefined;
+      if (a.json) {
+        process.stdout.write(JSON.stringify(view ? { ...retrievalJson(r), reference: retrievalReferenceJson(view) } : retrievalJson(r)) + '\n');
+        return;
+      }
+      const paper = a.reference ? (view ? retrievalReferenceLines(view) : [`  paper ${a.reference}: a shard has no ranks yet; merge the shards (\`clip-bench merge\`) and see \`clip-bench report --reference ${a.reference}\``]) : [];
+      process.stdout.write([formatRetrievalResult(r), ...paper].join('\n') + '\n');
       return;
     }
     if (a.reference) paperCell('imagenet', a.reference); // an unknown paper model fails before the run, not after

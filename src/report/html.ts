@@ -7,7 +7,9 @@ import { ablationTitle } from './ablation.js';
 import { cellSampleText, cellValueText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
 import { comparisonTitle, type RunComparison } from './compare.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
-import type { ReportData, RunDetails } from './report-data.js';
+import { unrankedRetrievalNote, type ReportData, type RunDetails } from './report-data.js';
+import type { StoredRetrievalComparison } from './retrieval-runs.js';
+import { retrievalSectionHtml } from './retrieval-section.js';
 import { unfinishedLine } from './run-list.js';
 
 const CSS = `
@@ -189,8 +191,16 @@ function unfinishedHtml(d: ReportData): string[] {
   return ['<section id="unfinished"><h2>Unfinished runs (not in the table)</h2><ul>', ...d.unfinished.map((r) => `<li>${esc(unfinishedLine(r))}</li>`), '</ul></section>'];
 }
 
+/** The retrieval runs' sections (retrieval-section.ts), beside the classification table. */
+function retrievalHtml(d: ReportData): string[] {
+  const note = unrankedRetrievalNote(d.unrankedRetrieval);
+  if (!d.retrieval.length && !note) return [];
+  return ['<section id="retrieval"><h2>Retrieval</h2>', ...d.retrieval.map(retrievalSectionHtml), ...(note ? [`<p class="muted">${esc(note)}</p>`] : []), '</section>'];
+}
+
 export function reportHtml(d: ReportData): string {
   if (d.table.columns.length === 0) {
+    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...unfinishedHtml(d)]);
     const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
     return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
   }
@@ -204,6 +214,7 @@ export function reportHtml(d: ReportData): string {
     '<section id="plots"><h2>Per dataset</h2><div class="plots">',
     ...paperPlots(d),
     '</div></section>',
+    ...retrievalHtml(d),
     ...(d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),
     ...unfinishedHtml(d),
     '<section id="runs"><h2>Runs</h2>',
@@ -240,5 +251,27 @@ export function comparisonHtml(c: RunComparison, opts: { classes?: number } = {}
     '<table class="per-class"><tr><th>class</th><th class="num">n</th><th class="num">A</th><th class="num">B</th><th class="num">Δ points</th></tr>',
     ...c.perClass.map((x) => `<tr><td>${esc(x.className ?? x.classId)}</td>${num(String(x.n))}${num(pct(x.accuracyA))}${num(pct(x.accuracyB))}${num(signed(100 * x.delta, 1))}</tr>`),
     '</table>',
+  ]);
+}
+
+/** A retrieval comparison as a page: per direction and k, the recalls, the difference with its interval, McNemar's p and the flips. */
+export function retrievalComparisonHtml(c: StoredRetrievalComparison): string {
+  const name = (s: StoredRetrievalComparison['a']) => (s.runId === undefined || s.label === `run ${s.runId}` ? s.label : `${s.label} (run ${s.runId})`);
+  const title = `${c.dataset} retrieval: ${name(c.b)} vs ${name(c.a)}`;
+  const setting = c.settingDifferences.length
+    ? `<p class="flag">Not the same setting: ${c.settingDifferences.map((d) => `${esc(d.setting)} ${esc(d.b)} (B) vs ${esc(d.a)} (A)`).join('; ')}.</p>`
+    : '<p class="muted">Same setting: dataset root, split, captions and prefix, preprocessing, failure rule.</p>';
+  const p = (x: number) => (x < 1e-10 ? '&lt; 1e-10' : String(Number(x.toPrecision(2))));
+  const pct = (x: number) => (100 * x).toFixed(2);
+  return page(`clip-bench compare: ${title}`, [
+    `<header><h1>${esc(title)}</h1><p class="muted">A (baseline) is ${esc(name(c.a))}, B is ${esc(name(c.b))}.</p>${setting}</header>`,
+    ...c.differences.filter((d) => d.k === c.recallK[0]).map((d) => `<p class="answer">${esc(d.sentence)}</p>`),
+    '<table class="stats"><tr><th>direction</th><th>metric</th><th class="num">queries</th><th class="num">A %</th><th class="num">B %</th><th class="num">Δ points, bootstrap 95% interval</th><th class="num">exact McNemar p</th><th class="num">hit → miss</th><th class="num">miss → hit</th></tr>',
+    ...c.differences.map(
+      (d) =>
+        `<tr><td>${esc(d.direction)}</td><td title="${esc(d.metric)}">R@${d.k}</td>${num(String(d.paired))}${num(pct(d.recallA))}${num(pct(d.recallB))}${num(`${signed(100 * d.diff)} [${signed(100 * d.low)}, ${signed(100 * d.high)}]`)}${num(p(d.p))}${num(String(d.lost))}${num(String(d.gained))}</tr>`,
+    ),
+    '</table>',
+    ...c.notes.map((n) => `<p class="muted">${esc(n)}</p>`),
   ]);
 }

@@ -20,6 +20,8 @@ import {
   type SuiteMean,
 } from './accuracy-table.js';
 import { paperCell } from './paper.js';
+import { isRankedRetrievalRun, retrievalRunViews } from './retrieval-runs.js';
+import { retrievalCsv, retrievalSectionJson, retrievalSectionMarkdown, type RetrievalRunView } from './retrieval-section.js';
 import { runListing, unfinishedLine, type RunListing } from './run-list.js';
 import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
 
@@ -51,8 +53,10 @@ export interface ReportData {
   ablations: Ablation[];
   /** runs not finished (running, interrupted, failed), with how far they got and how to continue them */
   unfinished: RunListing[];
-  /** retrieval runs in the DB, left out of the classification table (their section is rendered elsewhere) */
-  retrievalRuns: number;
+  /** the DB's ranked retrieval runs, each a section beside (not in) the classification table */
+  retrieval: RetrievalRunView[];
+  /** finished retrieval shard runs: embedded but not ranked until merged, so not in a section */
+  unrankedRetrieval: number[];
 }
 
 export interface ReportOptions {
@@ -123,7 +127,8 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     details: opts.details === false ? [] : table.runs.map((r) => runDetails(db, r.runId, opts.confusions ?? 10)),
     ablations: ablationGroups(runs),
     unfinished: runListing(db, opts.dbFile ?? 'FILE').filter((r) => r.status !== 'finished'),
-    retrievalRuns: all.length - runs.length,
+    retrieval: retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance }),
+    unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
   };
 }
 
@@ -149,20 +154,29 @@ function detailsMarkdown(d: RunDetails): string[] {
   ];
 }
 
-/** The one line saying that retrieval runs are not in the classification table. */
-export function retrievalRunsNote(n: number): string[] {
-  return n ? [`_${n} retrieval run${n === 1 ? ' is' : 's are'} not in this classification table; \`clip-bench runs\` lists ${n === 1 ? 'it' : 'them'}._`, ''] : [];
+/** The line naming retrieval shard runs, which have no ranks (and so no section) until merged. */
+export function unrankedRetrievalNote(ids: readonly number[]): string | null {
+  if (ids.length === 0) return null;
+  const one = ids.length === 1;
+  return `Retrieval run${one ? '' : 's'} ${ids.join(', ')} ${one ? 'is a shard' : 'are shards'}, not ranked until merged (\`clip-bench merge\`), so not shown here.`;
+}
+
+/** The retrieval runs' sections, after the classification table. */
+export function retrievalMarkdown(views: readonly RetrievalRunView[], unranked: readonly number[] = []): string[] {
+  const note = unrankedRetrievalNote(unranked);
+  if (!views.length && !note) return [];
+  return ['### Retrieval', '', ...views.flatMap((v) => [retrievalSectionMarkdown(v), '']), ...(note ? [`_${note}_`, ''] : [])];
 }
 
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
   if (d.table.columns.length === 0) {
-    if (d.retrievalRuns) return ['_No finished classification runs._', '', ...retrievalRunsNote(d.retrievalRuns), ...unfinishedMarkdown(d)].join('\n');
+    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...unfinishedMarkdown(d)].join('\n');
     return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
   }
   return [
     head,
-    ...retrievalRunsNote(d.retrievalRuns),
+    ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval),
     ...unfinishedMarkdown(d),
     ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
     '### Per run',
@@ -173,12 +187,18 @@ export function reportMarkdown(d: ReportData): string {
   ].join('\n');
 }
 
+/**
+ * The classification CSV; retrieval runs follow as their own long-format table (one line per metric) after a
+ * blank line, or alone where the DB has no classification run.
+ */
 export function reportCsv(d: ReportData): string {
-  return accuracyTableCsv(d.table, { reference: d.reference });
+  if (d.retrieval.length === 0) return accuracyTableCsv(d.table, { reference: d.reference });
+  if (d.table.columns.length === 0) return retrievalCsv(d.retrieval);
+  return accuracyTableCsv(d.table, { reference: d.reference }).replace(/\n?$/, '\n') + '\n' + retrievalCsv(d.retrieval);
 }
 
 /** The table (as before: columns, rows, runs) with everything else beside it. */
 export function reportJson(d: ReportData): string {
-  const { table, ...rest } = d;
-  return JSON.stringify({ ...table, ...rest }, null, 2) + '\n';
+  const { table, retrieval, ...rest } = d;
+  return JSON.stringify({ ...table, ...rest, retrieval: retrieval.map(retrievalSectionJson) }, null, 2) + '\n';
 }

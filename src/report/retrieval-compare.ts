@@ -217,7 +217,7 @@ export function compareRetrievalRuns(
 /** The comparison as text: one line per direction and k, the sentence and the flips, then the notes. */
 export function formatRetrievalComparison(c: RetrievalComparison): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-  const name = (s: RetrievalComparison['a']) => (s.runId === undefined ? s.label : `${s.label} (run ${s.runId})`);
+  const name = (s: RetrievalComparison['a']) => (s.runId === undefined || s.label === `run ${s.runId}` ? s.label : `${s.label} (run ${s.runId})`);
   const paired = DIRECTIONS.map(({ direction }) => `${c.differences.find((d) => d.direction === direction)?.paired ?? 0} ${direction}`).join(' and ');
   return [
     `${name(c.b)} vs ${name(c.a)}: ${paired} paired queries`,

@@ -260,3 +260,33 @@ export function retrievalSectionHtml(v: RetrievalRunView): string {
     '</section>',
   ].join('\n');
 }
+
+/**
+ * `eval --reference`'s lines: each recall the paper has, ours beside the paper's cell and the delta, then the
+ * notes (another split, a partial run, another caption prefix; no Table 13 row for the model: one line).
+ */
+export function retrievalReferenceLines(v: RetrievalRunView): string[] {
+  const ref = v.reference;
+  if (!ref) return [];
+  if (ref.cells.length === 0) return retrievalNotes(v).map((n) => `  ${n}`);
+  const rows = retrievalSectionRows(v).filter((r) => r.reference && r.reference.paper !== null);
+  return [
+    `  paper ${ref.model} (Table 13), ours vs paper:`,
+    ...rows.map((r) => {
+      const x = r.reference!;
+      return `  ${r.direction}  ${r.label.padEnd(5)} ours ${rowValueText(r).padStart(6)}%   paper ${`${x.paper!.toFixed(1)}%${x.verified ? '' : '*'}`.padStart(6)}   Δ ${signed(x.delta!)} points${x.flagged ? ' ⚠' : ''}`;
+    }),
+    ...(rows.some((r) => r.reference!.flagged) ? [`  ⚠ marks a delta beyond ±${ref.tolerance ?? 1} points.`] : []),
+    ...retrievalNotes(v).map((n) => `  ${n}`),
+  ];
+}
+
+/** `eval --json --reference`'s `reference` field: the recalls beside the paper's cells, and the notes. */
+export function retrievalReferenceJson(v: RetrievalRunView) {
+  const ref = v.reference;
+  if (!ref) return null;
+  const cells = retrievalSectionRows(v)
+    .filter((r) => r.reference && r.reference.paper !== null)
+    .map((r) => ({ direction: r.direction, metric: r.metric, ours: r.reference!.ours, paper: r.reference!.paper, paper_verified: r.reference!.verified, delta_points: r.reference!.delta, beyond_tolerance: r.reference!.flagged }));
+  return { model: ref.model, tolerance: ref.tolerance ?? 1, split: ref.split ?? null, cells, notes: retrievalNotes(v) };
+}
