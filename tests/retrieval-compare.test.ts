@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
 import { QUERY_STATUS } from '../src/eval/retrieval-metrics.js';
 import { mulberry32 } from '../src/fixtures/random.js';
 import { compareRetrievalRuns, formatRetrievalComparison, type RetrievalCompareSide, type RetrievalQuerySet } from '../src/report/retrieval-compare.js';
 import { clusteredPairedBootstrap, describeComparison, formatPValue, pairedBootstrap } from '../src/report/stats.js';
-
-function failureOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof UsageError ? err.oneLine() : `not a UsageError: ${String(err)}`;
-  }
-  return 'did not fail';
-}
+import { usageFailureSync as failureOf } from './support/usage-failure.js';
 
 /** Two-sided exact McNemar p from scratch: 2·P[X ≤ min(b, c)], X ~ Bin(b + c, 1/2), in exact BigInt arithmetic. */
 function mcnemarOracle(b: number, c: number): number {

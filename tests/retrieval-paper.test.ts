@@ -2,22 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RETRIEVAL_DATASETS } from '../src/datasets/retrieval/index.js';
-import { UsageError } from '../src/errors.js';
 import { retrievalMetricNames } from '../src/eval/retrieval-metrics.js';
 import { packageRoot } from '../src/paths.js';
 import { paperNumbers } from '../src/report/paper.js';
 import { parseRetrievalPaper, RETRIEVAL_PAPER_FILE, retrievalPaperNumbers, retrievalReferenceCells } from '../src/report/retrieval-paper.js';
+import { usageFailureSync as failureOf } from './support/usage-failure.js';
 
 const rawFile = () => JSON.parse(readFileSync(path.join(packageRoot, RETRIEVAL_PAPER_FILE), 'utf8')) as { datasets: Record<string, { results: Record<string, { cells: Record<string, unknown> }> }> };
-
-function failureOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof UsageError ? err.oneLine() : `not a UsageError: ${String(err)}`;
-  }
-  return 'did not fail';
-}
 
 // Issue 15's list of Table 13 (ViT-L/14@336px), typed here from the issue, not from the file: R@1/5/10, percent.
 const ISSUE_VALUES: Record<string, Record<'imageToText' | 'textToImage', [number, number, number]>> = {

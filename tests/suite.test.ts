@@ -11,6 +11,7 @@ import { packageRoot } from '../src/paths.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { paperCell } from '../src/report/paper.js';
 import { writeTar } from './support/tar-writer.js';
+import { usageFailureSync as failureOf } from './support/usage-failure.js';
 
 const bin = path.join(packageRoot, 'dist', 'src', 'cli', 'main.js');
 
@@ -22,15 +23,6 @@ function writeJson(file: string, value: unknown): string {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(value));
   return file;
-}
-
-function failureOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof UsageError ? err.oneLine() : `not a UsageError: ${String(err)}`;
-  }
-  return 'did not fail';
 }
 
 const cell = (dataset: string) => paperCell(dataset, 'ViT-B/32')!;

@@ -155,6 +155,11 @@ export interface EngineResult<Summary> extends RunHeader {
   params: Record<string, unknown>;
 }
 
+/** The run's identity fields of an engine result, for a task's own result (timings and cache come last there). */
+export function runIdentityOf(r: RunHeader): Omit<RunHeader, 'timings' | 'cache'> {
+  return { runId: r.runId, resumed: r.resumed, model: r.model, layout: r.layout, variant: r.variant, modelFingerprint: r.modelFingerprint, shard: r.shard };
+}
+
 /**
  * Embeddings of `texts` ([texts.length, embedDim], unit rows, in order): each distinct text encoded once,
  * cached ones not at all. Prompts and captions both go through here.

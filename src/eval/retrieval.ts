@@ -16,7 +16,7 @@ import type { Checkpoint } from '../models/checkpoint.js';
 import type { Db } from '../store/db.js';
 import { captionCount, embeddedImages, insertCaptions, insertImages, readCaptions, readImages, replaceQueries, type QueryRow, type QueryStatus, type StoredCaption, type StoredImage } from '../store/retrieval.js';
 import { getRun, type RunSummary } from '../store/runs.js';
-import { encodeTextsCached, runEngine, sha256, spreadSubset, type EngineOptions, type EvalProgress, type EvalTask, type RunHeader } from './engine.js';
+import { encodeTextsCached, runEngine, runIdentityOf, sha256, spreadSubset, type EngineOptions, type EvalProgress, type EvalTask, type RunHeader } from './engine.js';
 import { checkRecallK, DEFAULT_RECALL_K, QUERY_STATUS, RETRIEVAL_HEADLINE, retrievalHigherIsBetter, retrievalMetricNames, retrievalMetrics, type QueryRanks } from './retrieval-metrics.js';
 import { RETRIEVAL_TOP_K, scoreRetrieval } from './retrieval-scorer.js';
 
@@ -334,15 +334,9 @@ export async function runRetrieval(target: Db | (() => Db), opts: RetrievalOptio
   const r = await runEngine(target, opts, retrievalTask({ ...opts, recallK }, prepared), onProgress, t0);
   return {
     task: 'retrieval',
-    runId: r.runId,
-    resumed: r.resumed,
-    model: r.model,
-    layout: r.layout,
-    variant: r.variant,
-    modelFingerprint: r.modelFingerprint,
+    ...runIdentityOf(r),
     dataset: prepared.adapter.id,
     split: prepared.split,
-    shard: r.shard,
     layoutFound: prepared.layoutFound,
     description: prepared.description,
     countNote: prepared.countNote,

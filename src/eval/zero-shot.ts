@@ -15,7 +15,7 @@ import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNam
 import type { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
 import { finishedIndices, getRun, insertPredictions, iteratePredictions, type PredictionRow } from '../store/runs.js';
-import { encodeTextsCached, runEngine, selectSamples, sha256, type EngineOptions, type EvalProgress, type EvalTask, type RunHeader } from './engine.js';
+import { encodeTextsCached, runEngine, runIdentityOf, selectSamples, sha256, type EngineOptions, type EvalProgress, type EvalTask, type RunHeader } from './engine.js';
 import type { MetricId } from './metric-ids.js';
 import { softmaxTop, topK } from './metrics.js';
 import { computeRunMetrics, METRICS_VERSION, type RunMetrics } from './run-metrics.js';
@@ -195,15 +195,9 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
   const r = await runEngine(target, opts, classificationTask(opts, prepared), onProgress, t0);
   const s = r.summary;
   return {
-    runId: r.runId,
-    resumed: r.resumed,
-    model: r.model,
-    layout: r.layout,
-    variant: r.variant,
-    modelFingerprint: r.modelFingerprint,
+    ...runIdentityOf(r),
     dataset: prepared.adapter.id,
     split: prepared.split,
-    shard: r.shard,
     promptSet: prepared.prompts.promptSet,
     promptHash: prepared.prompts.hash,
     n: s.n,

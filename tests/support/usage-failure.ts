@@ -15,3 +15,16 @@ export async function usageFailure(p: Promise<unknown> | (() => unknown)): Promi
   }
   return 'did not fail';
 }
+
+/** `usageFailure` for a synchronous call. */
+export function usageFailureSync(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    const line = (err as { oneLine?: () => string }).oneLine?.();
+    if (line === undefined) throw err;
+    expect(line).not.toContain('\n');
+    return line;
+  }
+  return 'did not fail';
+}
