@@ -206,7 +206,7 @@ export function reportHtml(d: ReportData): string {
   }
   return page('clip-bench report', [
     '<header><h1>clip-bench report</h1>',
-    `<p class="muted">Zero-shot classification results from the results DB, generated ${esc(d.generatedAt.slice(0, 19).replace('T', ' '))} UTC.</p></header>`,
+    `<p class="muted">Zero-shot ${d.retrieval.length || d.unrankedRetrieval.length ? 'classification and retrieval' : 'classification'} results from the results DB, generated ${esc(d.generatedAt.slice(0, 19).replace('T', ' '))} UTC.</p></header>`,
     `<p class="answer">${answer(d)}</p>`,
     '<section id="results"><h2>Results</h2>',
     ...matrix(d),
