@@ -99,21 +99,30 @@ export function parseCsv(text: string, file: string): { line: number; fields: st
   return records;
 }
 
-function csvRows(text: string, file: string): ManifestRow[] {
+/**
+ * The rows of a CSV manifest with a header naming `path` and one other column (`label`, `caption`), by name.
+ * @param unit what one row stands for, in the fix for an empty file ("image", "caption")
+ * @param quoteHint how to quote a field with a comma, in the fix for a short row
+ */
+export function csvPathRows<C extends string>(text: string, file: string, column: C, unit: string, quoteHint: string): ({ line: number; path: string } & Record<C, string>)[] {
   const [header, ...records] = parseCsv(text, file);
-  if (!header) throw new UsageError('the manifest is empty', { file, fix: 'write a header line "path,label" and one row per image' });
+  if (!header) throw new UsageError('the manifest is empty', { file, fix: `write a header line "path,${column}" and one row per ${unit}` });
   const names = header.fields.map((f) => f.trim().toLowerCase());
   const pathCol = names.indexOf('path');
-  const labelCol = names.indexOf('label');
-  if (pathCol < 0 || labelCol < 0) {
-    throw rowError(file, header.line, `the header (${header.fields.join(',')}) lacks a ${pathCol < 0 ? '"path"' : '"label"'} column`, 'start the file with a header line such as "path,label"');
+  const otherCol = names.indexOf(column);
+  if (pathCol < 0 || otherCol < 0) {
+    throw rowError(file, header.line, `the header (${header.fields.join(',')}) lacks a ${pathCol < 0 ? '"path"' : `"${column}"`} column`, `start the file with a header line such as "path,${column}"`);
   }
   return records.map(({ line, fields }) => {
     if (fields.length !== header.fields.length) {
-      throw rowError(file, line, `${fields.length} fields where the header has ${header.fields.length}`, 'quote fields that contain commas ("a, b") and give every row every column');
+      throw rowError(file, line, `${fields.length} fields where the header has ${header.fields.length}`, `quote ${quoteHint} and give every row every column`);
     }
-    return { line, path: fields[pathCol], label: fields[labelCol] };
+    return { line, path: fields[pathCol], [column]: fields[otherCol] } as { line: number; path: string } & Record<C, string>;
   });
+}
+
+function csvRows(text: string, file: string): ManifestRow[] {
+  return csvPathRows(text, file, 'label', 'image', 'fields that contain commas ("a, b")');
 }
 
 /** The JSON object on each non-blank line of a JSONL file, with its line number; `fix` shows a good line. */

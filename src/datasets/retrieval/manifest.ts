@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { jsonlObjects, parseCsv, readManifestText, rowError } from '../manifest.js';
+import { csvPathRows, jsonlObjects, readManifestText, rowError } from '../manifest.js';
 import { assemble, filesPresent, type ListedImage } from './assemble.js';
 import type { RetrievalData } from './types.js';
 
@@ -20,20 +20,7 @@ interface CaptionRow {
 }
 
 function csvCaptionRows(text: string, file: string): CaptionRow[] {
-  const [header, ...records] = parseCsv(text, file);
-  if (!header) throw new UsageError('the manifest is empty', { file, fix: 'write a header line "path,caption" and one row per caption' });
-  const names = header.fields.map((f) => f.trim().toLowerCase());
-  const pathCol = names.indexOf('path');
-  const captionCol = names.indexOf('caption');
-  if (pathCol < 0 || captionCol < 0) {
-    throw rowError(file, header.line, `the header (${header.fields.join(',')}) lacks a ${pathCol < 0 ? '"path"' : '"caption"'} column`, 'start the file with a header line such as "path,caption"');
-  }
-  return records.map(({ line, fields }) => {
-    if (fields.length !== header.fields.length) {
-      throw rowError(file, line, `${fields.length} fields where the header has ${header.fields.length}`, 'quote captions that contain commas ("a dog, running") and give every row every column');
-    }
-    return { line, path: fields[pathCol], caption: fields[captionCol] };
-  });
+  return csvPathRows(text, file, 'caption', 'caption', 'captions that contain commas ("a dog, running")');
 }
 
 function jsonlCaptionRows(text: string, file: string): CaptionRow[] {
