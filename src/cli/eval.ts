@@ -32,6 +32,7 @@ export interface EvalArgs {
   provider: ExecutionProvider;
   'graph-optimization': SessionOptions['graphOptimization'];
   convention: PreprocessConvention;
+  tokenizer?: string;
   reference?: string;
   cache: boolean;
   resume?: number;
@@ -334,6 +335,7 @@ function engineOptions(a: EvalArgs, signal: AbortSignal) {
     variant: a.variant,
     session: { intraOpThreads: a.threads, executionProvider: a.provider, graphOptimization: a['graph-optimization'] },
     preprocessConvention: a.convention,
+    tokenizer: a.tokenizer,
     cache: a.cache,
     resume: a.resume,
     shard: a.shard ? parseShard(a.shard) : undefined,

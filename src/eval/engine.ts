@@ -26,6 +26,8 @@ export interface EngineOptions {
   variant?: string;
   session?: Partial<SessionOptions>;
   preprocessConvention?: PreprocessConvention;
+  /** a tokenizer file or folder replacing the checkpoint's own (`--tokenizer`) */
+  tokenizer?: string;
   /** images encoded per onnxruntime call */
   batchSize: number;
   /** preprocessing worker threads */
@@ -253,7 +255,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
   startedAt = performance.now(),
 ): Promise<EngineResult<Summary>> {
   const tList = performance.now();
-  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention });
+  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, tokenizer: opts.tokenizer });
   const tLoad = performance.now();
   let db: Db;
   try {

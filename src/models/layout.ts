@@ -16,7 +16,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { preprocessConfigFileIn } from './preprocess/config.js';
-import { tokenizerFilesIn, tokenizerFilesOf } from './tokenizer/model-dir.js';
+import { fedTokenizerFiles } from './tokenizer/fed-tokenizer.js';
 
 export type ModelLayout = 'immich' | 'hf-split' | 'hf-combined' | 'manifest';
 
@@ -43,18 +43,35 @@ export interface DetectedLayout {
   /** every file the checkpoint uses, relative to its folder: what the fingerprint covers */
   files: string[];
   manifest?: Manifest;
+  /** the tokenizer file or folder the layout found, relative to the model folder (else the folder itself is searched) */
+  tokenizer?: string;
 }
 
 export const KNOWN_SUFFIXES = ['fp16', 'quantized', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'] as const;
 
 /**
  * The files besides the graphs that a folder-layout checkpoint (Immich, Hugging Face) reads: the
- * tokenizer's files and the preprocessing config, found by the same functions the loaders use, so the
- * fingerprint covers exactly what is read.
+ * tokenizer's files (of `tokenizer` relative to `dir` if the layout found one, else of the folder) and the
+ * preprocessing config, found by the same functions the loaders use, so the fingerprint covers exactly
+ * what is read.
  */
-function folderSideFiles(dir: string): string[] {
+function folderSideFiles(dir: string, tokenizer?: string): string[] {
   const pre = preprocessConfigFileIn(dir);
-  return [...tokenizerFilesIn(dir), ...(pre ? [pre] : [])];
+  return [...tokenizerFilesRel(dir, tokenizer ?? '.'), ...(pre ? [pre] : [])];
+}
+
+/**
+ * Every file the text tokenizer at `rel` (below `dir`) reads, relative to `dir`; none where there is no
+ * tokenizer to read (a `--tokenizer` may replace it; otherwise loading it says what is wrong).
+ */
+function tokenizerFilesRel(dir: string, rel: string): string[] {
+  let files: string[];
+  try {
+    files = fedTokenizerFiles(path.join(dir, rel));
+  } catch {
+    return [];
+  }
+  return files.map((f) => path.relative(dir, f).split(path.sep).join('/'));
 }
 
 /**
@@ -63,7 +80,7 @@ function folderSideFiles(dir: string): string[] {
  */
 function manifestSideFiles(dir: string, m: Manifest): string[] {
   const pre = typeof m.preprocess === 'string' ? m.preprocess : m.preprocess === undefined ? preprocessConfigFileIn(dir) : undefined;
-  return ['clip-bench.json', ...tokenizerFilesOf(dir, m.tokenizer), ...(pre ? [pre] : [])];
+  return ['clip-bench.json', ...tokenizerFilesRel(dir, m.tokenizer), ...(pre ? [pre] : [])];
 }
 
 /** `vision_model_fp16.onnx` → `fp16`; `vision_model.onnx` → `fp32`. */
