@@ -258,8 +258,13 @@ function checkpointFiles(dir: string, layout: DetectedLayout, tokenizerSource: s
   return [...new Set([...layout.files.filter((f) => !own.includes(f)), ...fedTokenizerFiles(tokenizerSource).map(rel)])];
 }
 
-/** First line of an onnxruntime error, for a one-line message. */
-const ortReason = (err: unknown): string => String((err as Error).message ?? err).split('\n')[0].slice(0, 200);
+/** An onnxruntime error in a few words: `Gather: indices element out of data bounds, …` (its source location dropped). */
+function ortReason(err: unknown): string {
+  const line = String((err as Error).message ?? err).split('\n')[0];
+  const op = /while running (\w+) node/.exec(line)?.[1];
+  const status = (/Status Message: (.*)$/.exec(line)?.[1] ?? line).replace(/^\S+:\d+ [^(]*\([^)]*\) /, '');
+  return `onnxruntime: ${op ? `${op}: ` : ''}${status}`.slice(0, 240);
+}
 
 /**
  * Runs the text tower once on a full-length blank row (the context must fit the graph, even a dynamic
@@ -267,7 +272,8 @@ const ortReason = (err: unknown): string => String((err as Error).message ?? err
  * fit the embedding table: onnxruntime's Gather refuses ids past its end). Returns the embedding size.
  */
 async function probeTextTower(textual: Tower, tok: FedTokenizer, blank: FedBatch, feeds: (fed: FedBatch) => Feeds): Promise<number> {
-  const run = async (fed: FedBatch) => (await textual.session.run(feeds(fed), [textual.output.name]))[textual.output.name].dims.at(-1) as number;
+  // a probe's failure is reported in one line: onnxruntime's own error log is kept quiet for it (4: fatal only)
+  const run = async (fed: FedBatch) => (await textual.session.run(feeds(fed), [textual.output.name], { logSeverityLevel: 4 }))[textual.output.name].dims.at(-1) as number;
   let dim: number;
   try {
     dim = await run(blank);
