@@ -119,7 +119,7 @@ function clipFed(target: string, opts: FedTokenizerOptions): FedTokenizer {
     contextLength: tok.contextLength,
     padId: tok.padId,
     clean: 'none',
-    source: target,
+    source: fedTokenizerFiles(target)[0], // the vocabulary file itself, also for a folder
     maxId: tok.vocabSize - 1,
     template: `${spell(tok.sotId)} X ${spell(tok.eotId)}`,
     padToken: spell(tok.padId),
