@@ -108,6 +108,27 @@ describe.skipIf(!spm.present)('SigLIP rows are fed as trained: X </s>, padded to
     expect(got).toEqual(rows.map((r) => echoOf(r.ids, null)));
   });
 
+  it('a manifest\'s contextLength overrides the configs\': 32 positions, content cut to 31 + </s>', async () => {
+    const dir = echoModel({ seq: 32, mask: 'mask', vocab: 8000, positions: 32 }, 'siglip-style');
+    writeFileSync(path.join(dir, 'clip-bench.json'), JSON.stringify({
+      visual: { file: 'visual/model.onnx', input: 'image', output: 'embedding' },
+      textual: { file: 'textual/model.onnx', input: 'text', output: 'embedding', attentionMask: 'mask' },
+      tokenizer: 'textual/tokenizer.json',
+      preprocess: 'visual/preprocess_cfg.json',
+      contextLength: 32,
+    }));
+    const rows = sampleRows('siglip-style', 64);
+    const cut = (ids: number[], mask: number[]) => {
+      const len = mask.reduce((a, b) => a + b, 0);
+      return len <= 32 ? { ids: ids.slice(0, 32), mask: mask.slice(0, 32) } : { ids: [...ids.slice(0, 31), 1], mask: Array<number>(32).fill(1) };
+    };
+    const { ckpt, got } = await echoes(dir, rows.map((r) => r.text));
+    expect([ckpt.layout, ckpt.textTokenizer.contextLength]).toEqual(['manifest', 32]);
+    expect(got.some((e) => e.maskSum === 32)).toBe(true);
+    expect(got).toEqual(rows.map((r) => cut(r.ids, r.attention_mask)).map((c) => echoOf(c.ids, c.mask)));
+    expect(ckpt.files).toEqual(expect.arrayContaining(['clip-bench.json', 'textual/tokenizer.json', 'textual/tokenizer_config.json', 'textual/special_tokens_map.json']));
+  });
+
   it('truncated(text) is true exactly where the row with room to spare is longer than 64', () => {
     const tok = loadFedTokenizer(referencePath('spm', 'siglip-style'));
     const roomy = loadFedTokenizer(referencePath('spm', 'siglip-style'), { contextLength: 1000 });
