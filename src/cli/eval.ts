@@ -32,7 +32,6 @@ export interface EvalArgs {
   provider: ExecutionProvider;
   'graph-optimization': SessionOptions['graphOptimization'];
   convention: PreprocessConvention;
-  tokenizer?: string;
   reference?: string;
   cache: boolean;
   resume?: number;
@@ -41,6 +40,7 @@ export interface EvalArgs {
   'exclude-failures': boolean;
   'recall-k'?: string;
   'caption-prefix'?: string;
+  tokenizer?: string;
   json: boolean;
 }
 

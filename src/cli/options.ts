@@ -47,8 +47,8 @@ export const RUN_OPTIONS = {
   provider: OPTIONS.provider,
   'graph-optimization': OPTIONS['graph-optimization'],
   convention: OPTIONS.convention,
-  tokenizer: OPTIONS.tokenizer,
   cache: OPTIONS.cache,
   quiet: OPTIONS.quiet,
   'exclude-failures': OPTIONS['exclude-failures'],
+  tokenizer: OPTIONS.tokenizer,
 } as const;

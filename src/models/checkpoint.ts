@@ -86,15 +86,15 @@ export interface Checkpoint {
 
 export interface LoadOptions {
   variant?: string;
+  /** a tokenizer file or folder to use instead of the checkpoint's own (`--tokenizer`) */
+  tokenizer?: string;
   session?: Partial<SessionOptions>;
   /** where an exporter's preprocessing differs from the reference's, whose to follow */
   preprocessConvention?: PreprocessConvention;
   /** feed all `contextLength` tokens even to graphs with a dynamic sequence axis (for benchmarks) */
   fullLengthText?: boolean;
-  /** the run's language (ISO 639-1 `fr` or FLORES-200 `fra_Latn`): the prefix of NLLB text rows; other families ignore it */
+  /** the language of the text side (`--language`): NLLB tokenizers put its code before the text */
   language?: string;
-  /** a tokenizer file or folder to use instead of the checkpoint's own */
-  tokenizer?: string;
 }
 
 export type Feeds = Record<string, InstanceType<ReturnType<typeof ort>['Tensor']>>;
