@@ -273,12 +273,15 @@ describe.skipIf(!spm.present)('--tokenizer replaces the layout\'s tokenizer, and
     expect(inspect().fingerprint).not.toBe(before.fingerprint);
   });
 
-  it('--tokenizer on a folder that has its own: the override\'s files replace the layout\'s in the fingerprint', async () => {
-    const dir = echoModel({ seq: 'sequence', vocab: 8000, positions: 64 }, 'siglip-style');
+  it('--tokenizer on a folder that has its own: the override is what is read and joins the fingerprint', async () => {
+    const dir = echoModel({ seq: 'sequence', vocab: 8002, positions: 77 }, 'xlmr-style');
+    const plain = await loadCheckpoint(dir);
+    await plain.release();
     const ckpt = await loadCheckpoint(dir, { tokenizer: referencePath('spm', 'siglip-style', 'tokenizer.json') });
     await ckpt.release();
-    expect(ckpt.files.filter((f) => f.startsWith('textual/tokenizer'))).toEqual([]);
-    expect(ckpt.files.some((f) => f.endsWith('siglip-style/tokenizer.json'))).toBe(true);
+    expect([plain.family, ckpt.family]).toEqual(['xlmr', 'siglip']);
+    expect(ckpt.files.filter((f) => f.endsWith('siglip-style/tokenizer.json') || f.endsWith('siglip-style/tokenizer_config.json'))).toHaveLength(2);
+    expect(ckpt.fingerprint).not.toBe(plain.fingerprint);
   });
 });
 

@@ -243,19 +243,14 @@ function textTokenizerSource(dir: string, layout: DetectedLayout, override: stri
 }
 
 /**
- * The files the fingerprint covers: the layout's, with the tokenizer files of a `--tokenizer` override in
- * place of the layout's own (paths relative to `dir`; an override outside it keeps its `../` path).
+ * The files the fingerprint covers: the layout's, plus the files a `--tokenizer` override reads (paths
+ * relative to `dir`; an override outside it keeps its `../` path). The layout's own tokenizer files stay:
+ * some of them (config.json) are read for more than the tokenizer, and covering an unread file is safe.
  */
 function checkpointFiles(dir: string, layout: DetectedLayout, tokenizerSource: string, overridden: boolean): string[] {
   if (!overridden) return layout.files;
   const rel = (f: string) => path.relative(dir, f).split(path.sep).join('/');
-  let own: string[] = [];
-  try {
-    own = fedTokenizerFiles(textTokenizerSource(dir, layout, undefined)).map(rel);
-  } catch {
-    // the folder has no tokenizer of its own: nothing to take out
-  }
-  return [...new Set([...layout.files.filter((f) => !own.includes(f)), ...fedTokenizerFiles(tokenizerSource).map(rel)])];
+  return [...new Set([...layout.files, ...fedTokenizerFiles(tokenizerSource).map(rel)])];
 }
 
 /** An onnxruntime error in a few words: `Gather: indices element out of data bounds, …` (its source location dropped). */
