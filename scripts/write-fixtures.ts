@@ -12,6 +12,7 @@ import { writeDemo } from '../src/fixtures/demo.js';
 import { fixtureTexts, writeClipArch, writeToyClip } from '../src/fixtures/fixture-models.js';
 import { FIXTURE_LAYOUTS } from '../src/fixtures/model-layouts.js';
 import { SIGLIP_LAYOUTS, writeSiglipFixture } from '../src/fixtures/siglip-layouts.js';
+import { writeMclipFixture, writeNllbFixture } from '../src/fixtures/xlmr-layouts.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { scriptArgs } from './args.js';
 
@@ -50,6 +51,12 @@ for (const size of sizes as ClipArchSize[]) {
   const dir = path.join(out, 'siglip-tiny');
   const { config: c } = await writeSiglipFixture(dir, 'immich', texts, { seed: Number(values.seed) });
   console.log(`random SigLIP ${dir} (tiny: vision ${c.visionLayers}×${c.visionWidth}, text ${c.textLayers}×${c.textWidth}, context ${c.contextLength})`);
+  const mclip = path.join(out, 'mclip-tiny');
+  await writeMclipFixture(mclip, texts, { seed: Number(values.seed) });
+  console.log(`random M-CLIP ${mclip} (CLIP ViT + XLM-R-style text tower, Immich layout)`);
+  const nllb = path.join(out, 'nllb-clip-tiny');
+  await writeNllbFixture(nllb, texts, { seed: Number(values.seed) });
+  console.log(`random NLLB-CLIP ${nllb} (Immich layout; tokenize with --language eng_Latn, fra_Latn, deu_Latn, …)`);
 }
 if (values.layouts) {
   for (const layout of FIXTURE_LAYOUTS) {
