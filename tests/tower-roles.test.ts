@@ -27,6 +27,10 @@ describe('embedding outputs', () => {
     expect(TOWER_ROLE_NAMES.imageEmbedding.map((e) => e.name).indexOf('image_embeds')).toBeLessThan(TOWER_ROLE_NAMES.imageEmbedding.map((e) => e.name).indexOf('pooler_output'));
   });
 
+  it('a known name on a rank-3 tensor is passed over', () => {
+    expect(outName([sig('embedding', 'float32', 'b', 50, 8), sig('image_embedding', 'float32', 'b', 8)], 'image')).toBe('image_embedding');
+  });
+
   it('only logits: no embedding at all (the caller refuses)', () => {
     expect(outName([sig('logits_per_image', 'float32', 'i', 't')], 'image')).toBeUndefined();
   });

@@ -225,14 +225,18 @@ export function findFlatPairs(files: readonly string[]): { pairs: FlatPair[]; lo
   const pairs: FlatPair[] = [];
   const lonely: { file: string; missing: string }[] = [];
   for (const p of flatPairPatterns()) {
-    const re = patternRegex(p.visual);
+    const [visualRe, textualRe] = [patternRegex(p.visual), patternRegex(p.textual)];
     for (const f of files) {
-      const m = re.exec(f);
-      if (!m) continue;
-      const name = m[1] ?? '';
-      const textual = p.textual.replace('{name}', name);
-      if (files.includes(textual)) pairs.push({ runtime: p.runtime, name, visual: f, textual });
-      else lonely.push({ file: f, missing: textual });
+      const v = visualRe.exec(f);
+      const t = textualRe.exec(f);
+      if (v) {
+        const textual = p.textual.replace('{name}', v[1] ?? '');
+        if (files.includes(textual)) pairs.push({ runtime: p.runtime, name: v[1] ?? '', visual: f, textual });
+        else lonely.push({ file: f, missing: textual });
+      } else if (t) {
+        const visual = p.visual.replace('{name}', t[1] ?? '');
+        if (!files.includes(visual)) lonely.push({ file: f, missing: visual });
+      }
     }
   }
   return { pairs, lonely };
@@ -249,7 +253,7 @@ function flatPairLayout(dir: string, requested: string | undefined, opts: Detect
   const onnx = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
   const { pairs, lonely } = findFlatPairs(onnx);
   if (pairs.length === 0) {
-    if (lonely.length) throw new UsageError(`found ${lonely[0].file} but not ${lonely[0].missing} beside it`, { file: path.join(dir, lonely[0].missing), fix: 'download the text model of the same pair too' });
+    if (lonely.length) throw new UsageError(`found ${lonely[0].file} but not ${lonely[0].missing} beside it`, { file: path.join(dir, lonely[0].missing), fix: 'download the other half of the same pair too' });
     return undefined;
   }
   const variants = pairs.map(pairVariant);

@@ -119,8 +119,9 @@ export function resolveTowerIO(ins: readonly TensorSignature[], outs: readonly T
   }
 
   const never = names('notEmbedding');
+  // a known name on a tensor of the wrong rank (a per-token output called `embedding`) is not the embedding
   let output = byNames(
-    outs.filter((s) => !never.includes(s.name)),
+    outs.filter((s) => !never.includes(s.name) && embeddingShaped(s)),
     [...req.outputs, ...names(kind === 'image' ? 'imageEmbedding' : 'textEmbedding')],
   );
   if (!output) {
