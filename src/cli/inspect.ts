@@ -35,6 +35,7 @@ export function describeCheckpoint(c: Checkpoint) {
     layout: c.layout,
     variant: c.variant,
     variants: c.variants,
+    assumptions: c.assumptions,
     fingerprint: c.fingerprint,
     files: c.files,
     embedDim: c.embedDim,
@@ -67,6 +68,7 @@ export function formatDescription(d: ReturnType<typeof describeCheckpoint>): str
   return [
     `model        ${d.model}  (${d.dir})`,
     `layout       ${d.layout}, variant ${d.variant} (available: ${d.variants.join(', ')})`,
+    ...d.assumptions.map((a) => `assumed      ${a}`),
     `fingerprint  ${d.fingerprint}`,
     `files        ${d.files.join(', ')}`,
     `embedding    ${d.embedDim} dimensions`,

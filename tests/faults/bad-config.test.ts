@@ -75,7 +75,7 @@ describe.concurrent('names that do not exist', () => {
   c.fault('unknown paper model for --reference → "Did you mean"', () => expectRefused(evalArgs({}, ['--reference', 'ViT-B/33']), /unknown paper model "ViT-B\/33"\. Did you mean "ViT-B\/32"\?/));
   // --model is a path, not a name from a list: the message names the path and the fix (there is no list to suggest from)
   c.fault('missing model folder → the path and "pass --model"', () => expectRefused(evalArgs({ model: path.join(tmp, 'toy-clipp') }), /toy-clipp: model folder not found — pass --model with the folder of an ONNX CLIP export/));
-  c.fault('a folder that is no model → what was expected', () => expectRefused(evalArgs({ model: demo.root }), /colours: no known CLIP export layout \(Immich visual\/ \+ textual\/, Hugging Face onnx\/, or a clip-bench\.json manifest\)/));
+  c.fault('a folder that is no model → what was expected', () => expectRefused(evalArgs({ model: demo.root }), /colours: no known CLIP export layout \(Immich visual\/ \+ textual\/, Hugging Face onnx\/, a known ONNX pair \(ailia, onnx_clip, clip-as-service, usls\), or a clip-bench\.json manifest\)/));
   c.fault('unknown --variant → the variants there are', () => expectRefused(evalArgs({}, ['--variant', 'fp8']), /no "fp8" variant in this model — pass --variant with one of: fp32/));
 });
 

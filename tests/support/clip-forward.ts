@@ -5,20 +5,20 @@
  */
 import type { BlockWeights, ClipArchWeights } from '../../src/fixtures/clip-arch.js';
 
-type Mat = Float64Array[]; // rows
+export type Mat = Float64Array[]; // rows
 
-function layerNorm(x: Float64Array, g: Float32Array, b: Float32Array): Float64Array {
+export function layerNorm(x: Float64Array, g: Float32Array, b: Float32Array, eps = 1e-5): Float64Array {
   let mean = 0;
   for (const v of x) mean += v;
   mean /= x.length;
   let varSum = 0;
   for (const v of x) varSum += (v - mean) ** 2;
-  const inv = 1 / Math.sqrt(varSum / x.length + 1e-5);
+  const inv = 1 / Math.sqrt(varSum / x.length + eps);
   return x.map((v, i) => (v - mean) * inv * g[i] + b[i]);
 }
 
 /** y = x · W + b with W stored [in, out]. */
-function linear(x: Float64Array, w: Float32Array, b: Float32Array | undefined, out: number): Float64Array {
+export function linear(x: Float64Array, w: Float32Array, b: Float32Array | undefined, out: number): Float64Array {
   const y = new Float64Array(out);
   for (let o = 0; o < out; o++) y[o] = b ? b[o] : 0;
   for (let i = 0; i < x.length; i++) {
@@ -28,30 +28,38 @@ function linear(x: Float64Array, w: Float32Array, b: Float32Array | undefined, o
   return y;
 }
 
-function block(xs: Mat, p: BlockWeights, width: number, heads: number, causal: boolean): Mat {
-  const L = xs.length;
+/**
+ * Multi-head attention core: for each head, softmax(q_i·k_j/√d) over j (j ≤ i when causal) times v.
+ * `qs`, `ks`, `vs` are already projected rows of `width` values; returns the merged heads per query row.
+ */
+export function attend(qs: Mat, ks: Mat, vs: Mat, width: number, heads: number, causal: boolean): Mat {
   const d = width / heads;
-  const qkv = xs.map((x) => linear(layerNorm(x, p.ln1.g, p.ln1.b), p.qkvW, p.qkvB, 3 * width));
-  const attnOut: Mat = xs.map(() => new Float64Array(width));
+  const out: Mat = qs.map(() => new Float64Array(width));
   for (let h = 0; h < heads; h++) {
-    for (let i = 0; i < L; i++) {
-      const scores = new Float64Array(L).fill(-Infinity);
-      for (let j = 0; j < L; j++) {
+    for (let i = 0; i < qs.length; i++) {
+      const scores = new Float64Array(ks.length).fill(-Infinity);
+      for (let j = 0; j < ks.length; j++) {
         if (causal && j > i) continue;
         let s = 0;
-        for (let t = 0; t < d; t++) s += qkv[i][h * d + t] * qkv[j][width + h * d + t];
+        for (let t = 0; t < d; t++) s += qs[i][h * d + t] * ks[j][h * d + t];
         scores[j] = s / Math.sqrt(d);
       }
       const max = Math.max(...scores);
       const e = scores.map((s) => Math.exp(s - max));
       const z = e.reduce((a, b) => a + b, 0);
-      for (let j = 0; j < L; j++) {
+      for (let j = 0; j < ks.length; j++) {
         const a = e[j] / z;
         if (a === 0) continue;
-        for (let t = 0; t < d; t++) attnOut[i][h * d + t] += a * qkv[j][2 * width + h * d + t];
+        for (let t = 0; t < d; t++) out[i][h * d + t] += a * vs[j][h * d + t];
       }
     }
   }
+  return out;
+}
+
+function block(xs: Mat, p: BlockWeights, width: number, heads: number, causal: boolean): Mat {
+  const qkv = xs.map((x) => linear(layerNorm(x, p.ln1.g, p.ln1.b), p.qkvW, p.qkvB, 3 * width));
+  const attnOut = attend(qkv.map((r) => r.subarray(0, width)), qkv.map((r) => r.subarray(width, 2 * width)), qkv.map((r) => r.subarray(2 * width)), width, heads, causal);
   return xs.map((x, i) => {
     const x1 = x.map((v, k) => v + linear(attnOut[i], p.outW, p.outB, width)[k]);
     const fc = linear(layerNorm(x1, p.ln2.g, p.ln2.b), p.fcW, p.fcB, 4 * width).map((v) => v / (1 + Math.exp(-1.702 * v)));
@@ -60,7 +68,7 @@ function block(xs: Mat, p: BlockWeights, width: number, heads: number, causal: b
   });
 }
 
-function normalise(v: Float64Array): Float64Array {
+export function normalise(v: Float64Array): Float64Array {
   const n = Math.sqrt(v.reduce((a, b) => a + b * b, 0));
   return v.map((x) => x / n);
 }
