@@ -59,6 +59,7 @@ export function resumeCommand(run: RunRecord, dbFile: string): string {
   if (run.shard) args.push('--shard', run.shard);
   if (p.convention === 'exporter') args.push('--convention', 'exporter');
   if (p.excludeFailures === true) args.push('--exclude-failures');
+  if (typeof p.language === 'string') args.push('--language', p.language);
   args.push('--db', dbFile, '--resume', String(run.id));
   return ['clip-bench eval', ...args.map(shellWord)].join(' ');
 }
