@@ -98,6 +98,9 @@ function modelLabels(a: RunRecord, b: RunRecord): [string, string] | null {
   return null;
 }
 
+/** "prompts "a"", "preprocessing …": the setting's word before its value, where the value does not already say it ("language fr"). */
+const settingText = (d: SettingDifference, v: string) => (d.setting === 'language' ? v : `${d.setting} ${v}`);
+
 const settingLabel = (d: SettingDifference, v: string) => (d.setting === 'prompts' ? `prompts ${v}` : d.setting === 'root' ? `root ${v}` : v);
 
 /**
@@ -117,7 +120,7 @@ export function comparisonLabels(a: RunRecord, b: RunRecord): [string, string] {
  * cifar10", "ViT-B-16 vs ViT-B-32; prompts "a" vs "b" on …" — B first, as in the sentence.
  */
 export function comparisonTitle(c: Pick<RunComparison, 'a' | 'b' | 'differences' | 'dataset' | 'modelsDiffer'>): string {
-  const parts = [...(c.modelsDiffer ? [`${c.b.model} vs ${c.a.model}`] : []), ...c.differences.map((d) => `${d.setting} ${d.b} vs ${d.a}`)];
+  const parts = [...(c.modelsDiffer ? [`${c.b.model} vs ${c.a.model}`] : []), ...c.differences.map((d) => `${settingText(d, d.b)} vs ${d.a}`)];
   return `${parts.length ? parts.join('; ') : `run ${c.b.runId} vs run ${c.a.runId}`} on ${c.dataset}`;
 }
 
@@ -188,7 +191,7 @@ export function formatComparison(c: RunComparison, topClasses = 10): string {
   return [
     `${c.b.model} (run ${c.b.runId}) vs ${c.a.model} (run ${c.a.runId}) on ${c.dataset}${c.language ? ` in language ${c.language}` : ''}, ${c.paired} paired samples`,
     c.differences.length
-      ? `  not the same setting: ${c.differences.map((d) => `${d.setting} ${d.b} (run ${c.b.runId}) vs ${d.a} (run ${c.a.runId})`).join('; ')}`
+      ? `  not the same setting: ${c.differences.map((d) => `${settingText(d, d.b)} (run ${c.b.runId}) vs ${d.a} (run ${c.a.runId})`).join('; ')}`
       : '  same setting: dataset root, split, prompt set, preprocessing, failure rule, samples and language',
     `  top-1: ${pct(c.a.accuracy)} → ${pct(c.b.accuracy)}`,
     `  ${c.sentence}`,
