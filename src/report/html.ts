@@ -133,7 +133,7 @@ function ablationHtml(a: Ablation): string[] {
     `<tr><th>prompt set</th><th class="num">templates</th><th>hash</th><th class="num">headline: ${esc(a.rows[0]?.headline ?? 'top1')}</th><th class="num">top-1</th><th class="num">top-5</th><th class="num">Δ vs ${esc(a.rows[0]?.promptSet ?? 'first')}</th>${cached ? '<th>images</th>' : ''}</tr>`,
     ...a.rows.map(
       (r, i) =>
-        `<tr><td>${esc(r.promptSet)} <span class="muted">(run ${r.runId})</span></td>${num(r.templates === null ? '?' : String(r.templates))}<td><code>${esc(r.promptHash.slice(0, 8))}</code></td>${num(pct(r.headlineValue))}${num(pct(r.top1))}${num(pct(r.top5))}${num(i === 0 ? '–' : r.delta === null ? 'n/a' : signed(r.delta))}${cached ? `<td>${r.imagesEncoded ?? '?'} encoded, ${r.imagesCached ?? '?'} cached</td>` : ''}</tr>`,
+        `<tr><td>${esc(r.promptSet)}${r.language ? ` [${esc(r.language)}]` : ''} <span class="muted">(run ${r.runId})</span></td>${num(r.templates === null ? '?' : String(r.templates))}<td><code>${esc(r.promptHash.slice(0, 8))}</code></td>${num(pct(r.headlineValue))}${num(pct(r.top1))}${num(pct(r.top5))}${num(i === 0 ? '–' : r.delta === null ? 'n/a' : signed(r.delta))}${cached ? `<td>${r.imagesEncoded ?? '?'} encoded, ${r.imagesCached ?? '?'} cached</td>` : ''}</tr>`,
     ),
     '</table>',
   ];
