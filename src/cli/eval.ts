@@ -14,6 +14,7 @@ import { paperCell } from '../report/paper.js';
 import { retrievalReference, retrievalReferenceCells } from '../report/retrieval-paper.js';
 import { retrievalReferenceJson, retrievalReferenceLines, type RetrievalRunView } from '../report/retrieval-section.js';
 import { shellWord } from '../report/run-list.js';
+import { normaliseLanguage } from '../prompts/language.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -32,6 +33,7 @@ export interface EvalArgs {
   provider: ExecutionProvider;
   'graph-optimization': SessionOptions['graphOptimization'];
   convention: PreprocessConvention;
+  language?: string;
   reference?: string;
   cache: boolean;
   resume?: number;
@@ -82,7 +84,9 @@ export function formatEvalResult(r: EvalResult & { db?: string }): string {
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
   const c = r.cache;
   return [
-    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} with prompts "${r.promptSet}"`,
+    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} with prompts "${r.promptSet}"${r.language ? ` in language ${r.language}` : ''}`,
+    ...(r.nClasses !== undefined ? [`  ${r.nClasses} classes: the prompt set's part of the dataset; samples of the other classes are left out`] : []),
+    ...(r.templatesFrom ? [`  note: no templates for ${r.dataset} in the language's file; its "${r.templatesFrom}" templates are used, as CLIP_benchmark does`] : []),
     `  top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}${r.headline === 'top1' ? '' : `   ${r.headline} ${pct(r.headlineValue)} (the paper's metric)`}   over ${r.n} samples` +
       (r.nFailed ? (r.excludeFailures ? ` (${r.nFailed} failed to decode and are excluded)` : ` (${r.nFailed} failed to decode, counted as wrong)`) : ''),
     `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts); ` +
@@ -339,6 +343,7 @@ function engineOptions(a: EvalArgs, signal: AbortSignal) {
     shard: a.shard ? parseShard(a.shard) : undefined,
     signal,
     excludeFailures: a['exclude-failures'],
+    language: a.language === undefined ? undefined : normaliseLanguage(a.language),
   };
 }
 

@@ -11,6 +11,11 @@ export const OPTIONS = {
   root: { type: 'string', describe: 'Folder that holds the dataset in its native layout.' },
   split: { type: 'string', describe: 'Dataset split to evaluate; defaults to the adapter\'s first split.' },
   prompts: { type: 'string', describe: 'Prompt set id from configs/prompts (`clip-bench ls prompts`) or a file of your own written as a path (./x, /x, x.json, x.txt). A set of templates only (single, classname) uses the dataset\'s curated class names.' },
+  language: {
+    type: 'string',
+    describe:
+      "Language of the text side (fr, zh, ar, …; part of the run's identity). Classification: class names and templates in that language, from CLIP_benchmark's <lang>_classnames.json + <lang>_zeroshot_classification_templates.json in --prompts DIR (default: configs/languages or $CLIP_BENCH_LANGUAGES), Babel-ImageNet with --prompts babel-imagenet, or your own --prompts FILE written in it. Multilingual retrieval datasets: the captions' language. NLLB checkpoints need it.",
+  },
   db: { type: 'string', default: DEFAULT_DB, describe: 'SQLite file that stores runs and predictions.' },
   'batch-size': { type: 'number', default: 32, describe: 'Images encoded per onnxruntime call.' },
   limit: { type: 'number', describe: 'Score only this many samples, spread evenly over the split (for quick checks).' },
@@ -46,6 +51,7 @@ export const RUN_OPTIONS = {
   provider: OPTIONS.provider,
   'graph-optimization': OPTIONS['graph-optimization'],
   convention: OPTIONS.convention,
+  language: OPTIONS.language,
   cache: OPTIONS.cache,
   quiet: OPTIONS.quiet,
   'exclude-failures': OPTIONS['exclude-failures'],

@@ -40,6 +40,8 @@ export interface EngineOptions {
   shard?: Shard;
   /** stop between batches, mark the run interrupted */
   signal?: AbortSignal;
+  /** the language of the text side (ISO code; NLLB tokenizers need it); absent: the dataset's own */
+  language?: string;
 }
 
 export interface Shard {
@@ -253,7 +255,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
   startedAt = performance.now(),
 ): Promise<EngineResult<Summary>> {
   const tList = performance.now();
-  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention });
+  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, language: opts.language });
   const tLoad = performance.now();
   let db: Db;
   try {

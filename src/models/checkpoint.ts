@@ -88,6 +88,8 @@ export interface LoadOptions {
   preprocessConvention?: PreprocessConvention;
   /** feed all `contextLength` tokens even to graphs with a dynamic sequence axis (for benchmarks) */
   fullLengthText?: boolean;
+  /** the language of the text side (`--language`): NLLB tokenizers put its code before the text */
+  language?: string;
 }
 
 export type Feeds = Record<string, InstanceType<ReturnType<typeof ort>['Tensor']>>;

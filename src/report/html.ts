@@ -133,7 +133,7 @@ function ablationHtml(a: Ablation): string[] {
     `<tr><th>prompt set</th><th class="num">templates</th><th>hash</th><th class="num">headline: ${esc(a.rows[0]?.headline ?? 'top1')}</th><th class="num">top-1</th><th class="num">top-5</th><th class="num">Δ vs ${esc(a.rows[0]?.promptSet ?? 'first')}</th>${cached ? '<th>images</th>' : ''}</tr>`,
     ...a.rows.map(
       (r, i) =>
-        `<tr><td>${esc(r.promptSet)} <span class="muted">(run ${r.runId})</span></td>${num(r.templates === null ? '?' : String(r.templates))}<td><code>${esc(r.promptHash.slice(0, 8))}</code></td>${num(pct(r.headlineValue))}${num(pct(r.top1))}${num(pct(r.top5))}${num(i === 0 ? '–' : r.delta === null ? 'n/a' : signed(r.delta))}${cached ? `<td>${r.imagesEncoded ?? '?'} encoded, ${r.imagesCached ?? '?'} cached</td>` : ''}</tr>`,
+        `<tr><td>${esc(r.promptSet)}${r.language ? ` [${esc(r.language)}]` : ''} <span class="muted">(run ${r.runId})</span></td>${num(r.templates === null ? '?' : String(r.templates))}<td><code>${esc(r.promptHash.slice(0, 8))}</code></td>${num(pct(r.headlineValue))}${num(pct(r.top1))}${num(pct(r.top5))}${num(i === 0 ? '–' : r.delta === null ? 'n/a' : signed(r.delta))}${cached ? `<td>${r.imagesEncoded ?? '?'} encoded, ${r.imagesCached ?? '?'} cached</td>` : ''}</tr>`,
     ),
     '</table>',
   ];
@@ -145,7 +145,7 @@ function provenanceTable(d: ReportData): string[] {
     '<tr><th class="num">run</th><th>model</th><th>fingerprint</th><th>variant</th><th>layout</th><th>dataset</th><th>root</th><th>split</th><th class="num">n</th><th class="num">failed</th><th>prompts</th><th>preprocessing</th><th>provider</th><th>versions</th><th>clip-bench commit</th><th>finished (UTC)</th></tr>',
     ...d.table.runs.map(
       (r) =>
-        `<tr>${num(String(r.runId))}<td>${esc(r.model)}</td><td><code title="${esc(r.fingerprint)}">${esc(r.fingerprint.slice(0, 12))}</code></td><td>${esc(r.variant)}</td><td>${esc(r.layout)}</td><td>${esc(r.dataset)}</td><td><code>${esc(r.root)}</code></td><td>${esc(r.split)}</td>${num(String(r.n))}${num(String(r.nFailed))}<td>${esc(r.promptSet)} <code title="${esc(r.promptHash)}">${esc(r.promptHash.slice(0, 8))}</code></td><td>${esc(r.preprocessing)}</td><td>${esc(r.executionProvider)}</td><td>${esc(versionsText(r.versions))}</td><td><code>${esc(r.commit ? r.commit.slice(0, 10) : '–')}</code></td><td>${esc(r.date.slice(0, 19).replace('T', ' '))}</td></tr>`,
+        `<tr>${num(String(r.runId))}<td>${esc(r.model)}</td><td><code title="${esc(r.fingerprint)}">${esc(r.fingerprint.slice(0, 12))}</code></td><td>${esc(r.variant)}</td><td>${esc(r.layout)}</td><td>${esc(r.dataset)}</td><td><code>${esc(r.root)}</code></td><td>${esc(r.split)}</td>${num(String(r.n))}${num(String(r.nFailed))}<td>${esc(r.promptSet)}${r.language ? ` [${esc(r.language)}]` : ''} <code title="${esc(r.promptHash)}">${esc(r.promptHash.slice(0, 8))}</code></td><td>${esc(r.preprocessing)}</td><td>${esc(r.executionProvider)}</td><td>${esc(versionsText(r.versions))}</td><td><code>${esc(r.commit ? r.commit.slice(0, 10) : '–')}</code></td><td>${esc(r.date.slice(0, 19).replace('T', ' '))}</td></tr>`,
     ),
     '</table></div>',
   ];

@@ -104,7 +104,7 @@ export function runDetails(db: Db, runId: number, topConfusions = 10): RunDetail
   const name = (i: number) => names[i] ?? String(i);
   return {
     runId,
-    title: `${run.modelName}${run.modelVariant !== 'fp32' ? ` ${run.modelVariant}` : ''} on ${run.dataset}/${run.split} with prompts "${run.promptSet}"`,
+    title: `${run.modelName}${run.modelVariant !== 'fp32' ? ` ${run.modelVariant}` : ''} on ${run.dataset}/${run.split} with prompts "${run.promptSet}"${typeof run.params.language === 'string' ? ` in language ${run.params.language}` : ''}`,
     namesFrom: from,
     excludeFailures,
     perClass: perClassAccuracy(scored, classIds, names),
