@@ -31,7 +31,7 @@ describe('the multilingual retrieval datasets', () => {
   it("are registered with CLIP_benchmark's language lists and one test split each", () => {
     expect(RETRIEVAL_DATASETS.crossmodal3600.languages).toHaveLength(36);
     expect(RETRIEVAL_DATASETS.crossmodal3600.languages).toEqual(expect.arrayContaining(['fil', 'quz', 'mi', 'en', 'zh']));
-    expect([...RETRIEVAL_DATASETS.xtd10.languages]).toEqual(['de', 'en', 'es', 'fr', 'it', 'jp', 'ko', 'pl', 'ru', 'tr', 'zh']);
+    expect([...RETRIEVAL_DATASETS.xtd10.languages!]).toEqual(['de', 'en', 'es', 'fr', 'it', 'jp', 'ko', 'pl', 'ru', 'tr', 'zh']);
     expect(RETRIEVAL_DATASETS.multilingual_mscoco.languages).toEqual(RETRIEVAL_DATASETS.xtd10.languages);
     for (const id of ['crossmodal3600', 'xtd10', 'multilingual_mscoco'] as const) expect(RETRIEVAL_DATASETS[id].splits).toEqual(['test']);
     expect(RETRIEVAL_DATASETS.crossmodal3600.expectedCount?.test).toEqual({ images: 3600, captions: 3600 });
