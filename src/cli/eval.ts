@@ -180,6 +180,7 @@ export function retrievalResultView(r: StoredRetrievalResult, reference: string)
     failedImages: [], // eval's own lines say which failed and how they count
     failureRule: r.excludeFailures ? 'exclude' : 'miss',
     captionPrefix: r.captionPrefix,
+    ...(r.language ? { language: r.language } : {}),
     metrics: s.values,
     reference: retrievalReference(reference, r.dataset),
   };
