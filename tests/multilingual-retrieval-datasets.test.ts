@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getRetrievalDataset, RETRIEVAL_DATASETS, type RetrievalData } from '../src/datasets/retrieval/index.js';
 import { captionLanguage } from '../src/eval/retrieval.js';
-import { jpeg, multilingualImages, write, writeRetrievalManifest, writeXm3600, writeXtd10Files, xtdFolder, type MultilingualImage } from './support/retrieval-writers.js';
+import { jpeg, multilingualImages, write, writeClipBenchmarkAnnotation, writeRetrievalManifest, writeXm3600, writeXtd10Files, xtdFolder, type MultilingualImage } from './support/retrieval-writers.js';
 import { usageFailure as failure, usageFailureSync } from './support/usage-failure.js';
 
 const tmp = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `clip-bench-ml-retrieval-${prefix}-`));
@@ -174,6 +174,46 @@ describe('xtd10 and multilingual_mscoco', () => {
     expect(await failure(getRetrievalDataset('xtd10').load(root, 'test', 'en'))).toMatch(/test_image_names\.txt: none of the 3 images it lists is present .*looked in xtd10\/images\/, images\/, ROOT/);
     await writeXtdImages(root, 'images', images.slice(1));
     expect((await getRetrievalDataset('xtd10').load(root, 'test', 'en')).missingImages).toBe(1);
+    rmSync(root, { recursive: true });
+  });
+});
+
+describe("CLIP_benchmark's own annotation files (<name>-<lang>.json), which it reads first where present", () => {
+  it('xtd10-de.json is read before the repository files (its images only), paths from another root resolved under ROOT; languages found are both', async () => {
+    const images = xtdImages(5, ['en', 'de']);
+    const root = tmp('xtd-generated');
+    writeXtd10Files(root, '', images);
+    await writeXtdImages(root, 'xtd10/images', images);
+    // CLIP_benchmark skipped image 2 (missing when it wrote the file) and wrote paths under its own root
+    const kept = images.flatMap((im, index) => (index === 2 ? [] : [{ name: im.name, caption: im.captions.de[0], index }]));
+    writeClipBenchmarkAnnotation(root, 'xtd10-de.json', '/elsewhere/clip_benchmark_datasets/xtd10', 'xtd10', kept);
+    writeClipBenchmarkAnnotation(root, 'xtd10-ko.json', 'relative/root', 'xtd10', kept.map((k) => ({ ...k, caption: `ko ${k.index}` })));
+    const xtd = getRetrievalDataset('xtd10');
+    const de = await xtd.load(root, 'test', 'de');
+    expect(pairings(de)).toEqual(kept.map((k) => [k.name, k.caption]));
+    expect(de.images.map((im) => im.path)).toEqual(kept.map((k) => path.join(root, 'xtd10', 'images', k.name)));
+    expect(de.layoutFound).toBe("CLIP_benchmark's xtd10-de.json (de: the images and captions it wrote), images in xtd10/images/");
+    expect(pairings(await xtd.load(root, 'test', 'ko'))).toEqual(kept.map((k) => [k.name, `ko ${k.index}`]));
+    // en has no generated file: the repository's files, all 5 images
+    expect(pairings(await xtd.load(root, 'test', 'en'))).toEqual(firstCaptionPairs(images, 'en', (im) => im.name));
+    expect(await failure(xtd.load(root, 'test'))).toMatch(/languages found: de, en, ko —/);
+    // multilingual_mscoco reads its own name, not xtd10's
+    expect(await failure(getRetrievalDataset('multilingual_mscoco').load(root, 'test', 'ko'))).toMatch(/no multilingual_mscoco captions in language "ko"; languages found: de, en/);
+    rmSync(root, { recursive: true });
+  });
+
+  it('crossmodal3600_captions-sw.json alone is a root; a path outside xm3600/images/ or lists of different lengths are refused', async () => {
+    const root = tmp('xm-generated');
+    const images = multilingualImages(3, ['sw']);
+    for (const im of images) write(root, path.join('xm3600', 'images', `${im.name}.jpg`), await jpeg(im.seed));
+    const pairs = images.map((im, index) => ({ name: `${im.name}.jpg`, caption: im.captions.sw[0], index }));
+    const file = writeClipBenchmarkAnnotation(root, 'crossmodal3600_captions-sw.json', '/data', 'xm3600', pairs);
+    const xm = getRetrievalDataset('crossmodal3600');
+    expect(pairings(await xm.load(root, 'test', 'sw'))).toEqual(pairs.map((p) => [p.name, p.caption]));
+    writeFileSync(file, JSON.stringify({ image_paths: ['/data/images/a.jpg'], annotations: ['x'], indicies: [0] }));
+    expect(await failure(xm.load(root, 'test', 'sw'))).toBe(`${file}: image_paths[0] is "/data/images/a.jpg", expected a path through xm3600/images/ — delete it to read the dataset's own files, or let CLIP_benchmark write it again`);
+    writeFileSync(file, JSON.stringify({ image_paths: ['/data/xm3600/images/a.jpg'], annotations: ['x', 'y'] }));
+    expect(await failure(xm.load(root, 'test', 'sw'))).toMatch(/"image_paths" has 1 entries and "annotations" 2/);
     rmSync(root, { recursive: true });
   });
 });

@@ -177,3 +177,12 @@ export function writeXtd10Files(root: string, base: string, images: readonly Mul
     write(root, at(xtdFolder(l), `test_1kcaptions_${l}.txt`), opts.crlf?.includes(l) ? lines.join('\r\n') : lines.join('\n') + '\n');
   }
 }
+
+/**
+ * The annotation file CLIP_benchmark writes on first use (`create_annotation_file`): ROOT/<file> =
+ * {"image_paths", "annotations", "indicies"}, each path as it wrote it, `<its root>/<dataFolder>/images/<name>`.
+ */
+export function writeClipBenchmarkAnnotation(root: string, file: string, writtenRoot: string, dataFolder: string, pairs: readonly { name: string; caption: string; index: number }[]): string {
+  const json = { image_paths: pairs.map((p) => `${writtenRoot}/${dataFolder}/images/${p.name}`), annotations: pairs.map((p) => p.caption), indicies: pairs.map((p) => p.index) };
+  return write(root, file, JSON.stringify(json));
+}

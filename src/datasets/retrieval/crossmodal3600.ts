@@ -5,6 +5,7 @@
  * {"caption": […], "caption/tokenized": […], …}, …}`; per image, the first caption of the language only,
  * so 3,600 images × 1 caption; images in line order. CLIP_benchmark drops a listed image whose file is absent;
  * here it counts as a failed image (a miss), and `--exclude-failures` gives CLIP_benchmark's number.
+ * CLIP_benchmark's own `crossmodal3600_captions-<lang>.json` in ROOT is read first for its language, as it does.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { isFile } from '../imagenet-fs.js';
 import { jsonlObjects, rowError } from '../manifest.js';
 import { assemble, filesPresent, noImagesError, type ListedImage } from './assemble.js';
 import { chooseLanguage, manifestLanguage } from './caption-language.js';
+import { generatedLanguages, readGeneratedData, type GeneratedAnnotation } from './clip-benchmark-annotation.js';
 import { describeLayouts, isManifestFile, locateRetrieval, type RetrievalLayout } from './locate.js';
 import type { RetrievalAdapter, RetrievalData } from './types.js';
 
@@ -25,6 +27,8 @@ const CAPTIONS = 'captions.jsonl';
 const KEY = 'image/key';
 /** CLIP_benchmark's `--dataset_root` holds `xm3600/`; the extracted folder itself is accepted too */
 const DATA_FOLDERS = ['xm3600', ''] as const;
+/** CLIP_benchmark's crossmodal3600_captions-<lang>.json, read first where present, as CLIP_benchmark does */
+const GENERATED: GeneratedAnnotation = { prefix: 'crossmodal3600_captions-', dataFolder: 'xm3600' };
 const FIX = `use captions.jsonl as Google distributes it (captions.zip): one {"${KEY}": …, "<lang>": {"caption": […]}} per line`;
 
 interface Xm3600Record {
@@ -66,15 +70,22 @@ function firstCaptions(records: readonly Xm3600Record[], language: string, file:
   });
 }
 
+/** The first folder holding captions.jsonl (xm3600/ first, as CLIP_benchmark's root holds it), if any. */
+async function captionsFolder(root: string): Promise<string | undefined> {
+  for (const f of DATA_FOLDERS) if (await isFile(path.join(root, f, CAPTIONS))) return f;
+  return undefined;
+}
+
 async function readXm3600(root: string, language: string | undefined): Promise<RetrievalData> {
-  // the first folder holding the file wins (xm3600/ first, as CLIP_benchmark's root holds it)
-  let folder: string = DATA_FOLDERS[DATA_FOLDERS.length - 1];
-  for (const f of [...DATA_FOLDERS].reverse()) if (await isFile(path.join(root, f, CAPTIONS))) folder = f;
-  const dir = path.join(root, folder);
-  const file = path.join(dir, CAPTIONS);
-  const records = parseRecords(await readFile(file, 'utf8'), file);
+  const generated = await generatedLanguages(root, GENERATED);
+  const folder = await captionsFolder(root);
+  const file = folder === undefined ? undefined : path.join(root, folder, CAPTIONS);
+  const records = file === undefined ? [] : parseRecords(await readFile(file, 'utf8'), file);
   // the languages found: those of the first image (every image has all 36 in Google's file; one lacking the chosen one is named)
-  const lang = chooseLanguage('crossmodal3600', language, [...records[0].captions.keys()].sort(), file);
+  const found = [...new Set([...generated.keys(), ...(records[0]?.captions.keys() ?? [])])].sort();
+  const lang = chooseLanguage('crossmodal3600', language, found, file ?? root);
+  if (generated.has(lang) || file === undefined || folder === undefined) return readGeneratedData(generated.get(lang)!, root, GENERATED, lang);
+  const dir = path.join(root, folder);
   const captions = firstCaptions(records, lang, file);
   const images: ListedImage[] = records.map((r, i) => ({ key: `${r.key}.jpg`, path: path.join(dir, 'images', `${r.key}.jpg`), captions: [captions[i]] }));
   const present = await filesPresent(images.map((im) => im.path));
@@ -84,8 +95,8 @@ async function readXm3600(root: string, language: string | undefined): Promise<R
 
 const layouts: RetrievalLayout[] = [
   {
-    expects: `ROOT/xm3600/${CAPTIONS} (Google's captions.zip; or ROOT/${CAPTIONS}) with the images in images/ beside it (images.tgz), as CLIP_benchmark downloads them`,
-    fits: async (root) => (await isFile(path.join(root, 'xm3600', CAPTIONS))) || isFile(path.join(root, CAPTIONS)),
+    expects: `ROOT/xm3600/${CAPTIONS} (Google's captions.zip; or ROOT/${CAPTIONS}) with the images in images/ beside it (images.tgz), as CLIP_benchmark downloads them; or CLIP_benchmark's own ROOT/${GENERATED.prefix}<lang>.json with the images in ROOT/xm3600/images/`,
+    fits: async (root) => (await captionsFolder(root)) !== undefined || (await generatedLanguages(root, GENERATED)).size > 0,
     read: (root, _split, language) => readXm3600(root, language),
   },
 ];

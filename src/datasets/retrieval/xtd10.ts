@@ -6,7 +6,8 @@
  * `test_1kcaptions_<lang>.txt` — from `MIC/` for de and fr, `STAIR/` for jp, `XTD10/` otherwise — captions kept
  * as written; images in `<data folder>/images/`. Where CLIP_benchmark would silently pair fewer lines (files of
  * different lengths) we refuse; a listed image whose file is absent counts as a failed image (CLIP_benchmark
- * drops it: `--exclude-failures` gives its number).
+ * drops it: `--exclude-failures` gives its number). CLIP_benchmark's own `xtd10-<lang>.json` /
+ * `multilingual_mscoco_captions-<lang>.json` in ROOT is read first for its language, as CLIP_benchmark does.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { UsageError } from '../../errors.js';
 import { isFile } from '../imagenet-fs.js';
 import { assemble, folderName, locateImageFolder, noImagesError, type ListedImage } from './assemble.js';
 import { chooseLanguage, manifestLanguage } from './caption-language.js';
+import { generatedLanguages, readGeneratedData } from './clip-benchmark-annotation.js';
 import { describeLayouts, isManifestFile, locateRetrieval, type RetrievalLayout } from './locate.js';
 import type { RetrievalAdapter, RetrievalData } from './types.js';
 import { pySplitlines } from './wds.js';
@@ -35,6 +37,8 @@ interface XtdSpec {
   id: 'xtd10' | 'multilingual_mscoco';
   /** CLIP_benchmark's data folder under its --dataset_root: `<folder>/images/` */
   dataFolder: string;
+  /** CLIP_benchmark's own annotation file `ROOT/<prefix><lang>.json` (its OUTPUT_FILENAME_TEMPLATE), read first where present, as CLIP_benchmark does */
+  generatedPrefix: string;
 }
 
 /** The first base holding the image index, and the index's path. */
@@ -78,9 +82,12 @@ async function lines(file: string, what: string): Promise<string[]> {
 }
 
 async function readXtd(spec: XtdSpec, root: string, language: string | undefined): Promise<RetrievalData> {
-  const { base, index } = (await findIndex(root))!;
-  const files = await languagesIn(base);
-  const lang = chooseLanguage(spec.id, language, [...files.keys()], base);
+  const generated = await generatedLanguages(root, { prefix: spec.generatedPrefix, dataFolder: spec.dataFolder });
+  const repo = await findIndex(root);
+  const files = repo ? await languagesIn(repo.base) : new Map<string, string>();
+  const lang = chooseLanguage(spec.id, language, [...new Set([...generated.keys(), ...files.keys()])].sort(), repo?.base ?? root);
+  if (generated.has(lang) || !repo) return readGeneratedData(generated.get(lang)!, root, { prefix: spec.generatedPrefix, dataFolder: spec.dataFolder }, lang);
+  const { index } = repo;
   const captionFile = files.get(lang)!;
   const names = await lines(index, 'an image file name');
   const captions = await lines(captionFile, 'a caption');
@@ -104,8 +111,8 @@ async function readXtd(spec: XtdSpec, root: string, language: string | undefined
 function xtd(spec: XtdSpec, description: string): RetrievalAdapter {
   const layouts: RetrievalLayout[] = [
     {
-      expects: `ROOT/XTD10/${INDEX} with ROOT/{XTD10,MIC,STAIR}/${captionsFile('<lang>')} (a clone of adobe-research/Cross-lingual-Test-Dataset-XTD10, or its files flat in ROOT) and the images in ROOT/${spec.dataFolder}/images/ (CLIP_benchmark's folder), ROOT/images/ or ROOT`,
-      fits: async (root) => (await findIndex(root)) !== undefined,
+      expects: `ROOT/XTD10/${INDEX} with ROOT/{XTD10,MIC,STAIR}/${captionsFile('<lang>')} (a clone of adobe-research/Cross-lingual-Test-Dataset-XTD10, or its files flat in ROOT) and the images in ROOT/${spec.dataFolder}/images/ (CLIP_benchmark's folder), ROOT/images/ or ROOT; or CLIP_benchmark's own ROOT/${spec.generatedPrefix}<lang>.json with the images in ROOT/${spec.dataFolder}/images/`,
+      fits: async (root) => (await findIndex(root)) !== undefined || (await generatedLanguages(root, { prefix: spec.generatedPrefix, dataFolder: spec.dataFolder })).size > 0,
       read: (root, _split, language) => readXtd(spec, root, language),
     },
   ];
@@ -125,11 +132,11 @@ function xtd(spec: XtdSpec, description: string): RetrievalAdapter {
 }
 
 export const xtd10 = xtd(
-  { id: 'xtd10', dataFolder: 'xtd10' },
+  { id: 'xtd10', dataFolder: 'xtd10', generatedPrefix: 'xtd10-' },
   'XTD10 multilingual image–caption retrieval in one of 11 languages (--language): 1,000 MSCOCO images, one caption each, as CLIP_benchmark measures it.',
 );
 
 export const multilingualMscoco = xtd(
-  { id: 'multilingual_mscoco', dataFolder: 'multilingual_mscoco' },
+  { id: 'multilingual_mscoco', dataFolder: 'multilingual_mscoco', generatedPrefix: 'multilingual_mscoco_captions-' },
   "CLIP_benchmark's multilingual_mscoco_captions (--language, 11 languages): XTD10's 1,000 MSCOCO images and captions under CLIP_benchmark's multilingual_mscoco/ folder.",
 );
