@@ -4,11 +4,15 @@
  * the run's identity — an interrupted run in one language is never continued in another, even where both
  * languages' captions are the same text.
  */
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RETRIEVAL_DATASETS } from '../src/datasets/retrieval/index.js';
 import { RunInterrupted } from '../src/eval/engine.js';
+import { entryName, loadSuite } from '../src/eval/suite.js';
+import { packageRoot } from '../src/paths.js';
 import { runRetrieval, type RetrievalOptions } from '../src/eval/retrieval.js';
 import { writeClipArch } from '../src/fixtures/fixture-models.js';
 import { openDb } from '../src/store/db.js';
@@ -16,7 +20,9 @@ import { readCaptions } from '../src/store/retrieval.js';
 import { getRun, listRuns } from '../src/store/runs.js';
 import { retrievalOracle as oracle } from './support/retrieval-oracle.js';
 import { jpeg, multilingualImages, write, writeXtd10Files, type MultilingualImage } from './support/retrieval-writers.js';
-import { usageFailure as failure } from './support/usage-failure.js';
+import { usageFailure as failure, usageFailureSync } from './support/usage-failure.js';
+
+const bin = path.join(packageRoot, 'dist', 'src', 'cli', 'main.js');
 
 let tmp: string;
 let model: string;
@@ -78,5 +84,41 @@ describe('runRetrieval with a language', () => {
     const db = openDb(':memory:');
     expect(await failure(runRetrieval(() => db, opts({ dataset: 'flickr30k', language: 'de' })))).toMatch(/^flickr30k's captions are English only/);
     expect(listRuns(db)).toHaveLength(0);
+  });
+});
+
+describe('suites with a language per entry', () => {
+  it("multilingual-retrieval: CLIP_benchmark's multilingual_mscoco languages, each a language the adapter lists, one row name each", () => {
+    const s = loadSuite('multilingual-retrieval');
+    const mscoco = s.datasets.filter((e) => e.dataset === 'multilingual_mscoco');
+    expect(mscoco.map((e) => e.language)).toEqual(['es', 'it', 'ko', 'pl', 'ru', 'tr', 'zh', 'en']);
+    for (const e of s.datasets) {
+      expect(RETRIEVAL_DATASETS[e.dataset as keyof typeof RETRIEVAL_DATASETS].languages).toContain(e.language);
+      expect(e.dirs[0]).toBe(e.dataset);
+    }
+    expect(new Set(s.datasets.map(entryName)).size).toBe(s.datasets.length);
+    expect(entryName(mscoco[0])).toBe('multilingual_mscoco es');
+  });
+
+  it('a suite entry\'s language reaches the run: one run per language, each with its params.language', async () => {
+    const dataRoot = path.join(tmp, 'suite-data');
+    writeXtd10Files(path.join(dataRoot, 'xtd10'), '', images);
+    for (const im of images) write(path.join(dataRoot, 'xtd10'), path.join('xtd10', 'images', im.name), await jpeg(im.seed));
+    const file = path.join(tmp, 'ml-suite.json');
+    writeFileSync(file, JSON.stringify({ datasets: [{ dataset: 'xtd10', language: 'de', dirs: ['xtd10'] }, { dataset: 'xtd10', language: 'en', dirs: ['xtd10'] }] }));
+    const db = path.join(tmp, 'suite.sqlite');
+    const r = spawnSync(process.execPath, [bin, 'suite', '--model', model, '--suite', file, '--data-root', dataRoot, '--db', db, '--quiet', '--recall-k', '1,5'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('2 of 2 datasets ran');
+    expect(r.stdout).not.toContain('failed');
+    const d = openDb(db, { readonly: true });
+    expect(listRuns(d).map((x) => [x.dataset, x.params.language])).toEqual([
+      ['xtd10', 'de'],
+      ['xtd10', 'en'],
+    ]);
+    d.close();
+    const bad = path.join(tmp, 'bad-suite.json');
+    writeFileSync(bad, JSON.stringify({ datasets: [{ dataset: 'xtd10', language: 3, dirs: ['xtd10'] }] }));
+    expect(usageFailureSync(() => loadSuite(bad))).toMatch(/datasets\[0\] \(xtd10\): "language" must be a non-empty string/);
   });
 });
