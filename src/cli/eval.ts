@@ -42,6 +42,7 @@ export interface EvalArgs {
   'exclude-failures': boolean;
   'recall-k'?: string;
   'caption-prefix'?: string;
+  language?: string;
   json: boolean;
 }
 
@@ -109,7 +110,7 @@ export function formatRetrievalResult(r: RetrievalResult & { db?: string }): str
   const s = r.summary;
   const c = r.cache;
   const lines = [
-    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) retrieval on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''}, read from ${r.layoutFound}`,
+    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) retrieval on ${r.dataset}/${r.split}${r.language ? ` in ${r.language}` : ''}${r.shard ? ` shard ${r.shard}` : ''}, read from ${r.layoutFound}`,
     `  ${r.description}${r.countNote ? `; note: ${r.countNote}` : ''}`,
   ];
   if (s.ranked) {
@@ -156,6 +157,7 @@ export function retrievalJson(r: StoredRetrievalResult): Record<string, unknown>
     failures_excluded: r.excludeFailures,
     n_truncated_captions: r.nTruncatedCaptions,
     caption_prefix: r.captionPrefix,
+    language: r.language,
     recall_k: r.recallK,
     layout_found: r.layoutFound,
     description: r.description,
@@ -182,6 +184,7 @@ export function retrievalResultView(r: StoredRetrievalResult, reference: string)
     failedImages: [], // eval's own lines say which failed and how they count
     failureRule: r.excludeFailures ? 'exclude' : 'miss',
     captionPrefix: r.captionPrefix,
+    ...(r.language ? { language: r.language } : {}),
     metrics: s.values,
     reference: retrievalReference(reference, r.dataset),
   };
@@ -228,6 +231,7 @@ export const evalCommand = {
         shard: OPTIONS.shard,
         'recall-k': OPTIONS['recall-k'],
         'caption-prefix': OPTIONS['caption-prefix'],
+        language: { type: 'string', describe: 'Multilingual retrieval datasets (crossmodal3600, xtd10, multilingual_mscoco): the captions\' language, e.g. de (required there; a missing or unknown one lists the languages found under --root).' },
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours; on a retrieval dataset Table 13\'s six recalls (ViT-L/14@336px on flickr30k and mscoco), other models or datasets say the paper has none.' },
         json: OPTIONS.json,
       })
@@ -360,6 +364,6 @@ export async function evalAndReport(a: EvalArgs): Promise<StoredEvalResult> {
 export async function retrievalAndReport(a: EvalArgs): Promise<StoredRetrievalResult> {
   const recallK = a['recall-k'] === undefined ? undefined : parseRecallK(a['recall-k']);
   return runFromCli(a, 'captions', (open, signal, onProgress) =>
-    runRetrieval(open, { ...engineOptions(a, signal), dataset: a.dataset!, recallK, captionPrefix: a['caption-prefix'] }, onProgress),
+    runRetrieval(open, { ...engineOptions(a, signal), dataset: a.dataset!, recallK, captionPrefix: a['caption-prefix'], language: a.language }, onProgress),
   );
 }

@@ -9,6 +9,7 @@ import { comparisonTitle, type RunComparison } from './compare.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import { unrankedRetrievalNote, type ReportData, type RunDetails } from './report-data.js';
 import type { StoredRetrievalComparison } from './retrieval-runs.js';
+import { languageTablesHtml } from './language-table.js';
 import { retrievalSectionHtml } from './retrieval-section.js';
 import { unfinishedLine } from './run-list.js';
 
@@ -200,7 +201,7 @@ function retrievalHtml(d: ReportData): string[] {
 
 export function reportHtml(d: ReportData): string {
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...unfinishedHtml(d)]);
+    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...languageTablesHtml(d.languages, esc), ...unfinishedHtml(d)]);
     const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
     return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
   }
@@ -215,6 +216,7 @@ export function reportHtml(d: ReportData): string {
     ...paperPlots(d),
     '</div></section>',
     ...retrievalHtml(d),
+    ...languageTablesHtml(d.languages, esc),
     ...(d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),
     ...unfinishedHtml(d),
     '<section id="runs"><h2>Runs</h2>',

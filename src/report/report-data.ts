@@ -19,6 +19,7 @@ import {
   type ReferenceTable,
   type SuiteMean,
 } from './accuracy-table.js';
+import { buildLanguageTables, languageTablesCsv, languageTablesJson, languageTablesMarkdown, type LanguageTable } from './language-table.js';
 import { paperCell } from './paper.js';
 import { isRankedRetrievalRun, retrievalRunViews } from './retrieval-runs.js';
 import { retrievalCsv, retrievalSectionJson, retrievalSectionMarkdown, type RetrievalRunView } from './retrieval-section.js';
@@ -57,6 +58,8 @@ export interface ReportData {
   retrieval: RetrievalRunView[];
   /** finished retrieval shard runs: embedded but not ranked until merged, so not in a section */
   unrankedRetrieval: number[];
+  /** the language × model tables of the runs that store a language (language-table.ts) */
+  languages: LanguageTable[];
 }
 
 export interface ReportOptions {
@@ -129,6 +132,7 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     unfinished: runListing(db, opts.dbFile ?? 'FILE').filter((r) => r.status !== 'finished'),
     retrieval: retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance }),
     unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
+    languages: buildLanguageTables(all),
   };
 }
 
@@ -171,12 +175,13 @@ export function retrievalMarkdown(views: readonly RetrievalRunView[], unranked: 
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...unfinishedMarkdown(d)].join('\n');
+    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...languageTablesMarkdown(d.languages), ...unfinishedMarkdown(d)].join('\n');
     return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
   }
   return [
     head,
     ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval),
+    ...languageTablesMarkdown(d.languages),
     ...unfinishedMarkdown(d),
     ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
     '### Per run',
@@ -189,16 +194,18 @@ export function reportMarkdown(d: ReportData): string {
 
 /**
  * The classification CSV; retrieval runs follow as their own long-format table (one line per metric) after a
- * blank line, or alone where the DB has no classification run.
+ * blank line, or alone where the DB has no classification run; then the language tables (one line per cell).
  */
 export function reportCsv(d: ReportData): string {
-  if (d.retrieval.length === 0) return accuracyTableCsv(d.table, { reference: d.reference });
-  if (d.table.columns.length === 0) return retrievalCsv(d.retrieval);
-  return accuracyTableCsv(d.table, { reference: d.reference }).replace(/\n?$/, '\n') + '\n' + retrievalCsv(d.retrieval);
+  const languages = d.languages.length ? '\n' + languageTablesCsv(d.languages) : '';
+  const classification = () => accuracyTableCsv(d.table, { reference: d.reference });
+  if (d.retrieval.length === 0) return languages ? classification().replace(/\n?$/, '\n') + languages : classification();
+  if (d.table.columns.length === 0) return retrievalCsv(d.retrieval) + languages;
+  return classification().replace(/\n?$/, '\n') + '\n' + retrievalCsv(d.retrieval) + languages;
 }
 
 /** The table (as before: columns, rows, runs) with everything else beside it. */
 export function reportJson(d: ReportData): string {
-  const { table, retrieval, ...rest } = d;
-  return JSON.stringify({ ...table, ...rest, retrieval: retrieval.map(retrievalSectionJson) }, null, 2) + '\n';
+  const { table, retrieval, languages, ...rest } = d;
+  return JSON.stringify({ ...table, ...rest, retrieval: retrieval.map(retrievalSectionJson), languages: languageTablesJson(languages) }, null, 2) + '\n';
 }
