@@ -53,7 +53,7 @@ describe('clip-bench eval --language on a multilingual retrieval dataset', () =>
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ task: 'retrieval', dataset: 'xtd10', language: 'jp', n_images: 11, n_captions: 11 });
+    expect(out).toMatchObject({ task: 'retrieval', dataset: 'xtd10', language: 'ja', n_images: 11, n_captions: 11 });
     expect(out.layout_found).toBe('xtd10 XTD10/test_image_names.txt with STAIR/test_1kcaptions_jp.txt (jp), images in xtd10/images/');
     const d = openDb(db, { readonly: true });
     const o = retrievalOracle(d, out.runId, [1, 5, 10]);
@@ -90,19 +90,19 @@ describe('clip-bench eval --language on a multilingual retrieval dataset', () =>
     const md = cli(['report', '--db', db]);
     expect(md.code).toBe(0);
     expect(md.stdout).toContain('### Languages');
-    expect(md.stdout).toContain('#### Retrieval: xtd10 (xtd10) / test in jp — tiny (');
+    expect(md.stdout).toContain('#### Retrieval: xtd10 (xtd10) / test in ja — tiny (');
     expect(md.stdout).toMatch(new RegExp(`#### crossmodal3600 / test: mean_recall@1 \\(%\\) by caption language, n = images\\n\\n\\| model \\| fil \\|\\n\\| --- \\| ---: \\|\\n\\| tiny \\([0-9a-f]{8}\\) \\| ${cell(values[2]).replace(/[()]/g, '\\$&')} \\|`));
     const rows = [
       `| tiny (${fingerprints[0]}) | ${cell(values[1])} | — | ${cell(values[0])} |`,
       `| other (${fingerprints[1]}) | — | ${cell(values[3])} | — |`,
     ].sort();
-    expect(md.stdout).toContain(['| model | de | en | jp |', '| --- | ---: | ---: | ---: |', ...rows].join('\n'));
+    expect(md.stdout).toContain(['| model | de | en | ja |', '| --- | ---: | ---: | ---: |', ...rows].join('\n'));
     const csv = cli(['report', '--db', db, '--format', 'csv']).stdout;
-    expect(csv).toMatch(new RegExp(`\\nxtd10,test,retrieval,mean_recall@1,tiny \\([0-9a-f]{8}\\),jp,${values[0]},11,false,1\\n`));
+    expect(csv).toMatch(new RegExp(`\\nxtd10,test,retrieval,mean_recall@1,tiny \\([0-9a-f]{8}\\),ja,${values[0]},11,false,1\\n`));
     const json = JSON.parse(cli(['report', '--db', db, '--format', 'json']).stdout);
     expect(json.languages.map((t: { dataset: string; languages: string[] }) => [t.dataset, t.languages])).toEqual([
       ['crossmodal3600', ['fil']],
-      ['xtd10', ['de', 'en', 'jp']],
+      ['xtd10', ['de', 'en', 'ja']],
     ]);
   });
 

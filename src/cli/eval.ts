@@ -42,7 +42,6 @@ export interface EvalArgs {
   'exclude-failures': boolean;
   'recall-k'?: string;
   'caption-prefix'?: string;
-  language?: string;
   json: boolean;
 }
 
@@ -231,7 +230,6 @@ export const evalCommand = {
         shard: OPTIONS.shard,
         'recall-k': OPTIONS['recall-k'],
         'caption-prefix': OPTIONS['caption-prefix'],
-        language: { type: 'string', describe: 'Multilingual retrieval datasets (crossmodal3600, xtd10, multilingual_mscoco): the captions\' language, e.g. de (required there; a missing or unknown one lists the languages found under --root).' },
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours; on a retrieval dataset Table 13\'s six recalls (ViT-L/14@336px on flickr30k and mscoco), other models or datasets say the paper has none.' },
         json: OPTIONS.json,
       })
@@ -364,6 +362,6 @@ export async function evalAndReport(a: EvalArgs): Promise<StoredEvalResult> {
 export async function retrievalAndReport(a: EvalArgs): Promise<StoredRetrievalResult> {
   const recallK = a['recall-k'] === undefined ? undefined : parseRecallK(a['recall-k']);
   return runFromCli(a, 'captions', (open, signal, onProgress) =>
-    runRetrieval(open, { ...engineOptions(a, signal), dataset: a.dataset!, recallK, captionPrefix: a['caption-prefix'], language: a.language }, onProgress),
+    runRetrieval(open, { ...engineOptions(a, signal), dataset: a.dataset!, recallK, captionPrefix: a['caption-prefix'] }, onProgress),
   );
 }
