@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { inputSignatures, outputSignatures, type TensorSignature } from '../models/onnx-session.js';
+import type { PreprocessConvention } from '../models/preprocess/index.js';
 import { OPTIONS } from './options.js';
 
 /** Everything `inspect` reports about a checkpoint, as plain data. */
@@ -63,7 +64,7 @@ export const inspectCommand = {
       })
       .example('$0 inspect --model fixtures/demo/toy-clip', 'What the demo model is made of.')
       .example('$0 inspect --model ~/models/clip-vit-base-patch32 --variant fp16 --json', 'A Hugging Face export\'s fp16 variant, as JSON.'),
-  handler: async (a: { model: string; variant?: string; provider: 'cpu' | 'cuda'; convention: 'reference' | 'exporter'; json: boolean }) => {
+  handler: async (a: { model: string; variant?: string; provider: 'cpu' | 'cuda'; convention: PreprocessConvention; json: boolean }) => {
     const c = await loadCheckpoint(a.model, { variant: a.variant, session: { executionProvider: a.provider }, preprocessConvention: a.convention });
     try {
       const d = describeCheckpoint(c);

@@ -20,9 +20,9 @@ export const OPTIONS = {
   provider: { choices: ['cpu', 'cuda'] as const, default: 'cpu' as const, describe: 'onnxruntime execution provider; cuda needs an install with CUDA libraries (ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci).' },
   'graph-optimization': { choices: ['disabled', 'basic', 'extended', 'all'] as const, default: 'all' as const, describe: 'onnxruntime graph optimisation level.' },
   convention: {
-    choices: ['reference', 'exporter'] as const,
+    choices: ['reference', 'exporter', 'immich'] as const,
     default: 'reference' as const,
-    describe: "Where an exporter's preprocessing differs from the reference (Hugging Face: floor crop offsets, RGB conversion before resizing), follow the reference (default) or the exporter.",
+    describe: "Where an exporter's preprocessing differs from the reference (Hugging Face: floor crop offsets, RGB conversion before resizing), follow the reference (default) or the exporter; immich reproduces Immich's own ML runtime on its visual/preprocess_cfg.json (RGB first, int() long side and crop offsets, its float32 normalisation).",
   },
   json: { type: 'boolean', default: false, describe: 'Print one JSON object (machine-readable) instead of text.' },
   quiet: { type: 'boolean', default: false, describe: 'No progress output on stderr.' },
