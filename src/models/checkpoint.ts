@@ -23,6 +23,7 @@ import {
 } from './onnx-session.js';
 import { startInferenceThread, type InferenceThread } from './inference-thread.js';
 import { loadTokenizerFile, loadTokenizerFromDir, type ClipTokenizer } from './tokenizer/index.js';
+import { isSiglipCheckpoint, scoringLinkFor, solveLinkFromCombinedGraph, type ScoringLink, type StatedLink } from './scoring-link.js';
 import { loadManifestPreprocess, loadSourcedPreprocessFromDir, type PreprocessConfig, type PreprocessConvention, type PreprocessSources } from './preprocess/index.js';
 
 export interface Tower {
@@ -49,6 +50,8 @@ export interface Checkpoint {
   preprocess: PreprocessConfig;
   /** where each preprocessing setting came from (recorded with runs, shown by `inspect`) */
   preprocessSources: PreprocessSources;
+  /** how cosines become probabilities (`scoring-link.ts`): recorded with runs, used for confidence and calibration */
+  scoring: ScoringLink;
   /** every session option in effect, defaults filled in (recorded with each run) */
   sessionOptions: Required<SessionOptions>;
   visual: Tower;
@@ -76,6 +79,8 @@ export interface LoadOptions {
   session?: Partial<SessionOptions>;
   /** where an exporter's preprocessing differs from the reference's, whose to follow */
   preprocessConvention?: PreprocessConvention;
+  /** `--logit-scale` / `--logit-bias` */
+  scoring?: StatedLink;
   /** feed all `contextLength` tokens even to graphs with a dynamic sequence axis (for benchmarks) */
   fullLengthText?: boolean;
 }
@@ -292,6 +297,7 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
     tokenizer,
     preprocess,
     preprocessSources,
+    scoring: scoringLinkFor(dir, { stated: opts.scoring }),
     sessionOptions,
     visual,
     textual,
@@ -358,6 +364,12 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
         fix: 'the two towers come from different models; use the visual and textual files of one export',
       });
     }
+  }
+  // A SigLIP combined graph states its trained scale and bias: one image and two texts solve them exactly.
+  if (layout.combined && opts.scoring?.logitScale === undefined && isSiglipCheckpoint(dir)) {
+    const pair = tokenizer.tokenizeBatch(['a photo of a cat', '']);
+    const solved = await solveLinkFromCombinedGraph(visual.session, { ...blankImage(), ...textFeeds(pair.data, pair.eotIndex, 0, 2, 2) }, { image: visual.output.name, text: textual.output.name });
+    if (solved) ckpt.scoring = scoringLinkFor(dir, { stated: opts.scoring, solved: { ...solved, file: visualFile } });
   }
   return ckpt;
 }

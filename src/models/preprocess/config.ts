@@ -63,6 +63,8 @@ export interface PreprocessSources {
   std: string;
   /** whose pipeline the steps follow (crop offset rounding, RGB conversion order, normalisation) */
   pipeline: string;
+  /** a warning about the filter, where ecosystems disagree on it (SigLIP2) */
+  filterNote?: string;
 }
 
 /** A transform and where its settings came from. */
@@ -75,6 +77,16 @@ const NO_CONFIG = 'OpenAI CLIP defaults (no config)';
 const REFERENCE_PIPELINE = 'reference: PIL/torchvision as OpenAI clip.py (resize in the source mode, then RGB; crop offsets round half to even; (v/255 − mean)/std)';
 const EXPORTER_PIPELINE = "exporter: transformers' image processor (RGB first, floor crop offsets)";
 const IMMICH_PIPELINE = 'immich: Immich ML runtime (immich_ml/models/transforms.py + clip/visual.py: RGB first, int() long side and crop offsets, v/255·(1/std) − mean/std)';
+
+/** The sources in words, one line each, the filter first (what `inspect` and `eval` print). */
+export function preprocessSourceLines(interpolation: string, s: PreprocessSources): string[] {
+  return [
+    `filter ${interpolation} from ${s.interpolation}`,
+    ...(s.filterNote ? [s.filterNote] : []),
+    `size from ${s.size}; resize mode from ${s.resizeMode}; mean from ${s.mean}; std from ${s.std}`,
+    `pipeline ${s.pipeline}`,
+  ];
+}
 
 /** The OpenAI defaults, every setting sourced to the absence of a config. */
 export function openAiDefaultsSourced(): SourcedPreprocess {
@@ -428,9 +440,41 @@ export function loadSourcedPreprocessFromDir(dir: string, opts: { convention?: P
   const rel = preprocessConfigFileIn(dir);
   if (rel === undefined) {
     refuseImmichWithoutConfig(dir, opts.convention);
-    return openAiDefaultsSourced();
+    return withFilterNote(dir, openAiDefaultsSourced(), 'none');
   }
-  return readConfigFile(path.join(dir, rel), { ...opts, label: rel });
+  return withFilterNote(dir, readConfigFile(path.join(dir, rel), { ...opts, label: rel }), rel === 'preprocessor_config.json' ? 'hf' : 'open_clip');
+}
+
+/**
+ * Each ecosystem's filter for SigLIP2, which they disagree on: Hugging Face's `Siglip2ImageProcessor`
+ * configs state bilinear (resample 2), open_clip's SigLIP2 configs (and Immich's exports of them) bicubic.
+ */
+const SIGLIP2_FILTERS = { hf: 'bilinear', open_clip: 'bicubic' } as const;
+
+/** Whether `dir` holds a SigLIP2 checkpoint: HF config.json `model_type` siglip2, or an open_clip / Immich model named *SigLIP2*. */
+export function isSiglip2Checkpoint(dir: string): boolean {
+  if (/siglip2/i.test(path.basename(path.resolve(dir)))) return true;
+  const file = path.join(dir, 'config.json');
+  if (!existsSync(file)) return false;
+  try {
+    const cfg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return cfg.model_type === 'siglip2' || [cfg.model_name, cfg.name, cfg.model].some((v) => typeof v === 'string' && /siglip2/i.test(v));
+  } catch {
+    return false; // an unreadable config.json is reported by whoever needs it
+  }
+}
+
+/** `sourced` with a SigLIP2 filter note: which filter is used, from where, and what the other ecosystem uses. */
+export function withFilterNote(dir: string, sourced: SourcedPreprocess, ecosystem: 'hf' | 'open_clip' | 'none'): SourcedPreprocess {
+  if (!isSiglip2Checkpoint(dir)) return sourced;
+  const used = `${sourced.config.interpolation} from ${sourced.sources.interpolation}`;
+  const other =
+    ecosystem === 'hf'
+      ? `open_clip and Immich exports of SigLIP2 use ${SIGLIP2_FILTERS.open_clip}`
+      : ecosystem === 'open_clip'
+        ? `Hugging Face SigLIP2 exports use ${SIGLIP2_FILTERS.hf}`
+        : `Hugging Face SigLIP2 exports use ${SIGLIP2_FILTERS.hf}, open_clip and Immich ones ${SIGLIP2_FILTERS.open_clip}; give the export's own config`;
+  return { ...sourced, sources: { ...sourced.sources, filterNote: `SigLIP2: ${used}; the ecosystems disagree: ${other}` } };
 }
 
 /** The transform for a model folder, from the file `preprocessConfigFileIn` names. */
@@ -444,10 +488,10 @@ export function loadPreprocessConfigFromDir(dir: string, opts: { convention?: Pr
  */
 export function loadManifestPreprocess(dir: string, preprocess: unknown, convention: PreprocessConvention): SourcedPreprocess {
   if (preprocess === undefined) return loadSourcedPreprocessFromDir(dir, { convention });
-  if (typeof preprocess === 'object') return readOpenClipPreprocessCfg(preprocess, path.join(dir, 'clip-bench.json'), { convention, label: 'clip-bench.json "preprocess"' });
+  if (typeof preprocess === 'object') return withFilterNote(dir, readOpenClipPreprocessCfg(preprocess, path.join(dir, 'clip-bench.json'), { convention, label: 'clip-bench.json "preprocess"' }), 'open_clip');
   const file = path.join(dir, String(preprocess));
   try {
-    return readConfigFile(file, { convention, label: String(preprocess) });
+    return withFilterNote(dir, readConfigFile(file, { convention, label: String(preprocess) }), path.basename(file) === 'preprocessor_config.json' ? 'hf' : 'open_clip');
   } catch (err) {
     if (err instanceof UsageError && err.message.startsWith('cannot read preprocessing config')) {
       throw new UsageError(`cannot read the preprocessing config: ${(err.cause as Error | undefined)?.message ?? err.message}`, { file, fix: 'fix "preprocess" in clip-bench.json', cause: err });
