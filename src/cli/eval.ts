@@ -9,7 +9,7 @@ import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eva
 import { DEFAULT_DB, dbUsageError, openDb, type Db } from '../store/db.js';
 import { getRun } from '../store/runs.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
-import { preprocessSourceLines, type PreprocessConvention } from '../models/preprocess/index.js';
+import { filterSourceLine, type PreprocessConvention } from '../models/preprocess/index.js';
 import { describeLink } from '../models/scoring-link.js';
 import { paperCell } from '../report/paper.js';
 import { retrievalReference, retrievalReferenceCells } from '../report/retrieval-paper.js';
@@ -91,7 +91,7 @@ export function formatEvalResult(r: EvalResult & { db?: string }): string {
       (r.nFailed ? (r.excludeFailures ? ` (${r.nFailed} failed to decode and are excluded)` : ` (${r.nFailed} failed to decode, counted as wrong)`) : ''),
     `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts); ` +
       `cache: ${c.imageHits} of ${c.imageHits + c.imageMisses} images and ${c.textHits} of ${c.textHits + c.textMisses} prompts reused`,
-    ...(r.preprocessing ? [`  preprocessing: ${preprocessSourceLines(r.preprocessing.interpolation, r.preprocessing.sources).slice(0, 2).join('; ')}`] : []),
+    ...(r.preprocessing ? [`  preprocessing: ${filterSourceLine(r.preprocessing.interpolation, r.preprocessing.sources)}`] : []),
     `  confidence: ${describeLink(r.scoring)}`,
     ...(r.db ? [`  stored as run ${r.runId} in ${r.db} (\`clip-bench predictions --run ${r.runId}${dbFlag(r.db)}\`, \`clip-bench runs${dbFlag(r.db)}\`)`] : []),
   ].join('\n');

@@ -78,7 +78,12 @@ const REFERENCE_PIPELINE = 'reference: PIL/torchvision as OpenAI clip.py (resize
 const EXPORTER_PIPELINE = "exporter: transformers' image processor (RGB first, floor crop offsets)";
 const IMMICH_PIPELINE = 'immich: Immich ML runtime (immich_ml/models/transforms.py + clip/visual.py: RGB first, int() long side and crop offsets, v/255·(1/std) − mean/std)';
 
-/** The sources in words, one line each, the filter first (what `inspect` and `eval` print). */
+/** The filter and where it came from, with the SigLIP2 note where there is one (what `eval` prints). */
+export function filterSourceLine(interpolation: string, s: PreprocessSources): string {
+  return `filter ${interpolation} from ${s.interpolation}${s.filterNote ? `; ${s.filterNote}` : ''}`;
+}
+
+/** The sources in words, one line each, the filter first (what `inspect` prints). */
 export function preprocessSourceLines(interpolation: string, s: PreprocessSources): string[] {
   return [
     `filter ${interpolation} from ${s.interpolation}`,

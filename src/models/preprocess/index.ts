@@ -13,6 +13,7 @@ export {
   loadPreprocessConfigFromDir,
   loadSourcedPreprocessFromDir,
   openAiDefaultsSourced,
+  filterSourceLine,
   preprocessSourceLines,
   readHfPreprocessorConfig,
   readOpenClipPreprocessCfg,
