@@ -4,7 +4,7 @@
  * them. The expected sources are the files this test writes, so each check can fail.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,24 @@ describe('inspect and eval say which filter is used and where it came from', () 
     const text = spawnSync(process.execPath, [bin, 'inspect', '--model', model], { encoding: 'utf8' }).stdout;
     expect(text).toContain('filter bicubic from visual/preprocess_cfg.json "interpolation"');
     expect(text).toMatch(/scoring +softmax\(100·cos\)/);
+  });
+
+  it.each([
+    ['--logit-bias on a CLIP checkpoint', ['eval', '--dataset', 'imagefolder', '--logit-bias', '-10'], /--logit-bias has no effect on a softmax link/],
+    ['--convention immich without an Immich config', ['eval', '--dataset', 'imagefolder', '--convention', 'immich'], /--convention immich .* needs visual\/preprocess_cfg.json/],
+  ])('%s: one line, exit 2, no DB written', async (_, args, message) => {
+    const root = path.join(tmp, 'colours-bad');
+    await writeColourDataset(root, { perClass: 1, seed: 3 });
+    const bare = path.join(tmp, 'toy-manifestless');
+    await writeModelLayout(bare, toyTowers(fixtureTexts(loadPromptSet('colours').templates)), 'hf-split');
+    rmSync(path.join(bare, 'preprocessor_config.json'), { force: true });
+    const db = path.join(tmp, `bad-${args.length}-${args.at(-1)}.sqlite`);
+    const modelArg = args.includes('immich') ? bare : model;
+    const r = spawnSync(process.execPath, [bin, ...args, '--model', modelArg, '--root', root, '--prompts', 'colours', '--db', db, '--quiet'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(db)).toBe(false);
   });
 
   it('eval stores the sources and the link with the run and prints them', async () => {
