@@ -1,9 +1,8 @@
 import type { Argv } from 'yargs';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { inputSignatures, outputSignatures, type TensorSignature } from '../models/onnx-session.js';
-import type { PreprocessConvention } from '../models/preprocess/index.js';
+import { preprocessSourceLines, type PreprocessConvention } from '../models/preprocess/index.js';
 import { describeLink } from '../models/scoring-link.js';
-import { preprocessSourceLines } from '../models/preprocess/index.js';
 import { OPTIONS } from './options.js';
 
 /** Everything `inspect` reports about a checkpoint, as plain data. */
