@@ -9,7 +9,8 @@ import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eva
 import { DEFAULT_DB, dbUsageError, openDb, type Db } from '../store/db.js';
 import { getRun } from '../store/runs.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
-import type { PreprocessConvention } from '../models/preprocess/index.js';
+import { filterSourceLine, type PreprocessConvention } from '../models/preprocess/index.js';
+import { describeLink } from '../models/scoring-link.js';
 import { paperCell } from '../report/paper.js';
 import { retrievalReference, retrievalReferenceCells } from '../report/retrieval-paper.js';
 import { retrievalReferenceJson, retrievalReferenceLines, type RetrievalRunView } from '../report/retrieval-section.js';
@@ -34,6 +35,8 @@ export interface EvalArgs {
   'graph-optimization': SessionOptions['graphOptimization'];
   convention: PreprocessConvention;
   language?: string;
+  'logit-scale'?: number;
+  'logit-bias'?: number;
   reference?: string;
   cache: boolean;
   resume?: number;
@@ -59,6 +62,7 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
     if (n < 1 || i >= n) return `--shard i/n needs 0 ≤ i < n, got ${a.shard}`;
   }
   if (a.resume !== undefined && !(Number.isInteger(a.resume) && a.resume > 0)) return `--resume takes a run id, got ${a.resume}`;
+  for (const flag of ['logit-scale', 'logit-bias'] as const) if (a[flag] !== undefined && !Number.isFinite(a[flag])) return `--${flag} must be a number, got ${a[flag]}`;
   const retrieval = a.dataset !== undefined && isRetrievalDataset(a.dataset);
   if (retrieval && a.prompts !== undefined) return `--prompts is for classification; ${a.dataset} is a retrieval dataset, whose text side is its captions (see --caption-prefix)`;
   if (!retrieval) for (const flag of ['recall-k', 'caption-prefix'] as const) if (a[flag] !== undefined) return `--${flag} is for retrieval datasets (${Object.keys(RETRIEVAL_DATASETS).join(', ')}), not ${a.dataset}`;
@@ -91,6 +95,8 @@ export function formatEvalResult(r: EvalResult & { db?: string }): string {
       (r.nFailed ? (r.excludeFailures ? ` (${r.nFailed} failed to decode and are excluded)` : ` (${r.nFailed} failed to decode, counted as wrong)`) : ''),
     `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts); ` +
       `cache: ${c.imageHits} of ${c.imageHits + c.imageMisses} images and ${c.textHits} of ${c.textHits + c.textMisses} prompts reused`,
+    ...(r.preprocessing ? [`  preprocessing: ${filterSourceLine(r.preprocessing.interpolation, r.preprocessing.sources)}`] : []),
+    `  confidence: ${describeLink(r.scoring)}`,
     ...(r.db ? [`  stored as run ${r.runId} in ${r.db} (\`clip-bench predictions --run ${r.runId}${dbFlag(r.db)}\`, \`clip-bench runs${dbFlag(r.db)}\`)`] : []),
   ].join('\n');
 }
@@ -340,6 +346,7 @@ function engineOptions(a: EvalArgs, signal: AbortSignal) {
     variant: a.variant,
     session: { intraOpThreads: a.threads, executionProvider: a.provider, graphOptimization: a['graph-optimization'] },
     preprocessConvention: a.convention,
+    scoring: { logitScale: a['logit-scale'], logitBias: a['logit-bias'] },
     cache: a.cache,
     resume: a.resume,
     shard: a.shard ? parseShard(a.shard) : undefined,

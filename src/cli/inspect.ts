@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { inputSignatures, outputSignatures, type TensorSignature } from '../models/onnx-session.js';
+import { preprocessSourceLines, type PreprocessConvention } from '../models/preprocess/index.js';
+import { describeLink } from '../models/scoring-link.js';
 import { OPTIONS } from './options.js';
 
 /** Everything `inspect` reports about a checkpoint, as plain data. */
@@ -27,6 +29,8 @@ export function describeCheckpoint(c: Checkpoint) {
     textual: tower(c.textual),
     tokenizer: { vocabSize: c.tokenizer.vocabSize, contextLength: c.tokenizer.contextLength, padId: c.tokenizer.padId, sotId: c.tokenizer.sotId, eotId: c.tokenizer.eotId },
     preprocess: c.preprocess,
+    preprocessSources: c.preprocessSources,
+    scoring: c.scoring,
     session: c.sessionOptions,
   };
 }
@@ -47,6 +51,8 @@ export function formatDescription(d: ReturnType<typeof describeCheckpoint>): str
     ...tower('text tower', d.textual),
     `tokenizer    vocab ${d.tokenizer.vocabSize}, context ${d.tokenizer.contextLength}, pad ${d.tokenizer.padId}, sot ${d.tokenizer.sotId}, eot ${d.tokenizer.eotId}`,
     `preprocess   ${p.size} px, ${p.interpolation}, resize ${p.resizeMode}${p.resizeSize ? ` to ${p.resizeSize}` : ''}, crop offsets ${p.cropRounding}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]${p.valueScale !== undefined ? `, pixel values × ${p.valueScale} (not / 255)` : ''}`,
+    ...preprocessSourceLines(d.preprocess.interpolation, d.preprocessSources).map((l) => `${''.padEnd(12)} ${l}`),
+    `scoring      ${describeLink(d.scoring)}`,
     `session      ${d.session.executionProvider}, graph optimisation ${d.session.graphOptimization}, intra-op threads ${d.session.intraOpThreads || 'default'}`,
   ].join('\n');
 }
@@ -61,12 +67,15 @@ export const inspectCommand = {
         variant: OPTIONS.variant,
         provider: OPTIONS.provider,
         convention: OPTIONS.convention,
+        'logit-scale': OPTIONS['logit-scale'],
+        'logit-bias': OPTIONS['logit-bias'],
         json: OPTIONS.json,
       })
       .example('$0 inspect --model fixtures/demo/toy-clip', 'What the demo model is made of.')
       .example('$0 inspect --model ~/models/clip-vit-base-patch32 --variant fp16 --json', 'A Hugging Face export\'s fp16 variant, as JSON.'),
-  handler: async (a: { model: string; variant?: string; provider: 'cpu' | 'cuda'; convention: 'reference' | 'exporter'; json: boolean }) => {
-    const c = await loadCheckpoint(a.model, { variant: a.variant, session: { executionProvider: a.provider }, preprocessConvention: a.convention });
+  handler: async (a: { model: string; variant?: string; provider: 'cpu' | 'cuda'; convention: PreprocessConvention; 'logit-scale'?: number; 'logit-bias'?: number; json: boolean }) => {
+    const scoring = { logitScale: a['logit-scale'], logitBias: a['logit-bias'] };
+    const c = await loadCheckpoint(a.model, { variant: a.variant, session: { executionProvider: a.provider }, preprocessConvention: a.convention, scoring });
     try {
       const d = describeCheckpoint(c);
       process.stdout.write(a.json ? JSON.stringify(d) + '\n' : formatDescription(d) + '\n');

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Sample } from '../datasets/types.js';
 import { UsageError } from '../errors.js';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
+import { linkIdentity, type StatedLink } from '../models/scoring-link.js';
 import type { SessionOptions } from '../models/onnx-session.js';
 import { createPreprocessPool, type PreprocessConfig, type PreprocessConvention, type PreprocessPool } from '../models/preprocess/index.js';
 import { EmbeddingCache } from '../store/cache.js';
@@ -26,6 +27,8 @@ export interface EngineOptions {
   variant?: string;
   session?: Partial<SessionOptions>;
   preprocessConvention?: PreprocessConvention;
+  /** `--logit-scale` / `--logit-bias`: the scoring link's numbers, where the checkpoint does not state them */
+  scoring?: StatedLink;
   /** images encoded per onnxruntime call */
   batchSize: number;
   /** preprocessing worker threads */
@@ -255,7 +258,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
   startedAt = performance.now(),
 ): Promise<EngineResult<Summary>> {
   const tList = performance.now();
-  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, language: opts.language });
+  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, language: opts.language, scoring: opts.scoring });
   const tLoad = performance.now();
   let db: Db;
   try {
@@ -267,7 +270,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
   const preprocess: PreprocessConfig = { ...ckpt.preprocess, ...task.preprocess };
   const preprocessKey = sha256(preprocess);
   const shard = opts.shard ? `${opts.shard.index}/${opts.shard.count}` : null;
-  const identity = sha256({ model: ckpt.fingerprint, variant: ckpt.variant, ...task.identity(preprocess) });
+  const identity = sha256({ model: ckpt.fingerprint, variant: ckpt.variant, ...task.identity(preprocess), ...linkIdentity(ckpt.scoring) });
   const cache = new EmbeddingCache(db, ckpt.fingerprint, ckpt.variant, opts.cache ?? true);
   const counts: CacheCounts = { textHits: 0, textMisses: 0, imageHits: 0, imageMisses: 0 };
   const selected = task.samples;
@@ -299,7 +302,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
           modelVariant: ckpt.variant,
           executionProvider: ckpt.sessionOptions.executionProvider,
           ...record,
-          params: { batchSize: opts.batchSize, limit: opts.limit ?? null, workers: opts.workers, preprocess, session: ckpt.sessionOptions, ...record.params },
+          params: { batchSize: opts.batchSize, limit: opts.limit ?? null, workers: opts.workers, preprocess, preprocessSources: ckpt.preprocessSources, scoring: ckpt.scoring, session: ckpt.sessionOptions, ...record.params },
           environment: { ...environment() },
           identity,
           shard,

@@ -9,7 +9,7 @@ import { getDataset, type DatasetAdapter, type Sample } from '../datasets/index.
 import type { ClassifierPlan } from '../datasets/types.js';
 import { UsageError } from '../errors.js';
 import type { Checkpoint } from '../models/checkpoint.js';
-import type { PreprocessConvention } from '../models/preprocess/index.js';
+import type { PreprocessConvention, PreprocessSources } from '../models/preprocess/index.js';
 import { buildClassifier, groupMaxLogits } from '../prompts/classifier.js';
 import { languagePromptSet, normaliseLanguage } from '../prompts/language.js';
 import { datasetNames, hasNoNames, loadPromptSet, resolvePrompts, withDatasetNames, type PromptSet, type ResolvedPrompts } from '../prompts/prompt-set.js';
@@ -18,7 +18,8 @@ import type { Db } from '../store/db.js';
 import { finishedIndices, getRun, insertPredictions, iteratePredictions, type PredictionRow } from '../store/runs.js';
 import { encodeTextsCached, runEngine, runIdentityOf, selectSamples, sha256, type EngineOptions, type EvalProgress, type EvalTask, type RunHeader } from './engine.js';
 import type { MetricId } from './metric-ids.js';
-import { softmaxTop, topK } from './metrics.js';
+import { runLink, topConfidence, type ScoringLink } from '../models/scoring-link.js';
+import { topK } from './metrics.js';
 import { computeRunMetrics, METRICS_VERSION, type RunMetrics } from './run-metrics.js';
 import { LogitScorer } from './scorer.js';
 
@@ -58,6 +59,10 @@ export interface EvalResult extends RunHeader {
   top5: number | null;
   headline: MetricId;
   headlineValue: number | null;
+  /** the filter and where each preprocessing setting came from (absent for runs that predate it) */
+  preprocessing?: { interpolation: string; sources: PreprocessSources };
+  /** the link the run's confidences use */
+  scoring: ScoringLink;
 }
 
 /** Encodes every prompt (each distinct text once, cached ones not at all) and averages them into the classifier. */
@@ -227,7 +232,7 @@ function classificationTask(opts: EvalOptions, p: Prepared): EvalTask<RunMetrics
         const row = logits.subarray(j * nClasses, (j + 1) * nClasses);
         const top5 = topK(row, 5);
         const multi = adapter.multiLabel ? { targets: sample.targets, scores: row.slice() } : {};
-        return { idx, key: sample.key, label: sample.label, top5, top5Logits: top5.map((c) => row[c]), error: null, confidence: softmaxTop(row, top5[0]), ...multi };
+        return { idx, key: sample.key, label: sample.label, top5, top5Logits: top5.map((c) => row[c]), error: null, confidence: topConfidence(ckpt.scoring, row, top5[0]), ...multi };
       });
       insertPredictions(db, runId, rows);
     },
@@ -263,6 +268,8 @@ export async function runZeroShot(target: Db | (() => Db), opts: EvalOptions, on
     top5: s.top5,
     headline: s.headline,
     headlineValue: s.headlineValue,
+    ...(r.params.preprocessSources ? { preprocessing: { interpolation: String((r.params.preprocess as { interpolation?: string } | undefined)?.interpolation), sources: r.params.preprocessSources as PreprocessSources } } : {}),
+    scoring: runLink(r.params),
     timings: r.timings,
     cache: r.cache,
   };

@@ -177,7 +177,7 @@ function runSection(d: RunDetails): string[] {
     `<summary>${esc(summary)}</summary>`,
     failures,
     '<div class="plots">',
-    ...(cal ? [`<figure class="plot" data-plot="reliability">`, reliabilityDiagram({ ...cal, approximate: cal.source === 'top5' }), '</figure>'] : []),
+    ...(cal ? [`<figure class="plot" data-plot="reliability">`, reliabilityDiagram({ ...cal, approximate: cal.source === 'top5' }), `<figcaption>confidence: ${esc(cal.linkNote)}</figcaption>`, '</figure>'] : []),
     `<div><h3>Most confused (true → predicted)</h3>${confusions.join('\n')}<p class="muted">Class names from ${d.namesFrom === 'prompt set' ? "the run's prompt set" : 'the class ids (the prompt set could not be matched)'}.</p></div>`,
     '</div>',
     ...(cal?.source === 'top5' ? ['<p class="muted">This run predates stored confidences: the diagram uses the softmax over its five stored logits, an approximation that overstates confidence.</p>'] : []),

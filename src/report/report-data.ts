@@ -25,6 +25,7 @@ import { isRankedRetrievalRun, retrievalRunViews } from './retrieval-runs.js';
 import { retrievalCsv, retrievalSectionJson, retrievalSectionMarkdown, type RetrievalRunView } from './retrieval-section.js';
 import { runListing, unfinishedLine, type RunListing } from './run-list.js';
 import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
+import { runLink } from '../models/scoring-link.js';
 
 export interface NamedConfusion extends ConfusionPair {
   labelName: string;
@@ -113,7 +114,7 @@ export function runDetails(db: Db, runId: number, topConfusions = 10): RunDetail
     perClass: perClassAccuracy(scored, classIds, names),
     confusions: confusionPairs(scored, topConfusions).map((c) => ({ ...c, labelName: name(c.label), predictedName: name(c.predicted) })),
     failures: failureSummary(rows),
-    calibration: runCalibration(rows),
+    calibration: runCalibration(rows, 15, runLink(run.params)),
   };
 }
 
@@ -153,7 +154,7 @@ function detailsMarkdown(d: RunDetails): string[] {
     `- failed samples: ${d.failures.count}${d.failures.count ? ` (${d.failures.reasons.map((r) => `${r.count}× ${r.reason}`).join('; ')})${d.excludeFailures ? ', excluded' : ', counted as wrong'}` : ''}`,
     `- lowest per-class accuracy: ${worst.map((c) => `${c.name} ${pct(c.accuracy)}% (${c.correct}/${c.n})`).join(', ') || 'no samples'}`,
     `- most confused (true → predicted): ${d.confusions.map((c) => `${c.labelName} → ${c.predictedName} ×${c.count}`).join(', ') || 'none'}`,
-    ...(cal ? [`- calibration: ECE ${(100 * cal.ece).toFixed(2)}% over ${cal.n} decoded samples${cal.source === 'top5' ? ' (approximation: softmax over the stored top-5 logits; the run predates stored confidences)' : ''}`] : []),
+    ...(cal ? [`- calibration: ECE ${(100 * cal.ece).toFixed(2)}% over ${cal.n} decoded samples${cal.source === 'top5' ? ' (approximation: softmax over the stored top-5 logits; the run predates stored confidences)' : ''}; link ${cal.linkNote}`] : []),
     '',
   ];
 }
