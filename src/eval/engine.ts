@@ -333,7 +333,13 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
     // memory stays flat.
     const LOOKAHEAD = 2;
     const batchAt = (start: number) => todo.slice(start, start + opts.batchSize);
-    const embed = (b: typeof todo) => embedBatch(b, ckpt, pool, cache, preprocessKey, counts);
+    const embed = (b: typeof todo) => {
+      const batch = embedBatch(b, ckpt, pool, cache, preprocessKey, counts);
+      // A look-ahead batch can fail (e.g. SQLITE_FULL writing the cache) while an earlier one is awaited: handled
+      // here so it is not an unhandled rejection; awaiting it still throws, and after a failure it is moot.
+      batch.catch(() => undefined);
+      return batch;
+    };
     for (let k = 0; k < LOOKAHEAD; k++) ahead.push(embed(batchAt(k * opts.batchSize)));
     for (let start = 0; start < todo.length; start += opts.batchSize) {
       const scored = await ahead.shift()!;
@@ -371,7 +377,6 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
       cache: counts,
     };
   } catch (err) {
-    for (const p of ahead) p.catch(() => undefined); // the look-ahead batches' own failures, if any, are moot now
     if (!(err instanceof RunInterrupted)) {
       try {
         markRun(db, runId, 'failed');
