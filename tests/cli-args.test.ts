@@ -18,8 +18,8 @@ describe('eval flag checks', () => {
     [{ ...ok, dataset: 'mscoco', 'recall-k': '1,5,10', 'caption-prefix': 'a photo of ' }, null],
     [{ ...ok, dataset: 'flickr30k', prompts: 'single' }, '--prompts is for classification; flickr30k is a retrieval dataset, whose text side is its captions (see --caption-prefix)'],
     [{ ...ok, dataset: 'flickr8k', reference: 'ViT-B/32' }, null], // retrieval takes --reference (Table 13) since issue 15's report wiring
-    [{ ...ok, 'recall-k': '1' }, '--recall-k is for retrieval datasets (flickr30k, flickr8k, mscoco), not imagefolder'],
-    [{ ...ok, 'caption-prefix': 'a photo of ' }, '--caption-prefix is for retrieval datasets (flickr30k, flickr8k, mscoco), not imagefolder'],
+    [{ ...ok, 'recall-k': '1' }, '--recall-k is for retrieval datasets (flickr30k, flickr8k, mscoco, crossmodal3600, xtd10, multilingual_mscoco), not imagefolder'],
+    [{ ...ok, 'caption-prefix': 'a photo of ' }, '--caption-prefix is for retrieval datasets (flickr30k, flickr8k, mscoco, crossmodal3600, xtd10, multilingual_mscoco), not imagefolder'],
     [{ ...ok, dataset: 'mscoco', 'recall-k': '1;5' }, '--recall-k takes whole numbers separated by commas, got "1;5"'],
   ])('%o → %s', (args, problem) => {
     expect(checkEvalArgs(args)).toBe(problem);

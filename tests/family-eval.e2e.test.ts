@@ -163,9 +163,9 @@ describe.skipIf(!spm.present)('SigLIP end to end: eval on an ImageFolder = float
 });
 
 describe.skipIf(!spm.present)('M-CLIP end to end (Immich: input_ids + attention_mask [1,77], mean pooling)', () => {
-  it.each([['embedding', true], ['text_embedding', false]] as const)('output %s, batch of 1 %s: eval = float64 forward on the golden XLM-R rows and masks', async (textOutput, batch1) => {
+  it.each([['embedding', false], ['text_embedding', true]] as const)('output %s, dynamic batch %s: eval = float64 forward on the golden XLM-R rows and masks', async (textOutput, dynamicBatch) => {
     const model = path.join(tmp, `mclip-${textOutput}`);
-    const fx = await writeMclipFixture(model, [], { tokenizer: readTokenizerFiles(referencePath('spm', 'xlmr-style')), textOutput, batch1 });
+    const fx = await writeMclipFixture(model, [], { tokenizer: readTokenizerFiles(referencePath('spm', 'xlmr-style')), textOutput, dynamicBatch });
     const { images, lines } = await evalRun(model, `mclip-${textOutput}`);
     const rows = golden('xlmr-style');
     const text = CLASS_ORDER.map((c) => {

@@ -25,7 +25,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const filesOf = (dir: string): string[] => (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[]).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
 const session = (dir: string, rel: string) => ort.InferenceSession.create(readFileSync(path.join(dir, rel)));
-const IMMICH_FILES = ['config.json', 'textual/model.onnx', 'textual/special_tokens_map.json', 'textual/tokenizer.json', 'textual/tokenizer_config.json', 'visual/model.onnx', 'visual/preprocess_cfg.json'];
+const IMMICH_FILES = ['config.json', 'textual/model.onnx', 'textual/sentencepiece.bpe.model', 'textual/special_tokens_map.json', 'textual/tokenizer.json', 'textual/tokenizer_config.json', 'visual/model.onnx', 'visual/preprocess_cfg.json'];
 
 /** `[prefix] content </s>=2`, padded with `<pad>`=1 to 77; mask 1 over all but the padding. */
 function fed(row: number[]) {
@@ -57,11 +57,13 @@ describe('Immich M-CLIP fixture (XLM-R tokenizer, input_ids + attention_mask)', 
     expect(tok.row('a  blue   circle ')).toEqual(fed([0, 4, 10, 11, 2])); // whitespace collapsed, case kept
     expect(tok.row('a <mask> circle').ids.slice(0, 5)).toEqual([0, 4, 30, 11, 2]); // special spelling split out
     expect(JSON.parse(readFileSync(path.join(dir, 'textual', 'tokenizer_config.json'), 'utf8'))).toMatchObject({ tokenizer_class: 'XLMRobertaTokenizer', model_max_length: 512 });
+    // as Immich writes it: the image tower's open_clip config, whose text_cfg is CLIP's (not the XLM-R vocabulary)
+    expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')).text_cfg).toMatchObject({ context_length: 77, vocab_size: 49408 });
   });
 
-  it('textual: int32 input_ids + attention_mask → normalised embedding = oracle; visual: image → embedding = CLIP oracle', async () => {
+  it('textual (dynamic-batch variant): int32 input_ids + attention_mask → normalised embedding = oracle; visual: image → embedding = CLIP oracle', async () => {
     const dir = path.join(tmp, 'mclip-run');
-    const fx = await writeMclipFixture(dir, TEXTS, { seed: 3 });
+    const fx = await writeMclipFixture(dir, TEXTS, { seed: 3, dynamicBatch: true });
     const tok = loadFedTokenizer(dir);
     const t = await session(dir, 'textual/model.onnx');
     expect([t.inputNames, t.outputNames]).toEqual([['input_ids', 'attention_mask'], ['embedding']]);
@@ -78,9 +80,9 @@ describe('Immich M-CLIP fixture (XLM-R tokenizer, input_ids + attention_mask)', 
     expectClose(v.embedding.data as Float32Array, visualForward(fx.visual, image), 'image');
   });
 
-  it('the newer export names the output text_embedding; batch-1 exports fix the batch', async () => {
+  it('Immich\'s exporter fixes [1, 77]; the newer export names the output text_embedding', async () => {
     const dir = path.join(tmp, 'mclip-te');
-    await writeMclipFixture(dir, TEXTS, { textOutput: 'text_embedding', batch1: true });
+    await writeMclipFixture(dir, TEXTS, { textOutput: 'text_embedding' });
     const t = await session(dir, 'textual/model.onnx');
     expect(t.outputNames).toEqual(['text_embedding']);
     const two = new ort.Tensor('int32', new Int32Array(2 * 77).fill(1), [2, 77]);
@@ -93,7 +95,7 @@ describe('Immich NLLB-CLIP fixture (NLLB tokenizer, `text` only, mask = ids ≠ 
     const dir = path.join(tmp, 'nllb');
     await writeNllbFixture(dir, TEXTS);
     expect(filesOf(dir)).toEqual(IMMICH_FILES);
-    expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')).text_cfg).toMatchObject({ hf_tokenizer_name: 'facebook/nllb-200-distilled-600M', context_length: 77 });
+    expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')).text_cfg).toEqual({ hf_model_name: 'facebook/nllb-200-distilled-600M', hf_tokenizer_name: 'facebook/nllb-200-distilled-600M', hf_proj_type: 'linear', hf_pooler_type: 'cls_pooler' });
     const fr = loadFedTokenizer(dir, { language: 'fra_Latn' });
     expect([fr.family, fr.contextLength, fr.padId]).toEqual(['nllb', 77, 1]);
     expect(fr.row('a blue circle')).toEqual(fed([32, 4, 10, 11, 2]));
@@ -102,15 +104,22 @@ describe('Immich NLLB-CLIP fixture (NLLB tokenizer, `text` only, mask = ids ≠ 
     expect(() => loadFedTokenizer(dir, { language: 'xxx_Latn' })).toThrow(/not a language-code token/);
   });
 
-  it('textual: int32 `text` → embedding = oracle with the mask ids ≠ pad (no mask input)', async () => {
+  it('textual: int32 `text` [1, 77] → embedding = oracle (mask ids ≠ pad, cls pooling at the language code)', async () => {
     const dir = path.join(tmp, 'nllb-run');
     const fx = await writeNllbFixture(dir, TEXTS, { seed: 8 });
-    expect(fx.text.proj.b.length).toBe(0); // open_clip's linear projection has no bias
+    expect([fx.text.config.pooler, fx.text.proj.b.length]).toEqual(['cls', 0]); // cls_pooler; open_clip's linear projection has no bias
     const t = await session(dir, 'textual/model.onnx');
     expect([t.inputNames, t.outputNames]).toEqual([['text'], ['embedding']]);
-    const row = loadFedTokenizer(dir, { language: 'deu_Latn' }).row('a photo of a red square.');
-    const out = await t.run({ text: new ort.Tensor('int32', Int32Array.from(row.ids), [1, 77]) });
-    expectClose(out.embedding.data as Float32Array, xlmrTextForward(fx.text, row.ids, row.attention_mask).embedding, 'text');
+    const embed = async (language: string) => {
+      const row = loadFedTokenizer(dir, { language }).row('a photo of a red square.');
+      const out = await t.run({ text: new ort.Tensor('int32', Int32Array.from(row.ids), [1, 77]) });
+      const got = out.embedding.data as Float32Array;
+      expectClose(got, xlmrTextForward(fx.text, row.ids, row.attention_mask).embedding, language);
+      return got;
+    };
+    const de = await embed('deu_Latn');
+    const fr = await embed('fra_Latn');
+    expect(Math.max(...Array.from(de, (v, i) => Math.abs(v - fr[i])))).toBeGreaterThan(1e-2); // the language code is what is pooled
   });
 });
 

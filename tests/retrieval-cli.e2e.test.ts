@@ -163,7 +163,7 @@ describe('clip-bench eval on a retrieval dataset', () => {
     const demo = await writeDemo(path.join(tmp, 'demo'), 1);
     const r = cli(['eval', '--model', demo.model, '--dataset', 'imagefolder', '--root', demo.root, '--recall-k', '1', '--db', path.join(tmp, 'c.sqlite')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--recall-k is for retrieval datasets \(flickr30k, flickr8k, mscoco\), not imagefolder/);
+    expect(r.stderr).toMatch(/--recall-k is for retrieval datasets \(flickr30k, flickr8k, mscoco, crossmodal3600, xtd10, multilingual_mscoco\), not imagefolder/);
     // into the DB that holds a retrieval run: the report shows the classification table and the retrieval section
     const mixed = path.join(tmp, 'text.sqlite');
     const c = cli(['eval', '--model', demo.model, '--dataset', 'imagefolder', '--root', demo.root, '--prompts', 'colours', '--db', mixed, '--json', '--quiet']);

@@ -36,8 +36,8 @@ const byCocoid = (images: readonly FixtureImage[]) => [...images].sort((a, b) =>
 const cocoKey = (im: FixtureImage) => `${im.folder}/${im.name}`;
 
 describe('the retrieval dataset map', () => {
-  it('holds flickr30k, flickr8k and mscoco with test first and the Karpathy test counts', () => {
-    expect(Object.keys(RETRIEVAL_DATASETS)).toEqual(['flickr30k', 'flickr8k', 'mscoco']);
+  it('holds flickr30k, flickr8k, mscoco and the multilingual three with test first and the Karpathy test counts', () => {
+    expect(Object.keys(RETRIEVAL_DATASETS)).toEqual(['flickr30k', 'flickr8k', 'mscoco', 'crossmodal3600', 'xtd10', 'multilingual_mscoco']);
     for (const d of Object.values(RETRIEVAL_DATASETS)) expect(d.splits[0]).toBe('test');
     expect(RETRIEVAL_DATASETS.mscoco.splits).toContain('restval');
     expect(RETRIEVAL_DATASETS.flickr30k.expectedCount?.test).toEqual({ images: 1000, captions: 5000 });

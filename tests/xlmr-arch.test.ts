@@ -40,11 +40,11 @@ function rows(lengths: number[], seed = 3): { ids: number[]; mask: number[] }[] 
   });
 }
 
-function graph(dtype: OnnxDtype, withMask: boolean): OnnxGraph {
+function graph(dtype: OnnxDtype, withMask: boolean, w = weights): OnnxGraph {
   const g = new OnnxGraph('xlmr');
   const ids = g.input('input_ids', dtype, ['batch', 'seq']);
   const mask = withMask ? g.input('attention_mask', dtype, ['batch', 'seq']) : undefined;
-  g.output(addXlmrText(g, weights, ids, mask), 'embedding', 'float32', ['batch', E]);
+  g.output(addXlmrText(g, w, ids, mask), 'embedding', 'float32', ['batch', E]);
   return g;
 }
 
@@ -99,5 +99,18 @@ describe('random-weight XLM-R text tower (tiny) against an independent float64 f
     const out = await s.run({ input_ids: tensor('int32', rs.map((r) => r.ids)) });
     const got = out.embedding.data as Float32Array;
     rs.forEach((r, i) => expectClose(got.subarray(i * E, (i + 1) * E), xlmrTextForward(weights, r.ids, r.mask).projected, `row ${i}`));
+  });
+
+  it('cls pooling (open_clip cls_pooler, NLLB-CLIP): position 0 through the projection, no bias', async () => {
+    const cls = randomXlmrWeights({ ...config, pooler: 'cls', projBias: false }, 78);
+    const s = await ort.InferenceSession.create(graph('int32', false, cls).toBytes());
+    const rs = rows([6, 30], 9);
+    const out = await s.run({ input_ids: tensor('int32', rs.map((r) => r.ids)) });
+    const got = out.embedding.data as Float32Array;
+    rs.forEach((r, i) => expectClose(got.subarray(i * E, (i + 1) * E), xlmrTextForward(cls, r.ids, r.mask).projected, `row ${i}`));
+    // position 0 attends to the whole row: changing the last content token changes it
+    const other = rs[0].ids.map((id, i) => (i === 6 ? 5 : id));
+    const out2 = await s.run({ input_ids: tensor('int32', [other]) });
+    expect(maxAbsDiff(out2.embedding.data as Float32Array, got.subarray(0, E))).toBeGreaterThan(1e-3);
   });
 });

@@ -41,7 +41,7 @@ export function retrievalDatasetRows(adapters: readonly RetrievalAdapter[] = Obj
     id: d.id,
     splits: [...d.splits],
     metric: `retrieval: ${RETRIEVAL_HEADLINE}, recall@1/5/10 both ways`,
-    prompts: 'captions',
+    prompts: d.languages ? `captions in --language ${d.languages.join(', ')}` : 'captions',
     classes: null,
     templates: null,
     expected: Object.entries(d.expectedCount ?? {}).map(([s, n]) => `${s}: ${n!.images} images, ${n!.captions} captions`).join('; '),
@@ -54,7 +54,7 @@ export function formatDatasetRows(rows: DatasetRow[]): string {
   return rows
     .map((r) =>
       [
-        `${r.id}  (${r.splits.join(', ')}; ${r.metric}; prompts ${r.prompts}${r.templates === null ? '' : `: ${r.classes ?? 'folder'} classes × ${r.templates} templates`}${r.expected ? `; ${r.expected}${r.prompts === 'captions' ? '' : ' samples'}` : ''})`,
+        `${r.id}  (${r.splits.join(', ')}; ${r.metric}; prompts ${r.prompts}${r.templates === null ? '' : `: ${r.classes ?? 'folder'} classes × ${r.templates} templates`}${r.expected ? `; ${r.expected}${r.prompts.startsWith('captions') ? '' : ' samples'}` : ''})`,
         `    ${r.description}`,
         `    ${r.layout}`,
       ].join('\n'),
@@ -64,7 +64,7 @@ export function formatDatasetRows(rows: DatasetRow[]): string {
 
 export const datasetsCommand = {
   command: 'datasets',
-  describe: 'List every dataset adapter with its expected layout, splits, class count, metric and template count, then the retrieval datasets (flickr30k, flickr8k, mscoco) with their layouts.',
+  describe: 'List every dataset adapter with its expected layout, splits, class count, metric and template count, then the retrieval datasets (flickr30k, flickr8k, mscoco; crossmodal3600, xtd10, multilingual_mscoco with their languages) with their layouts.',
   builder: (y: Argv) => y.options({ json: { type: 'boolean', default: false, describe: 'Print JSON instead of text.' } }).example('$0 datasets', 'What --dataset accepts and what each expects under --root.'),
   handler: (a: { json: boolean }) => {
     const rows = [...datasetRows(), ...retrievalDatasetRows()];

@@ -9,11 +9,13 @@ import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eva
 import { DEFAULT_DB, dbUsageError, openDb, type Db } from '../store/db.js';
 import { getRun } from '../store/runs.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
-import type { PreprocessConvention } from '../models/preprocess/index.js';
+import { filterSourceLine, type PreprocessConvention } from '../models/preprocess/index.js';
+import { describeLink } from '../models/scoring-link.js';
 import { paperCell } from '../report/paper.js';
 import { retrievalReference, retrievalReferenceCells } from '../report/retrieval-paper.js';
 import { retrievalReferenceJson, retrievalReferenceLines, type RetrievalRunView } from '../report/retrieval-section.js';
 import { shellWord } from '../report/run-list.js';
+import { normaliseLanguage } from '../prompts/language.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -32,6 +34,9 @@ export interface EvalArgs {
   provider: ExecutionProvider;
   'graph-optimization': SessionOptions['graphOptimization'];
   convention: PreprocessConvention;
+  language?: string;
+  'logit-scale'?: number;
+  'logit-bias'?: number;
   reference?: string;
   cache: boolean;
   resume?: number;
@@ -58,6 +63,7 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
     if (n < 1 || i >= n) return `--shard i/n needs 0 ≤ i < n, got ${a.shard}`;
   }
   if (a.resume !== undefined && !(Number.isInteger(a.resume) && a.resume > 0)) return `--resume takes a run id, got ${a.resume}`;
+  for (const flag of ['logit-scale', 'logit-bias'] as const) if (a[flag] !== undefined && !Number.isFinite(a[flag])) return `--${flag} must be a number, got ${a[flag]}`;
   const retrieval = a.dataset !== undefined && isRetrievalDataset(a.dataset);
   if (retrieval && a.prompts !== undefined) return `--prompts is for classification; ${a.dataset} is a retrieval dataset, whose text side is its captions (see --caption-prefix)`;
   if (!retrieval) for (const flag of ['recall-k', 'caption-prefix'] as const) if (a[flag] !== undefined) return `--${flag} is for retrieval datasets (${Object.keys(RETRIEVAL_DATASETS).join(', ')}), not ${a.dataset}`;
@@ -83,11 +89,15 @@ export function formatEvalResult(r: EvalResult & { db?: string }): string {
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
   const c = r.cache;
   return [
-    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} with prompts "${r.promptSet}"`,
+    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} with prompts "${r.promptSet}"${r.language ? ` in language ${r.language}` : ''}`,
+    ...(r.nClasses !== undefined ? [`  ${r.nClasses} classes: the prompt set's part of the dataset; samples of the other classes are left out`] : []),
+    ...(r.templatesFrom ? [`  note: no templates for ${r.dataset} in the language's file; its "${r.templatesFrom}" templates are used, as CLIP_benchmark does`] : []),
     `  top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}${r.headline === 'top1' ? '' : `   ${r.headline} ${pct(r.headlineValue)} (the paper's metric)`}   over ${r.n} samples` +
       (r.nFailed ? (r.excludeFailures ? ` (${r.nFailed} failed to decode and are excluded)` : ` (${r.nFailed} failed to decode, counted as wrong)`) : ''),
     `  ${r.timings.totalSeconds.toFixed(1)} s in all (${r.timings.imageSeconds.toFixed(1)} s images, ${r.timings.textSeconds.toFixed(1)} s prompts); ` +
       `cache: ${c.imageHits} of ${c.imageHits + c.imageMisses} images and ${c.textHits} of ${c.textHits + c.textMisses} prompts reused`,
+    ...(r.preprocessing ? [`  preprocessing: ${filterSourceLine(r.preprocessing.interpolation, r.preprocessing.sources)}`] : []),
+    `  confidence: ${describeLink(r.scoring)}`,
     ...(r.db ? [`  stored as run ${r.runId} in ${r.db} (\`clip-bench predictions --run ${r.runId}${dbFlag(r.db)}\`, \`clip-bench runs${dbFlag(r.db)}\`)`] : []),
   ].join('\n');
 }
@@ -106,7 +116,7 @@ export function formatRetrievalResult(r: RetrievalResult & { db?: string }): str
   const s = r.summary;
   const c = r.cache;
   const lines = [
-    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) retrieval on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''}, read from ${r.layoutFound}`,
+    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.model} (${r.layout}, ${r.variant}) retrieval on ${r.dataset}/${r.split}${r.language ? ` in ${r.language}` : ''}${r.shard ? ` shard ${r.shard}` : ''}, read from ${r.layoutFound}`,
     `  ${r.description}${r.countNote ? `; note: ${r.countNote}` : ''}`,
   ];
   if (s.ranked) {
@@ -153,6 +163,7 @@ export function retrievalJson(r: StoredRetrievalResult): Record<string, unknown>
     failures_excluded: r.excludeFailures,
     n_truncated_captions: r.nTruncatedCaptions,
     caption_prefix: r.captionPrefix,
+    language: r.language,
     recall_k: r.recallK,
     layout_found: r.layoutFound,
     description: r.description,
@@ -179,6 +190,7 @@ export function retrievalResultView(r: StoredRetrievalResult, reference: string)
     failedImages: [], // eval's own lines say which failed and how they count
     failureRule: r.excludeFailures ? 'exclude' : 'miss',
     captionPrefix: r.captionPrefix,
+    ...(r.language ? { language: r.language } : {}),
     metrics: s.values,
     reference: retrievalReference(reference, r.dataset),
   };
@@ -336,11 +348,13 @@ function engineOptions(a: EvalArgs, signal: AbortSignal) {
     session: { intraOpThreads: a.threads, executionProvider: a.provider, graphOptimization: a['graph-optimization'] },
     preprocessConvention: a.convention,
     tokenizer: a.tokenizer,
+    scoring: { logitScale: a['logit-scale'], logitBias: a['logit-bias'] },
     cache: a.cache,
     resume: a.resume,
     shard: a.shard ? parseShard(a.shard) : undefined,
     signal,
     excludeFailures: a['exclude-failures'],
+    language: a.language === undefined ? undefined : normaliseLanguage(a.language),
   };
 }
 

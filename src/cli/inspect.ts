@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { inputSignatures, outputSignatures, type TensorSignature } from '../models/onnx-session.js';
+import { preprocessSourceLines, type PreprocessConvention } from '../models/preprocess/index.js';
+import { describeLink } from '../models/scoring-link.js';
 import { OPTIONS } from './options.js';
 
 /**
@@ -56,6 +58,8 @@ export function describeCheckpoint(c: Checkpoint) {
       feeding: feedingRule(c),
     },
     preprocess: c.preprocess,
+    preprocessSources: c.preprocessSources,
+    scoring: c.scoring,
     session: c.sessionOptions,
   };
 }
@@ -79,6 +83,8 @@ export function formatDescription(d: ReturnType<typeof describeCheckpoint>): str
     `text rows    ${d.tokenizer.feeding}`,
     `cleaning     ${d.tokenizer.clean}${d.family === 'clip' ? ' (CLIP cleans in its own tokenizer: ftfy, HTML unescape, whitespace, lower case)' : ''}`,
     `preprocess   ${p.size} px, ${p.interpolation}, resize ${p.resizeMode}${p.resizeSize ? ` to ${p.resizeSize}` : ''}, crop offsets ${p.cropRounding}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]${p.valueScale !== undefined ? `, pixel values × ${p.valueScale} (not / 255)` : ''}`,
+    ...preprocessSourceLines(d.preprocess.interpolation, d.preprocessSources).map((l) => `${''.padEnd(12)} ${l}`),
+    `scoring      ${describeLink(d.scoring)}`,
     `session      ${d.session.executionProvider}, graph optimisation ${d.session.graphOptimization}, intra-op threads ${d.session.intraOpThreads || 'default'}`,
   ].join('\n');
 }
@@ -93,14 +99,17 @@ export const inspectCommand = {
         variant: OPTIONS.variant,
         provider: OPTIONS.provider,
         convention: OPTIONS.convention,
+        'logit-scale': OPTIONS['logit-scale'],
+        'logit-bias': OPTIONS['logit-bias'],
         tokenizer: OPTIONS.tokenizer,
-        language: { type: 'string', describe: 'Language of the texts (ISO 639-1 fr or FLORES-200 fra_Latn): the prefix NLLB text rows start with; other families ignore it.' },
+        language: OPTIONS.language,
         json: OPTIONS.json,
       })
       .example('$0 inspect --model fixtures/demo/toy-clip', 'What the demo model is made of.')
       .example('$0 inspect --model ~/models/clip-vit-base-patch32 --variant fp16 --json', 'A Hugging Face export\'s fp16 variant, as JSON.'),
-  handler: async (a: { model: string; variant?: string; provider: 'cpu' | 'cuda'; convention: 'reference' | 'exporter'; tokenizer?: string; language?: string; json: boolean }) => {
-    const c = await loadCheckpoint(a.model, { variant: a.variant, session: { executionProvider: a.provider }, preprocessConvention: a.convention, tokenizer: a.tokenizer, language: a.language });
+  handler: async (a: { model: string; variant?: string; provider: 'cpu' | 'cuda'; convention: PreprocessConvention; 'logit-scale'?: number; 'logit-bias'?: number; tokenizer?: string; language?: string; json: boolean }) => {
+    const scoring = { logitScale: a['logit-scale'], logitBias: a['logit-bias'] };
+    const c = await loadCheckpoint(a.model, { variant: a.variant, session: { executionProvider: a.provider }, preprocessConvention: a.convention, scoring, tokenizer: a.tokenizer, language: a.language });
     try {
       const d = describeCheckpoint(c);
       process.stdout.write(a.json ? JSON.stringify(d) + '\n' : formatDescription(d) + '\n');

@@ -83,7 +83,7 @@ export const suiteCommand = {
       path.resolve(a['data-root']),
       (entry, root) =>
         isRetrievalDataset(entry.dataset)
-          ? retrievalAndReport({ ...a, dataset: entry.dataset, root, split: entry.split }).then(suiteRowOfRetrieval)
+          ? retrievalAndReport({ ...a, dataset: entry.dataset, root, split: entry.split, language: entry.language }).then(suiteRowOfRetrieval)
           : evalAndReport({ ...a, dataset: entry.dataset, root, split: entry.split, prompts: entry.prompts }),
       (e) => {
         if (!a.quiet) process.stderr.write(progressLine(e) + '\n');

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Sample } from '../datasets/types.js';
 import { UsageError } from '../errors.js';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
+import { linkIdentity, type StatedLink } from '../models/scoring-link.js';
 import type { SessionOptions } from '../models/onnx-session.js';
 import { createPreprocessPool, type PreprocessConfig, type PreprocessConvention, type PreprocessPool } from '../models/preprocess/index.js';
 import { EmbeddingCache } from '../store/cache.js';
@@ -28,6 +29,8 @@ export interface EngineOptions {
   preprocessConvention?: PreprocessConvention;
   /** a tokenizer file or folder replacing the checkpoint's own (`--tokenizer`) */
   tokenizer?: string;
+  /** `--logit-scale` / `--logit-bias`: the scoring link's numbers, where the checkpoint does not state them */
+  scoring?: StatedLink;
   /** images encoded per onnxruntime call */
   batchSize: number;
   /** preprocessing worker threads */
@@ -42,6 +45,8 @@ export interface EngineOptions {
   shard?: Shard;
   /** stop between batches, mark the run interrupted */
   signal?: AbortSignal;
+  /** the language of the text side (ISO code; NLLB tokenizers need it); absent: the dataset's own */
+  language?: string;
 }
 
 export interface Shard {
@@ -255,7 +260,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
   startedAt = performance.now(),
 ): Promise<EngineResult<Summary>> {
   const tList = performance.now();
-  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, tokenizer: opts.tokenizer });
+  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, language: opts.language, scoring: opts.scoring, tokenizer: opts.tokenizer });
   const tLoad = performance.now();
   let db: Db;
   try {
@@ -267,7 +272,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
   const preprocess: PreprocessConfig = { ...ckpt.preprocess, ...task.preprocess };
   const preprocessKey = sha256(preprocess);
   const shard = opts.shard ? `${opts.shard.index}/${opts.shard.count}` : null;
-  const identity = sha256({ model: ckpt.fingerprint, variant: ckpt.variant, ...task.identity(preprocess) });
+  const identity = sha256({ model: ckpt.fingerprint, variant: ckpt.variant, ...task.identity(preprocess), ...linkIdentity(ckpt.scoring) });
   const cache = new EmbeddingCache(db, ckpt.fingerprint, ckpt.variant, opts.cache ?? true);
   const counts: CacheCounts = { textHits: 0, textMisses: 0, imageHits: 0, imageMisses: 0 };
   const selected = task.samples;
@@ -299,7 +304,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
           modelVariant: ckpt.variant,
           executionProvider: ckpt.sessionOptions.executionProvider,
           ...record,
-          params: { batchSize: opts.batchSize, limit: opts.limit ?? null, workers: opts.workers, preprocess, session: ckpt.sessionOptions, ...record.params },
+          params: { batchSize: opts.batchSize, limit: opts.limit ?? null, workers: opts.workers, preprocess, preprocessSources: ckpt.preprocessSources, scoring: ckpt.scoring, session: ckpt.sessionOptions, ...record.params },
           environment: { ...environment() },
           identity,
           shard,
@@ -330,7 +335,13 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
     // memory stays flat.
     const LOOKAHEAD = 2;
     const batchAt = (start: number) => todo.slice(start, start + opts.batchSize);
-    const embed = (b: typeof todo) => embedBatch(b, ckpt, pool, cache, preprocessKey, counts);
+    const embed = (b: typeof todo) => {
+      const batch = embedBatch(b, ckpt, pool, cache, preprocessKey, counts);
+      // A look-ahead batch can fail (e.g. SQLITE_FULL writing the cache) while an earlier one is awaited: handled
+      // here so it is not an unhandled rejection; awaiting it still throws, and after a failure it is moot.
+      batch.catch(() => undefined);
+      return batch;
+    };
     for (let k = 0; k < LOOKAHEAD; k++) ahead.push(embed(batchAt(k * opts.batchSize)));
     for (let start = 0; start < todo.length; start += opts.batchSize) {
       const scored = await ahead.shift()!;
@@ -368,7 +379,6 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
       cache: counts,
     };
   } catch (err) {
-    for (const p of ahead) p.catch(() => undefined); // the look-ahead batches' own failures, if any, are moot now
     if (!(err instanceof RunInterrupted)) {
       try {
         markRun(db, runId, 'failed');

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Sample } from '../datasets/index.js';
 import { countMismatch, describeRetrievalData } from '../datasets/retrieval/summary.js';
-import { getRetrievalDataset, type RetrievalAdapter } from '../datasets/retrieval/index.js';
+import { getRetrievalDataset, RETRIEVAL_DATASETS, type RetrievalAdapter } from '../datasets/retrieval/index.js';
 import { UsageError } from '../errors.js';
 import type { Checkpoint } from '../models/checkpoint.js';
 import type { Db } from '../store/db.js';
@@ -33,6 +33,8 @@ export interface RetrievalOptions extends EngineOptions {
   recallK?: readonly number[];
   /** leave failed images and their captions out instead of counting them as misses */
   excludeFailures?: boolean;
+  /** a multilingual dataset's caption language (required there; `en` or nothing for an English-only dataset) */
+  language?: string;
 }
 
 /** What a retrieval run's record holds beside the engine's, read back by summarise and merge. */
@@ -65,6 +67,8 @@ export interface RetrievalResult extends RunHeader {
   /** where the counts differ from the official split */
   countNote: string | null;
   captionPrefix: string;
+  /** the captions' language for a multilingual dataset (`params.language`); null for an English-only one */
+  language: string | null;
   recallK: number[];
   /** captions longer than the text context, cut (as clip.tokenize(truncate=True)) */
   nTruncatedCaptions: number;
@@ -77,6 +81,8 @@ export interface RetrievalResult extends RunHeader {
 interface Prepared {
   adapter: RetrievalAdapter;
   split: string;
+  /** the caption language of a multilingual dataset, undefined for an English-only one */
+  language?: string;
   root: string;
   layoutFound: string;
   description: string;
@@ -88,12 +94,23 @@ interface Prepared {
   splitSize: number;
 }
 
+/**
+ * The language passed to the dataset's reader: a multilingual dataset's (its reader refuses none or one it
+ * lacks, naming those found); an English-only dataset takes none, or `en`, which changes nothing.
+ */
+export function captionLanguage(adapter: Pick<RetrievalAdapter, 'id' | 'languages'>, language: string | undefined): string | undefined {
+  if (adapter.languages || language === undefined || language === 'en') return adapter.languages ? language : undefined;
+  const multilingual = Object.values(RETRIEVAL_DATASETS).filter((d) => 'languages' in d).map((d) => d.id);
+  throw new UsageError(`${adapter.id}'s captions are English only, so --language ${language} has nothing to select`, { fix: `leave out --language, or use a multilingual retrieval dataset: ${multilingual.join(', ')}` });
+}
+
 async function prepare(opts: RetrievalOptions): Promise<Prepared> {
   const adapter = getRetrievalDataset(opts.dataset);
   const split = opts.split ?? adapter.splits[0];
   if (!adapter.splits.includes(split)) throw new UsageError(`dataset ${adapter.id} has no split "${split}"`, { fix: `use one of: ${adapter.splits.join(', ')}` });
   const root = path.resolve(opts.root);
-  const data = await adapter.load(root, split);
+  const language = captionLanguage(adapter, opts.language);
+  const data = await adapter.load(root, split, language);
   const chosen = spreadSubset([...data.images.keys()], opts.limit);
   const globalOf = new Map(chosen.map((orig, idx) => [orig, idx]));
   // a retrieval image has no class: label −1 (the engine and the image cache read only key, path and load)
@@ -104,6 +121,7 @@ async function prepare(opts: RetrievalOptions): Promise<Prepared> {
   return {
     adapter,
     split,
+    ...(language === undefined ? {} : { language }),
     root,
     layoutFound: data.layoutFound,
     description: describeRetrievalData(opts.limit === undefined ? data : selection()),
@@ -260,6 +278,8 @@ function retrievalTask(opts: RetrievalOptions, p: Prepared): EvalTask<RetrievalS
       root: p.root,
       split: p.split,
       captionPrefix: prefix,
+      // a multilingual run's language is part of what it is (its captions hash differs too, but says no language)
+      ...(p.language === undefined ? {} : { language: p.language }),
       captions: captionsHash,
       recallK,
       limit: opts.limit ?? null,
@@ -273,12 +293,13 @@ function retrievalTask(opts: RetrievalOptions, p: Prepared): EvalTask<RetrievalS
       datasetRoot: p.root,
       split: p.split,
       nClasses: 0,
-      promptSet: prefix ? `captions with prefix ${JSON.stringify(prefix)}` : 'captions',
+      promptSet: (prefix ? `captions with prefix ${JSON.stringify(prefix)}` : 'captions') + (p.language === undefined ? '' : ` in ${p.language}`),
       promptHash: captionsHash,
       params: {
         headline: RETRIEVAL_HEADLINE,
         recallK,
         captionPrefix: prefix,
+        ...(p.language === undefined ? {} : { language: p.language }),
         excludeFailures,
         nSamples: samples.length,
         nImages: p.images.length,
@@ -340,6 +361,7 @@ export async function runRetrieval(target: Db | (() => Db), opts: RetrievalOptio
     description: prepared.description,
     countNote: prepared.countNote,
     captionPrefix: opts.captionPrefix ?? '',
+    language: prepared.language ?? null,
     recallK,
     nTruncatedCaptions: r.params.nTruncatedCaptions as number,
     contextLength: r.params.contextLength as number,

@@ -30,6 +30,8 @@ export interface SuiteEntry {
   paper?: string;
   /** row label, default the dataset id (needed when one adapter appears twice, e.g. several WebDataset folders) */
   name?: string;
+  /** the captions' language of a multilingual retrieval dataset (`eval --language`) */
+  language?: string;
 }
 
 export interface Suite {
@@ -39,7 +41,7 @@ export interface Suite {
   source: string;
 }
 
-const ENTRY_KEYS = ['dataset', 'dirs', 'split', 'prompts', 'paper', 'name'];
+const ENTRY_KEYS = ['dataset', 'dirs', 'split', 'prompts', 'paper', 'name', 'language'];
 
 /** Suite ids shipped in configs/suites. */
 export function listSuites(): string[] {
@@ -47,7 +49,7 @@ export function listSuites(): string[] {
 }
 
 /** The row label of an entry. */
-export const entryName = (e: SuiteEntry): string => e.name ?? e.dataset;
+export const entryName = (e: SuiteEntry): string => e.name ?? (e.language ? `${e.dataset} ${e.language}` : e.dataset);
 
 /** The paper key an entry is compared with, or null where the paper has no such dataset. */
 export function entryPaperKey(e: SuiteEntry): string | null {
@@ -86,13 +88,13 @@ export function loadSuite(ref: string): Suite {
     if (!Array.isArray(dirs) || dirs.length === 0 || !dirs.every((d) => typeof d === 'string' && d && !path.isAbsolute(d))) {
       throw new UsageError(`${where} (${entry.dataset}) needs "dirs": a non-empty list of paths relative to the data root`, { file, fix });
     }
-    for (const k of ['split', 'prompts', 'paper', 'name'] as const) {
+    for (const k of ['split', 'prompts', 'paper', 'name', 'language'] as const) {
       if (entry[k] !== undefined && (typeof entry[k] !== 'string' || !entry[k])) throw new UsageError(`${where} (${entry.dataset}): "${k}" must be a non-empty string`, { file, fix });
     }
     if (isRetrievalDataset(entry.dataset) && entry.prompts !== undefined) {
       throw new UsageError(`${where} (${entry.dataset}): "prompts" is for classification; a retrieval dataset's text side is its captions`, { file, fix: 'leave "prompts" out (--caption-prefix sets a prefix for the whole suite)' });
     }
-    const out = { dataset: entry.dataset, dirs: dirs as string[], split: entry.split, prompts: entry.prompts, paper: entry.paper, name: entry.name } as SuiteEntry;
+    const out = { dataset: entry.dataset, dirs: dirs as string[], split: entry.split, prompts: entry.prompts, paper: entry.paper, name: entry.name, language: entry.language } as SuiteEntry;
     if (out.paper !== undefined && !Object.hasOwn(paperNumbers().datasets, out.paper)) {
       const err = unknownName('paper dataset', out.paper, Object.keys(paperNumbers().datasets));
       throw new UsageError(`${where}: ${err.message}`, { file, fix: err.fix });

@@ -3,7 +3,6 @@
  * two encoders that return L2-normalised embeddings whatever the export did. The graphs' signatures are
  * checked when the sessions open, so a wrong graph fails with one line instead of deep inside a run.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { normaliseRows } from '../prompts/classifier.js';
@@ -25,13 +24,8 @@ import {
 } from './onnx-session.js';
 import { startInferenceThread, type InferenceThread } from './inference-thread.js';
 import { fedTokenizerFiles, loadFedTokenizer, type FamilyId, type FedBatch, type FedTokenizer } from './tokenizer/index.js';
-import {
-  fromHfPreprocessorConfig,
-  fromOpenClipPreprocessCfg,
-  loadPreprocessConfigFromDir,
-  type PreprocessConfig,
-  type PreprocessConvention,
-} from './preprocess/index.js';
+import { scoringLinkFor, solveLinkFromCombinedGraph, type ScoringLink, type StatedLink } from './scoring-link.js';
+import { loadManifestPreprocess, loadSourcedPreprocessFromDir, type PreprocessConfig, type PreprocessConvention, type PreprocessSources } from './preprocess/index.js';
 
 export interface Tower {
   file: string;
@@ -67,6 +61,10 @@ export interface Checkpoint {
    */
   cutsTextToLongest: boolean;
   preprocess: PreprocessConfig;
+  /** where each preprocessing setting came from (recorded with runs, shown by `inspect`) */
+  preprocessSources: PreprocessSources;
+  /** how cosines become probabilities (`scoring-link.ts`): recorded with runs, used for confidence and calibration */
+  scoring: ScoringLink;
   /** every session option in effect, defaults filled in (recorded with each run) */
   sessionOptions: Required<SessionOptions>;
   visual: Tower;
@@ -96,6 +94,8 @@ export interface LoadOptions {
   session?: Partial<SessionOptions>;
   /** where an exporter's preprocessing differs from the reference's, whose to follow */
   preprocessConvention?: PreprocessConvention;
+  /** `--logit-scale` / `--logit-bias` */
+  scoring?: StatedLink;
   /** feed all `contextLength` tokens even to graphs with a dynamic sequence axis (for benchmarks) */
   fullLengthText?: boolean;
   /** the language of the text side (`--language`): NLLB tokenizers put its code before the text */
@@ -222,20 +222,6 @@ export async function encodeImagesOn(visual: Tower, size: number, pixels: Float3
   return { data: normaliseRows(r.data, r.dim), dim: r.dim };
 }
 
-function manifestPreprocess(dir: string, layout: DetectedLayout, convention: PreprocessConvention): PreprocessConfig {
-  const pre = layout.manifest!.preprocess;
-  if (pre === undefined) return loadPreprocessConfigFromDir(dir, { convention });
-  if (typeof pre === 'object') return fromOpenClipPreprocessCfg(pre, path.join(dir, 'clip-bench.json'));
-  const file = path.join(dir, pre);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`cannot read the preprocessing config: ${(err as Error).message}`, { file, fix: 'fix "preprocess" in clip-bench.json' });
-  }
-  return path.basename(file) === 'preprocessor_config.json' ? fromHfPreprocessorConfig(json, file, { convention }) : fromOpenClipPreprocessCfg(json, file);
-}
-
 /** The text tokenizer to load: `--tokenizer`, else the manifest's, else the file the layout found, else the folder. */
 function textTokenizerSource(dir: string, layout: DetectedLayout, override: string | undefined): string {
   if (override !== undefined) return path.resolve(override);
@@ -300,7 +286,7 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
   const m = layout.manifest;
   const tokenizerSource = textTokenizerSource(dir, layout, opts.tokenizer);
   const tokenizer = loadFedTokenizer(tokenizerSource, { language: opts.language, ...(m?.contextLength ? { contextLength: m.contextLength } : {}) });
-  const preprocess = m ? manifestPreprocess(dir, layout, convention) : loadPreprocessConfigFromDir(dir, { convention });
+  const { config: preprocess, sources: preprocessSources } = m ? loadManifestPreprocess(dir, m.preprocess, convention) : loadSourcedPreprocessFromDir(dir, { convention });
 
   const visualFile = path.join(dir, layout.visual.file);
   const textualFile = path.join(dir, layout.textual.file);
@@ -377,6 +363,8 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
     textTokenizer: tokenizer,
     cutsTextToLongest: cutToLongest,
     preprocess,
+    preprocessSources,
+    scoring: scoringLinkFor(dir, { family: tokenizer.family, stated: opts.scoring }),
     sessionOptions,
     visual,
     textual,
@@ -443,6 +431,12 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
         fix: 'the two towers come from different models; use the visual and textual files of one export',
       });
     }
+  }
+  // A SigLIP combined graph states its trained scale and bias: one image and two texts solve them exactly.
+  if (layout.combined && opts.scoring?.logitScale === undefined && (tokenizer.family === 'siglip' || tokenizer.family === 'siglip2-gemma')) {
+    const pair = tokenizer.batch(['a photo of a cat', '']);
+    const solved = await solveLinkFromCombinedGraph(visual.session, { ...blankImage(), ...textFeeds(pair, 0, 2, 2) }, { image: visual.output.name, text: textual.output.name });
+    if (solved) ckpt.scoring = scoringLinkFor(dir, { family: tokenizer.family, stated: opts.scoring, solved: { ...solved, file: visualFile } });
   }
   return ckpt;
 }

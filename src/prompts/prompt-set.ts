@@ -29,6 +29,12 @@ export interface PromptSet {
   source: string;
   /** the prompt set whose class names a templates-only set took from the dataset (`withDatasetNames`) */
   namesFrom?: string;
+  /** the language of the names and templates, where the set says (src/prompts/language.ts) */
+  language?: string;
+  /** the only dataset classes the set covers (Babel-ImageNet): a run scores those and leaves out the others' samples */
+  classSubset?: string[];
+  /** the file's key whose templates were taken because the dataset's own has none (CLIP_benchmark's imagenet1k fallback) */
+  templatesFrom?: string;
 }
 
 /** Prompt set ids shipped in configs/prompts. */
@@ -203,6 +209,8 @@ export interface ResolvedPrompts {
   hash: string;
   /** where the class names came from when the prompt set has templates only: a prompt set id, or "class ids" */
   namesFrom?: string;
+  /** the file's key whose templates were taken for want of the dataset's own (CLIP_benchmark's imagenet1k fallback) */
+  templatesFrom?: string;
 }
 
 /**
@@ -275,5 +283,14 @@ export function resolvePrompts(set: PromptSet, classIds: readonly string[], data
   });
   const hash = createHash('sha256').update(JSON.stringify({ classNames, templates: set.templates })).digest('hex');
   const namesFrom = set.namesFrom ?? (hasNoNames(set) ? 'class ids' : undefined);
-  return { promptSet: set.id, classNames, templates: set.templates, texts, textClass: Int32Array.from(textClass), hash, ...(namesFrom ? { namesFrom } : {}) };
+  return {
+    promptSet: set.id,
+    classNames,
+    templates: set.templates,
+    texts,
+    textClass: Int32Array.from(textClass),
+    hash,
+    ...(namesFrom ? { namesFrom } : {}),
+    ...(set.templatesFrom ? { templatesFrom: set.templatesFrom } : {}),
+  };
 }

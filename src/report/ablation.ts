@@ -5,11 +5,13 @@
  */
 import type { MetricId } from '../eval/metric-ids.js';
 import type { RunRecord } from '../store/runs.js';
-import { headlineOf, signed } from './accuracy-table.js';
+import { headlineOf, runLanguage, signed } from './accuracy-table.js';
 
 export interface AblationRow {
   runId: number;
   promptSet: string;
+  /** the language of the names and templates (`--language`); null: the dataset's own */
+  language: string | null;
   templates: number | null;
   promptHash: string;
   headline: MetricId;
@@ -43,6 +45,7 @@ export function ablationRows(runs: readonly RunRecord[], cache: readonly ({ imag
     return {
       runId: r.id,
       promptSet: r.promptSet,
+      language: runLanguage(r),
       templates: typeof r.params.nTemplates === 'number' ? r.params.nTemplates : null,
       promptHash: r.promptHash,
       headline,
@@ -86,7 +89,7 @@ const metricName = (a: Ablation) => (a.rows.every((r) => r.headline === a.rows[0
 function cells(a: Ablation): string[][] {
   const cached = a.rows.some((r) => r.imagesEncoded !== undefined);
   return a.rows.map((r, i) => [
-    r.promptSet,
+    r.language ? `${r.promptSet} [${r.language}]` : r.promptSet,
     r.templates === null ? '?' : String(r.templates),
     r.promptHash.slice(0, 8),
     pct(r.headlineValue),

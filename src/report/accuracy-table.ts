@@ -36,6 +36,8 @@ export interface TableCell {
   promptSet: string;
   /** templates in the prompt set (ensembles have many) */
   nTemplates: number | null;
+  /** the language of the class names and templates (`--language`); null: the dataset's own */
+  language: string | null;
 }
 
 export interface AccuracyTable {
@@ -69,6 +71,8 @@ export interface RunProvenance {
   split: string;
   promptSet: string;
   promptHash: string;
+  /** the language of the text side (`--language`); null: the dataset's own */
+  language: string | null;
   n: number;
   nFailed: number;
   /** how the images were resized and normalised (from the run's preprocessing config) */
@@ -110,6 +114,11 @@ function datasetLabels(runs: readonly RunRecord[]): Map<string, string> {
   return labels;
 }
 
+/** The language of a run's text side (`params.language`, from `--language`), or null for the dataset's own. */
+export function runLanguage(r: RunRecord): string | null {
+  return typeof r.params?.language === 'string' ? r.params.language : null;
+}
+
 const sha8 = (x: unknown) => createHash('sha256').update(JSON.stringify(x) ?? '').digest('hex').slice(0, 8);
 
 /**
@@ -117,8 +126,9 @@ const sha8 = (x: unknown) => createHash('sha256').update(JSON.stringify(x) ?? ''
  * each with a key (what it is) and a name (what a reader calls it). The report's columns and `compare`'s
  * pairing both use these.
  */
-export const RUN_SETTINGS: readonly { id: 'split' | 'prompts' | 'preprocessing' | 'failures'; key: (r: RunRecord) => string; name: (r: RunRecord) => string }[] = [
+export const RUN_SETTINGS: readonly { id: 'split' | 'language' | 'prompts' | 'preprocessing' | 'failures'; key: (r: RunRecord) => string; name: (r: RunRecord) => string }[] = [
   { id: 'split', key: (r) => r.split, name: (r) => r.split },
+  { id: 'language', key: (r) => runLanguage(r) ?? '', name: (r) => (runLanguage(r) === null ? "dataset's language" : `language ${runLanguage(r)}`) },
   { id: 'prompts', key: (r) => r.promptHash, name: (r) => r.promptSet },
   {
     id: 'preprocessing',
@@ -155,14 +165,14 @@ export function buildAccuracyTable(runs: readonly RunRecord[]): AccuracyTable {
   const datasetLabel = (r: RunRecord) => labels.get(`${r.dataset}\u0000${r.datasetRoot}`)!;
   const columnKey = settingKey;
   // A column names a setting field (split, prompt set, preprocessing, failure rule) only where its dataset has
-  // columns that differ in it; two different values with one name get a short hash.
+  // columns that differ in it; two different values with one name get a short hash. A language is always named.
   const byDataset = new Map<string, RunRecord[]>();
   for (const r of finished) byDataset.set(datasetLabel(r), [...(byDataset.get(datasetLabel(r)) ?? []), r]);
   const colOf = (r: RunRecord) => {
     const group = byDataset.get(datasetLabel(r))!;
     const names = RUN_SETTINGS.flatMap((f) => {
       const keys = new Set(group.map(f.key));
-      if (keys.size < 2) return [];
+      if (keys.size < 2 && !(f.id === 'language' && runLanguage(r) !== null)) return [];
       const clash = group.some((o) => f.name(o) === f.name(r) && f.key(o) !== f.key(r));
       return [clash ? `${f.name(r)} (${f.key(r).slice(0, 8)})` : f.name(r)];
     });
@@ -217,6 +227,7 @@ function cellOf(r: RunRecord): TableCell {
     headlineValue: value,
     promptSet: r.promptSet,
     nTemplates: typeof r.params.nTemplates === 'number' ? r.params.nTemplates : null,
+    language: runLanguage(r),
   };
 }
 
@@ -264,6 +275,7 @@ export function provenance(r: RunRecord): RunProvenance {
     split: r.split,
     promptSet: r.promptSet,
     promptHash: r.promptHash,
+    language: runLanguage(r),
     n: r.n!,
     nFailed: r.nFailed ?? 0,
     preprocessing: describePreprocessing(r.params.preprocess),
@@ -313,7 +325,8 @@ export function referenceTable(t: AccuracyTable, model: string, lookup: (dataset
   return {
     model,
     tolerance,
-    cells: t.rows.map((r) => r.cells.map((c, i) => (c && c.headlineValue !== null ? referenceCell(c.headlineValue, lookup(t.columnDatasets[i]), tolerance) : null))),
+    // the paper's numbers are for the datasets' own (English) names and templates: none beside a run in another language
+    cells: t.rows.map((r) => r.cells.map((c, i) => (c && c.headlineValue !== null ? referenceCell(c.headlineValue, c.language === null ? lookup(t.columnDatasets[i]) : null, tolerance) : null))),
   };
 }
 
@@ -329,8 +342,8 @@ export interface SuiteMean {
 
 /**
  * Which of a model's cells stand for each dataset in the suite mean: one per dataset, the paper's setup
- * where there are several (a whole split before a part; its own prompt set, named like the dataset; else the
- * most templates; else the latest run).
+ * where there are several (the dataset's own language before another; a whole split before a part; its own
+ * prompt set, named like the dataset; else the most templates; else the latest run).
  */
 export function suiteCells(t: AccuracyTable, row: TableRow): { dataset: string; cell: TableCell }[] {
   const best = new Map<string, TableCell>();
@@ -338,8 +351,8 @@ export function suiteCells(t: AccuracyTable, row: TableRow): { dataset: string; 
     if (!c || c.headlineValue === null) return;
     const d = t.columnDatasetLabels[i];
     const prev = best.get(d);
-    const rank = (x: TableCell) => [x.partial ? 0 : 1, x.promptSet === t.columnDatasets[i] ? 1 : 0, x.nTemplates ?? 0, x.runId];
-    const better = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || a[3] - b[3];
+    const rank = (x: TableCell) => [x.language === null ? 1 : 0, x.partial ? 0 : 1, x.promptSet === t.columnDatasets[i] ? 1 : 0, x.nTemplates ?? 0, x.runId];
+    const better = (a: number[], b: number[]) => a.map((v, k) => v - b[k]).find((d) => d !== 0) ?? 0;
     if (!prev || better(rank(c), rank(prev)) > 0) best.set(d, c);
   });
   return [...best.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([dataset, cell]) => ({ dataset, cell }));
@@ -455,7 +468,7 @@ export function accuracyTableMarkdown(t: AccuracyTable, extras: TableExtras = {}
   );
   const runs = t.runs.map(
     (r) =>
-      `| ${r.runId} | ${r.model} | \`${r.fingerprint.slice(0, 12)}\` | ${r.variant} | ${r.dataset} | ${r.root} | ${r.split} | ${r.promptSet} (\`${r.promptHash.slice(0, 8)}\`) | ${r.n} | ${r.nFailed} | ${r.preprocessing} | ${r.executionProvider} | ${versionsText(r.versions)} | ${r.commit ? r.commit.slice(0, 8) : '–'} | ${r.date.slice(0, 19)} |`,
+      `| ${r.runId} | ${r.model} | \`${r.fingerprint.slice(0, 12)}\` | ${r.variant} | ${r.dataset} | ${r.root} | ${r.split} | ${r.promptSet}${r.language ? ` [${r.language}]` : ''} (\`${r.promptHash.slice(0, 8)}\`) | ${r.n} | ${r.nFailed} | ${r.preprocessing} | ${r.executionProvider} | ${versionsText(r.versions)} | ${r.commit ? r.commit.slice(0, 8) : '–'} | ${r.date.slice(0, 19)} |`,
   );
   return [
     "Zero-shot results (%): each dataset's headline metric (the paper's); where that is top-1, top-1 / top-5; n = samples scored. Each cell is the most complete finished run of its setting (model, dataset and root, split, prompt set, preprocessing): a whole split before a --limit or a shard, then the most samples, then the latest.",

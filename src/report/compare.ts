@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { PredictionRow, RunRecord } from '../store/runs.js';
-import { isPartial, RUN_SETTINGS } from './accuracy-table.js';
+import { isPartial, RUN_SETTINGS, runLanguage } from './accuracy-table.js';
 import { changedFraction, describeComparison, discordantCounts, mcnemarExact, pairedBootstrap } from './stats.js';
 
 export interface ComparedRun {
@@ -26,7 +26,7 @@ export interface ClassDelta {
 
 /** One thing, besides the model, in which two runs of a dataset differ: the root, the prompt set, the preprocessing, … */
 export interface SettingDifference {
-  setting: 'root' | 'prompts' | 'preprocessing' | 'failures' | 'samples';
+  setting: 'root' | 'language' | 'prompts' | 'preprocessing' | 'failures' | 'samples';
   a: string;
   b: string;
 }
@@ -40,6 +40,8 @@ export interface RunComparison {
   a: { runId: number; label: string; model: string; accuracy: number };
   b: { runId: number; label: string; model: string; accuracy: number };
   dataset: string;
+  /** the language both runs' text side is in (`--language`), where they share one; a differing one is in `differences` */
+  language?: string;
   paired: number;
   diff: number;
   low: number;
@@ -96,6 +98,9 @@ function modelLabels(a: RunRecord, b: RunRecord): [string, string] | null {
   return null;
 }
 
+/** "prompts "a"", "preprocessing …": the setting's word before its value, where the value does not already say it ("language fr"). */
+const settingText = (d: SettingDifference, v: string) => (d.setting === 'language' ? v : `${d.setting} ${v}`);
+
 const settingLabel = (d: SettingDifference, v: string) => (d.setting === 'prompts' ? `prompts ${v}` : d.setting === 'root' ? `root ${v}` : v);
 
 /**
@@ -115,7 +120,7 @@ export function comparisonLabels(a: RunRecord, b: RunRecord): [string, string] {
  * cifar10", "ViT-B-16 vs ViT-B-32; prompts "a" vs "b" on …" — B first, as in the sentence.
  */
 export function comparisonTitle(c: Pick<RunComparison, 'a' | 'b' | 'differences' | 'dataset' | 'modelsDiffer'>): string {
-  const parts = [...(c.modelsDiffer ? [`${c.b.model} vs ${c.a.model}`] : []), ...c.differences.map((d) => `${d.setting} ${d.b} vs ${d.a}`)];
+  const parts = [...(c.modelsDiffer ? [`${c.b.model} vs ${c.a.model}`] : []), ...c.differences.map((d) => `${settingText(d, d.b)} vs ${d.a}`)];
   return `${parts.length ? parts.join('; ') : `run ${c.b.runId} vs run ${c.a.runId}`} on ${c.dataset}`;
 }
 
@@ -168,6 +173,7 @@ export function compareRuns(A: ComparedRun, B: ComparedRun, opts: { seed?: numbe
     a: { runId: A.run.id, label: labelA, model: runLabel(A.run), accuracy: mean(correctA) },
     b: { runId: B.run.id, label: labelB, model: runLabel(B.run), accuracy: mean(correctB) },
     dataset: A.run.dataset,
+    ...(runLanguage(A.run) !== null && runLanguage(A.run) === runLanguage(B.run) ? { language: runLanguage(A.run)! } : {}),
     paired: pairs.length,
     ...interval,
     p,
@@ -183,10 +189,10 @@ export function formatComparison(c: RunComparison, topClasses = 10): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const changedClasses = c.perClass.filter((d) => d.delta !== 0).slice(0, topClasses);
   return [
-    `${c.b.model} (run ${c.b.runId}) vs ${c.a.model} (run ${c.a.runId}) on ${c.dataset}, ${c.paired} paired samples`,
+    `${c.b.model} (run ${c.b.runId}) vs ${c.a.model} (run ${c.a.runId}) on ${c.dataset}${c.language ? ` in language ${c.language}` : ''}, ${c.paired} paired samples`,
     c.differences.length
-      ? `  not the same setting: ${c.differences.map((d) => `${d.setting} ${d.b} (run ${c.b.runId}) vs ${d.a} (run ${c.a.runId})`).join('; ')}`
-      : '  same setting: dataset root, split, prompt set, preprocessing, failure rule and samples',
+      ? `  not the same setting: ${c.differences.map((d) => `${settingText(d, d.b)} (run ${c.b.runId}) vs ${d.a} (run ${c.a.runId})`).join('; ')}`
+      : '  same setting: dataset root, split, prompt set, preprocessing, failure rule, samples and language',
     `  top-1: ${pct(c.a.accuracy)} → ${pct(c.b.accuracy)}`,
     `  ${c.sentence}`,
     `  flips: ${c.rightToWrong} right → wrong, ${c.wrongToRight} wrong → right; top-1 predictions agree on ${pct(c.agreement)}`,

@@ -9,6 +9,7 @@ import { comparisonTitle, type RunComparison } from './compare.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import { unrankedRetrievalNote, type ReportData, type RunDetails } from './report-data.js';
 import type { StoredRetrievalComparison } from './retrieval-runs.js';
+import { languageTablesHtml } from './language-table.js';
 import { retrievalSectionHtml } from './retrieval-section.js';
 import { unfinishedLine } from './run-list.js';
 
@@ -133,7 +134,7 @@ function ablationHtml(a: Ablation): string[] {
     `<tr><th>prompt set</th><th class="num">templates</th><th>hash</th><th class="num">headline: ${esc(a.rows[0]?.headline ?? 'top1')}</th><th class="num">top-1</th><th class="num">top-5</th><th class="num">Δ vs ${esc(a.rows[0]?.promptSet ?? 'first')}</th>${cached ? '<th>images</th>' : ''}</tr>`,
     ...a.rows.map(
       (r, i) =>
-        `<tr><td>${esc(r.promptSet)} <span class="muted">(run ${r.runId})</span></td>${num(r.templates === null ? '?' : String(r.templates))}<td><code>${esc(r.promptHash.slice(0, 8))}</code></td>${num(pct(r.headlineValue))}${num(pct(r.top1))}${num(pct(r.top5))}${num(i === 0 ? '–' : r.delta === null ? 'n/a' : signed(r.delta))}${cached ? `<td>${r.imagesEncoded ?? '?'} encoded, ${r.imagesCached ?? '?'} cached</td>` : ''}</tr>`,
+        `<tr><td>${esc(r.promptSet)}${r.language ? ` [${esc(r.language)}]` : ''} <span class="muted">(run ${r.runId})</span></td>${num(r.templates === null ? '?' : String(r.templates))}<td><code>${esc(r.promptHash.slice(0, 8))}</code></td>${num(pct(r.headlineValue))}${num(pct(r.top1))}${num(pct(r.top5))}${num(i === 0 ? '–' : r.delta === null ? 'n/a' : signed(r.delta))}${cached ? `<td>${r.imagesEncoded ?? '?'} encoded, ${r.imagesCached ?? '?'} cached</td>` : ''}</tr>`,
     ),
     '</table>',
   ];
@@ -145,7 +146,7 @@ function provenanceTable(d: ReportData): string[] {
     '<tr><th class="num">run</th><th>model</th><th>fingerprint</th><th>variant</th><th>layout</th><th>dataset</th><th>root</th><th>split</th><th class="num">n</th><th class="num">failed</th><th>prompts</th><th>preprocessing</th><th>provider</th><th>versions</th><th>clip-bench commit</th><th>finished (UTC)</th></tr>',
     ...d.table.runs.map(
       (r) =>
-        `<tr>${num(String(r.runId))}<td>${esc(r.model)}</td><td><code title="${esc(r.fingerprint)}">${esc(r.fingerprint.slice(0, 12))}</code></td><td>${esc(r.variant)}</td><td>${esc(r.layout)}</td><td>${esc(r.dataset)}</td><td><code>${esc(r.root)}</code></td><td>${esc(r.split)}</td>${num(String(r.n))}${num(String(r.nFailed))}<td>${esc(r.promptSet)} <code title="${esc(r.promptHash)}">${esc(r.promptHash.slice(0, 8))}</code></td><td>${esc(r.preprocessing)}</td><td>${esc(r.executionProvider)}</td><td>${esc(versionsText(r.versions))}</td><td><code>${esc(r.commit ? r.commit.slice(0, 10) : '–')}</code></td><td>${esc(r.date.slice(0, 19).replace('T', ' '))}</td></tr>`,
+        `<tr>${num(String(r.runId))}<td>${esc(r.model)}</td><td><code title="${esc(r.fingerprint)}">${esc(r.fingerprint.slice(0, 12))}</code></td><td>${esc(r.variant)}</td><td>${esc(r.layout)}</td><td>${esc(r.dataset)}</td><td><code>${esc(r.root)}</code></td><td>${esc(r.split)}</td>${num(String(r.n))}${num(String(r.nFailed))}<td>${esc(r.promptSet)}${r.language ? ` [${esc(r.language)}]` : ''} <code title="${esc(r.promptHash)}">${esc(r.promptHash.slice(0, 8))}</code></td><td>${esc(r.preprocessing)}</td><td>${esc(r.executionProvider)}</td><td>${esc(versionsText(r.versions))}</td><td><code>${esc(r.commit ? r.commit.slice(0, 10) : '–')}</code></td><td>${esc(r.date.slice(0, 19).replace('T', ' '))}</td></tr>`,
     ),
     '</table></div>',
   ];
@@ -176,7 +177,7 @@ function runSection(d: RunDetails): string[] {
     `<summary>${esc(summary)}</summary>`,
     failures,
     '<div class="plots">',
-    ...(cal ? [`<figure class="plot" data-plot="reliability">`, reliabilityDiagram({ ...cal, approximate: cal.source === 'top5' }), '</figure>'] : []),
+    ...(cal ? [`<figure class="plot" data-plot="reliability">`, reliabilityDiagram({ ...cal, approximate: cal.source === 'top5' }), `<figcaption>confidence: ${esc(cal.linkNote)}</figcaption>`, '</figure>'] : []),
     `<div><h3>Most confused (true → predicted)</h3>${confusions.join('\n')}<p class="muted">Class names from ${d.namesFrom === 'prompt set' ? "the run's prompt set" : 'the class ids (the prompt set could not be matched)'}.</p></div>`,
     '</div>',
     ...(cal?.source === 'top5' ? ['<p class="muted">This run predates stored confidences: the diagram uses the softmax over its five stored logits, an approximation that overstates confidence.</p>'] : []),
@@ -200,7 +201,7 @@ function retrievalHtml(d: ReportData): string[] {
 
 export function reportHtml(d: ReportData): string {
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...unfinishedHtml(d)]);
+    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...languageTablesHtml(d.languages, esc), ...unfinishedHtml(d)]);
     const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
     return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
   }
@@ -215,6 +216,7 @@ export function reportHtml(d: ReportData): string {
     ...paperPlots(d),
     '</div></section>',
     ...retrievalHtml(d),
+    ...languageTablesHtml(d.languages, esc),
     ...(d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),
     ...unfinishedHtml(d),
     '<section id="runs"><h2>Runs</h2>',

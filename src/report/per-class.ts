@@ -1,10 +1,10 @@
 /**
  * What one run got wrong, from its stored predictions: accuracy per class, the class pairs it confuses
- * most, its failed samples, and how well its softmax confidence is calibrated. Pure functions over
+ * most, its failed samples, and how well its confidence (under the run's own scoring link) is calibrated. Pure functions over
  * prediction rows; a failed sample (no top-5) counts as wrong unless the run excluded failures.
  */
 import { mean, rollup } from 'd3-array';
-import { softmaxTop } from '../eval/metrics.js';
+import { CLIP_SOFTMAX_LINK, describeLink, linkIsTrained, topConfidence, type ScoringLink } from '../models/scoring-link.js';
 import type { PredictionRow } from '../store/runs.js';
 import { confidenceBin, type CalibrationBin } from './stats.js';
 
@@ -87,11 +87,21 @@ export interface Calibration {
   /** decoded samples that entered the diagram */
   n: number;
   /**
-   * `stored`: the top-1 softmax probability over all classes at logit scale 100, kept with each prediction;
-   * `top5`: runs made before it was kept — the softmax over the five stored logits only, which overstates
-   * the confidence (the other classes' mass is missing): an approximation.
+   * `stored`: the top-1 probability under the run's link, kept with each prediction;
+   * `top1`: runs made before it was kept, under a sigmoid link — recomputed exactly from the stored top-1 logit;
+   * `top5`: runs made before it was kept, under a softmax link — the softmax over the five stored logits only,
+   * which overstates the confidence (the other classes' mass is missing): an approximation.
    */
-  source: 'stored' | 'top5';
+  source: 'stored' | 'top1' | 'top5';
+  /** the link the confidences come from (`params.scoring`; CLIP's softmax 100 for runs that predate it) */
+  link: ScoringLink;
+  /** the link's one-line description, with a warning when its numbers are a default or init values */
+  linkNote: string;
+}
+
+/** What a calibration line says about its link: the formula and source, and whether it describes the model. */
+export function calibrationLinkNote(link: ScoringLink): string {
+  return linkIsTrained(link) ? describeLink(link) : `${describeLink(link)} — not the trained values, so this ECE does not describe the model's own calibration`;
 }
 
 /**
@@ -119,14 +129,16 @@ export function calibrationFromConfidences(confidence: readonly number[], correc
 }
 
 /**
- * The run's reliability diagram: stored confidences where every decoded sample has one, else (older runs)
- * the softmax over the stored top-5 logits, which are already at CLIP's scale of 100.
+ * The run's reliability diagram under its own link: stored confidences where every decoded sample has one,
+ * else (older runs) recomputed from the stored logits (at CLIP's scale of 100): exactly from the top-1 logit
+ * for a sigmoid link, approximately from the top-5 for a softmax one.
  */
-export function runCalibration(rows: readonly Pick<PredictionRow, 'label' | 'top5' | 'top5Logits' | 'confidence'>[], nBins = 15): Calibration | null {
+export function runCalibration(rows: readonly Pick<PredictionRow, 'label' | 'top5' | 'top5Logits' | 'confidence'>[], nBins = 15, link: ScoringLink = CLIP_SOFTMAX_LINK): Calibration | null {
   const decoded = rows.filter((r) => r.top5 !== null && r.top5Logits !== null);
   if (decoded.length === 0) return null;
   const stored = decoded.every((r) => typeof r.confidence === 'number');
-  const confidence = decoded.map((r) => (stored ? r.confidence! : softmaxTop(r.top5Logits!, 0)));
+  const confidence = decoded.map((r) => (stored ? r.confidence! : topConfidence(link, r.top5Logits!, 0)));
   const correct = decoded.map((r) => (r.top5![0] === r.label ? 1 : 0));
-  return { ...calibrationFromConfidences(confidence, correct, nBins), n: decoded.length, source: stored ? 'stored' : 'top5' };
+  const source = stored ? 'stored' : link.link === 'sigmoid' ? 'top1' : 'top5';
+  return { ...calibrationFromConfidences(confidence, correct, nBins), n: decoded.length, source, link, linkNote: calibrationLinkNote(link) };
 }

@@ -19,11 +19,13 @@ import {
   type ReferenceTable,
   type SuiteMean,
 } from './accuracy-table.js';
+import { buildLanguageTables, languageTablesCsv, languageTablesJson, languageTablesMarkdown, type LanguageTable } from './language-table.js';
 import { paperCell } from './paper.js';
 import { isRankedRetrievalRun, retrievalRunViews } from './retrieval-runs.js';
 import { retrievalCsv, retrievalSectionJson, retrievalSectionMarkdown, type RetrievalRunView } from './retrieval-section.js';
 import { runListing, unfinishedLine, type RunListing } from './run-list.js';
 import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
+import { runLink } from '../models/scoring-link.js';
 
 export interface NamedConfusion extends ConfusionPair {
   labelName: string;
@@ -57,6 +59,8 @@ export interface ReportData {
   retrieval: RetrievalRunView[];
   /** finished retrieval shard runs: embedded but not ranked until merged, so not in a section */
   unrankedRetrieval: number[];
+  /** the language × model tables of the runs that store a language (language-table.ts) */
+  languages: LanguageTable[];
 }
 
 export interface ReportOptions {
@@ -104,13 +108,13 @@ export function runDetails(db: Db, runId: number, topConfusions = 10): RunDetail
   const name = (i: number) => names[i] ?? String(i);
   return {
     runId,
-    title: `${run.modelName}${run.modelVariant !== 'fp32' ? ` ${run.modelVariant}` : ''} on ${run.dataset}/${run.split} with prompts "${run.promptSet}"`,
+    title: `${run.modelName}${run.modelVariant !== 'fp32' ? ` ${run.modelVariant}` : ''} on ${run.dataset}/${run.split} with prompts "${run.promptSet}"${typeof run.params.language === 'string' ? ` in language ${run.params.language}` : ''}`,
     namesFrom: from,
     excludeFailures,
     perClass: perClassAccuracy(scored, classIds, names),
     confusions: confusionPairs(scored, topConfusions).map((c) => ({ ...c, labelName: name(c.label), predictedName: name(c.predicted) })),
     failures: failureSummary(rows),
-    calibration: runCalibration(rows),
+    calibration: runCalibration(rows, 15, runLink(run.params)),
   };
 }
 
@@ -129,6 +133,7 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     unfinished: runListing(db, opts.dbFile ?? 'FILE').filter((r) => r.status !== 'finished'),
     retrieval: retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance }),
     unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
+    languages: buildLanguageTables(all),
   };
 }
 
@@ -149,7 +154,7 @@ function detailsMarkdown(d: RunDetails): string[] {
     `- failed samples: ${d.failures.count}${d.failures.count ? ` (${d.failures.reasons.map((r) => `${r.count}× ${r.reason}`).join('; ')})${d.excludeFailures ? ', excluded' : ', counted as wrong'}` : ''}`,
     `- lowest per-class accuracy: ${worst.map((c) => `${c.name} ${pct(c.accuracy)}% (${c.correct}/${c.n})`).join(', ') || 'no samples'}`,
     `- most confused (true → predicted): ${d.confusions.map((c) => `${c.labelName} → ${c.predictedName} ×${c.count}`).join(', ') || 'none'}`,
-    ...(cal ? [`- calibration: ECE ${(100 * cal.ece).toFixed(2)}% over ${cal.n} decoded samples${cal.source === 'top5' ? ' (approximation: softmax over the stored top-5 logits; the run predates stored confidences)' : ''}`] : []),
+    ...(cal ? [`- calibration: ECE ${(100 * cal.ece).toFixed(2)}% over ${cal.n} decoded samples${cal.source === 'top5' ? ' (approximation: softmax over the stored top-5 logits; the run predates stored confidences)' : ''}; link ${cal.linkNote}`] : []),
     '',
   ];
 }
@@ -171,12 +176,13 @@ export function retrievalMarkdown(views: readonly RetrievalRunView[], unranked: 
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...unfinishedMarkdown(d)].join('\n');
+    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...languageTablesMarkdown(d.languages), ...unfinishedMarkdown(d)].join('\n');
     return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
   }
   return [
     head,
     ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval),
+    ...languageTablesMarkdown(d.languages),
     ...unfinishedMarkdown(d),
     ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
     '### Per run',
@@ -189,16 +195,18 @@ export function reportMarkdown(d: ReportData): string {
 
 /**
  * The classification CSV; retrieval runs follow as their own long-format table (one line per metric) after a
- * blank line, or alone where the DB has no classification run.
+ * blank line, or alone where the DB has no classification run; then the language tables (one line per cell).
  */
 export function reportCsv(d: ReportData): string {
-  if (d.retrieval.length === 0) return accuracyTableCsv(d.table, { reference: d.reference });
-  if (d.table.columns.length === 0) return retrievalCsv(d.retrieval);
-  return accuracyTableCsv(d.table, { reference: d.reference }).replace(/\n?$/, '\n') + '\n' + retrievalCsv(d.retrieval);
+  const languages = d.languages.length ? '\n' + languageTablesCsv(d.languages) : '';
+  const classification = () => accuracyTableCsv(d.table, { reference: d.reference });
+  if (d.retrieval.length === 0) return languages ? classification().replace(/\n?$/, '\n') + languages : classification();
+  if (d.table.columns.length === 0) return retrievalCsv(d.retrieval) + languages;
+  return classification().replace(/\n?$/, '\n') + '\n' + retrievalCsv(d.retrieval) + languages;
 }
 
 /** The table (as before: columns, rows, runs) with everything else beside it. */
 export function reportJson(d: ReportData): string {
-  const { table, retrieval, ...rest } = d;
-  return JSON.stringify({ ...table, ...rest, retrieval: retrieval.map(retrievalSectionJson) }, null, 2) + '\n';
+  const { table, retrieval, languages, ...rest } = d;
+  return JSON.stringify({ ...table, ...rest, retrieval: retrieval.map(retrievalSectionJson), languages: languageTablesJson(languages) }, null, 2) + '\n';
 }

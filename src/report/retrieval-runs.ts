@@ -45,6 +45,7 @@ export function retrievalRunView(db: Db, run: RunRecord, opts: { reference?: str
     failedImages: images.filter((im) => !im.embedding).map((im) => ({ key: im.key, reason: im.error ?? 'no embedding' })),
     failureRule: p.excludeFailures === true ? 'exclude' : 'miss',
     ...(typeof p.captionPrefix === 'string' ? { captionPrefix: p.captionPrefix } : {}),
+    ...(typeof p.language === 'string' ? { language: p.language } : {}),
     metrics: storedRetrievalMetrics(run),
     ...(opts.reference ? { reference: retrievalReference(opts.reference, run.dataset, opts.tolerance ?? 1) } : {}),
   };

@@ -29,6 +29,8 @@ export interface RetrievalRunView {
   failureRule?: 'miss' | 'exclude';
   /** the prefix put before every caption; undefined where the run does not say */
   captionPrefix?: string;
+  /** a multilingual dataset's caption language (`params.language`) */
+  language?: string;
   /** retrieval-metrics.ts' names → values: recalls as fractions, ranks 1-based */
   metrics: Readonly<Record<string, number>>;
   /**
@@ -144,7 +146,7 @@ const deltaText = (x: ReferenceCell | null) => (x?.delta === null || !x ? '—' 
 
 /** "flickr30k (ROOT) / test — MODEL (run 3)" */
 export function retrievalTitle(v: RetrievalRunView): string {
-  return `${v.dataset} (${v.rootLabel}) / ${v.split} — ${v.model}${v.runId === undefined ? '' : ` (run ${v.runId})`}`;
+  return `${v.dataset} (${v.rootLabel}) / ${v.split}${v.language ? ` in ${v.language}` : ''} — ${v.model}${v.runId === undefined ? '' : ` (run ${v.runId})`}`;
 }
 
 /** "1,000 images, 5,000 captions" */
@@ -214,6 +216,7 @@ export function retrievalSectionJson(v: RetrievalRunView) {
     dataset: v.dataset,
     root: v.rootLabel,
     split: v.split,
+    ...(v.language ? { language: v.language } : {}),
     n_images: v.nImages,
     n_captions: v.nCaptions,
     n_failed_images: v.failedImages.length,

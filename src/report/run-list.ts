@@ -24,6 +24,8 @@ export interface RunListing {
   split: string;
   shard: string | null;
   promptSet: string;
+  /** the language of the text side (`--language`); null: the dataset's own */
+  language: string | null;
   /** predictions stored so far */
   done: number;
   /** samples the complete run scores; null for runs recorded before clip-bench stored it */
@@ -59,6 +61,7 @@ export function resumeCommand(run: RunRecord, dbFile: string): string {
   if (run.shard) args.push('--shard', run.shard);
   if (p.convention === 'exporter') args.push('--convention', 'exporter');
   if (p.excludeFailures === true) args.push('--exclude-failures');
+  if (typeof p.language === 'string') args.push('--language', p.language);
   args.push('--db', dbFile, '--resume', String(run.id));
   return ['clip-bench eval', ...args.map(shellWord)].join(' ');
 }
@@ -83,6 +86,7 @@ export function runListing(db: Db, dbFile: string): RunListing[] {
       split: r.split,
       shard: r.shard,
       promptSet: r.promptSet,
+      language: typeof r.params.language === 'string' ? r.params.language : null,
       done: counts.get(r.id) ?? 0,
       total: plannedSamples(r) ?? (finished ? (counts.get(r.id) ?? 0) : null),
       nFailed: r.nFailed,
@@ -103,7 +107,7 @@ const pct = (x: number | null) => (x === null ? 'n/a' : (100 * x).toFixed(2));
 
 /** One line for an unfinished run: what it is, how far it got, and how to continue it. */
 export function unfinishedLine(r: RunListing): string {
-  const what = `${r.model}${r.variant !== 'fp32' ? ` ${r.variant}` : ''} on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} (${r.root}) ${r.task === 'retrieval' ? `retrieval with ${r.promptSet}` : `with prompts "${r.promptSet}"`}`;
+  const what = `${r.model}${r.variant !== 'fp32' ? ` ${r.variant}` : ''} on ${r.dataset}/${r.split}${r.shard ? ` shard ${r.shard}` : ''} (${r.root}) ${r.task === 'retrieval' ? `retrieval with ${r.promptSet}` : `with prompts "${r.promptSet}"${r.language ? ` in language ${r.language}` : ''}`}`;
   const progress = `${r.done}${r.total === null ? '' : ` of ${r.total}`} samples done`;
   const next = r.inProgress ? 'a process is writing it now' : `to continue: ${r.resume}`;
   return `run ${r.id} ${statusText(r)}: ${what}, ${progress}; ${next}`;

@@ -5,6 +5,7 @@
  */
 import { quantile } from 'd3-array';
 import { mulberry32 } from '../fixtures/random.js';
+import { sigmoid, type ScoringLink } from '../models/scoring-link.js';
 
 function checkCorrect(fn: string, a: Uint8Array, b: Uint8Array): void {
   if (a.length !== b.length) throw new RangeError(`${fn}: ${a.length} samples for A but ${b.length} for B`);
@@ -260,6 +261,11 @@ export interface CalibrationBin {
 export interface CalibrationOptions {
   /** logit scale applied before the softmax (default 100, CLIP's learned temperature at its cap) */
   scale?: number;
+  /**
+   * The checkpoint's scoring link (`scoring-link.ts`), which replaces `scale`: softmax(link.scale · logits),
+   * or for a sigmoid link the top-1 class's own probability sigmoid(link.scale · logit + link.bias).
+   */
+  link?: Pick<ScoringLink, 'link' | 'scale' | 'bias'>;
   /** number of equal-width confidence bins on [0, 1] (default 15, as in Guo et al. 2017) */
   bins?: number;
 }
@@ -291,7 +297,9 @@ export function expectedCalibrationError(
   labels: Int32Array | readonly number[],
   opts: CalibrationOptions = {},
 ): { ece: number; bins: CalibrationBin[] } {
-  const { scale = 100, bins: nBins = 15 } = opts;
+  const { bins: nBins = 15 } = opts;
+  const scale = opts.link?.scale ?? opts.scale ?? 100;
+  const sigmoidLink = opts.link?.link === 'sigmoid';
   const n = labels.length;
   if (n === 0 || logits.length % n !== 0 || logits.length === 0) throw new RangeError(`expectedCalibrationError: ${logits.length} logits do not make ${n} rows`);
   if (!Number.isInteger(nBins) || nBins < 1) throw new RangeError(`expectedCalibrationError: bins must be a positive integer, got ${nBins}`);
@@ -309,8 +317,8 @@ export function expectedCalibrationError(
     if (!Number.isInteger(y) || y < 0 || y >= C) throw new RangeError(`expectedCalibrationError: label ${y} of sample ${i} is outside [0, ${C})`);
     // max softmax probability = 1 / Σ exp(scale·(x − max)); shifting by the max keeps exp finite.
     let z = 0;
-    for (let j = 0; j < C; j++) if (!Number.isNaN(row[j])) z += Math.exp(scale * (row[j] - row[best]));
-    const conf = 1 / z;
+    if (!sigmoidLink) for (let j = 0; j < C; j++) if (!Number.isNaN(row[j])) z += Math.exp(scale * (row[j] - row[best]));
+    const conf = sigmoidLink ? sigmoid(scale * row[best] + opts.link!.bias) : 1 / z;
     const bin = confidenceBin(conf, nBins);
     count[bin]++;
     confSum[bin] += conf;

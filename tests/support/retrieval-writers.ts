@@ -127,3 +127,62 @@ export function writeRetrievalManifest(root: string, rel: string, images: readon
     : rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
   return write(root, rel, text);
 }
+
+/** A multilingual image: its captions per language (a language absent from `captions` is absent from the files). */
+export interface MultilingualImage {
+  /** XM3600: the image key (file `<key>.jpg`); XTD10: the file name */
+  name: string;
+  captions: Record<string, string[]>;
+  seed: number;
+}
+
+/** Multilingual images: each caption names its image, language and position, some with commas, quotes and spaces. */
+export function multilingualImages(n: number, languages: readonly string[], perLanguage = 2): MultilingualImage[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `${(0x1f00 + 31 * i).toString(16).padStart(16, '0')}`,
+    seed: 300 + i,
+    captions: Object.fromEntries(languages.map((l) => [l, Array.from({ length: perLanguage }, (_, j) => (j === 0 ? `${l} Bild ${i}, "erste" Zeile ${j}` : ` ${l} image ${i} caption ${j} `))])),
+  }));
+}
+
+/**
+ * Google's Crossmodal-3600 `captions.jsonl` under `root/<folder>/` (one object per line: "image/key", "image/locale",
+ * then per language {"caption", "caption/tokenized", "caption/tokenized/lowercase"}) and its images in `images/`.
+ */
+export async function writeXm3600(root: string, folder: string, images: readonly MultilingualImage[], opts: { withImages?: (im: MultilingualImage) => boolean } = {}): Promise<string> {
+  const lines = images.map((im) =>
+    JSON.stringify({
+      'image/key': im.name,
+      'image/locale': Object.keys(im.captions)[0],
+      ...Object.fromEntries(Object.entries(im.captions).map(([l, cs]) => [l, { caption: cs, 'caption/tokenized': cs.map((c) => c.trim()), 'caption/tokenized/lowercase': cs.map((c) => c.trim().toLowerCase()) }])),
+    }),
+  );
+  for (const im of images) if (opts.withImages?.(im) ?? true) write(root, path.join(folder, 'images', `${im.name}.jpg`), await jpeg(im.seed));
+  return write(root, path.join(folder, 'captions.jsonl'), lines.join('\n') + '\n');
+}
+
+/** The folder of adobe-research/Cross-lingual-Test-Dataset-XTD10 holding a language's captions (MIC: de, fr; STAIR: jp). */
+export const xtdFolder = (language: string) => (language === 'de' || language === 'fr' ? 'MIC' : language === 'jp' ? 'STAIR' : 'XTD10');
+
+/**
+ * The XTD10 repository's files under `root/<base>` (`XTD10/test_image_names.txt`, `<folder>/test_1kcaptions_<lang>.txt`,
+ * the first caption of each image per language; `flat` writes them all in `root/<base>` itself); `crlf` languages
+ * are written as the repository's es, it, ko… files are: CRLF line ends and no final line end.
+ */
+export function writeXtd10Files(root: string, base: string, images: readonly MultilingualImage[], opts: { crlf?: readonly string[]; flat?: boolean } = {}): void {
+  const at = (folder: string, name: string) => path.join(base, opts.flat ? '' : folder, name);
+  write(root, at('XTD10', 'test_image_names.txt'), images.map((im) => im.name).join('\n') + '\n');
+  for (const l of Object.keys(images[0].captions)) {
+    const lines = images.map((im) => im.captions[l][0]);
+    write(root, at(xtdFolder(l), `test_1kcaptions_${l}.txt`), opts.crlf?.includes(l) ? lines.join('\r\n') : lines.join('\n') + '\n');
+  }
+}
+
+/**
+ * The annotation file CLIP_benchmark writes on first use (`create_annotation_file`): ROOT/<file> =
+ * {"image_paths", "annotations", "indicies"}, each path as it wrote it, `<its root>/<dataFolder>/images/<name>`.
+ */
+export function writeClipBenchmarkAnnotation(root: string, file: string, writtenRoot: string, dataFolder: string, pairs: readonly { name: string; caption: string; index: number }[]): string {
+  const json = { image_paths: pairs.map((p) => `${writtenRoot}/${dataFolder}/images/${p.name}`), annotations: pairs.map((p) => p.caption), indicies: pairs.map((p) => p.index) };
+  return write(root, file, JSON.stringify(json));
+}

@@ -43,7 +43,7 @@ export function robertaPositionIds(ids: ArrayLike<number>, padId: number): numbe
 }
 
 export interface XlmrOut {
-  pooled: Float64Array; // mean over the mask, [w]
+  pooled: Float64Array; // mean over the mask or position 0, [w]
   projected: Float64Array; // [E], unnormalised
   embedding: Float64Array; // projected / ‖projected‖
 }
@@ -83,14 +83,16 @@ export function xlmrTextForward(wts: XlmrArchWeights, ids: ArrayLike<number>, ma
       return layerNorm(add(x1, lin(lin(x1, l.fc1).map(gelu), l.fc2)), l.outLn.g, l.outLn.b, EPS);
     });
   }
-  const pooled = new Float64Array(w);
-  let count = 0;
-  xs.forEach((x, i) => {
-    if (!mask[i]) return;
-    count++;
-    for (let k = 0; k < w; k++) pooled[k] += x[k];
-  });
-  for (let k = 0; k < w; k++) pooled[k] /= count;
+  const pooled = c.pooler === 'cls' ? xs[0] : new Float64Array(w);
+  if (c.pooler === 'mean') {
+    let count = 0;
+    xs.forEach((x, i) => {
+      if (!mask[i]) return;
+      count++;
+      for (let k = 0; k < w; k++) pooled[k] += x[k];
+    });
+    for (let k = 0; k < w; k++) pooled[k] /= count;
+  }
   const projected = lin(pooled, wts.proj);
   return { pooled, projected, embedding: normalise(projected) };
 }

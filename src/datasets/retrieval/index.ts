@@ -1,13 +1,18 @@
 /** Every retrieval dataset, in one explicit map. Adding one means adding a line here. */
 import { unknownName } from '../../errors.js';
+import { crossmodal3600 } from './crossmodal3600.js';
 import { flickr30k, flickr8k } from './flickr.js';
 import { mscoco } from './mscoco.js';
 import type { RetrievalAdapter } from './types.js';
+import { multilingualMscoco, xtd10 } from './xtd10.js';
 
 export const RETRIEVAL_DATASETS = {
   flickr30k,
   flickr8k,
   mscoco,
+  crossmodal3600,
+  xtd10,
+  multilingual_mscoco: multilingualMscoco,
 } as const satisfies Record<string, RetrievalAdapter>;
 
 export type RetrievalDatasetId = keyof typeof RETRIEVAL_DATASETS;

@@ -16,7 +16,8 @@ export interface RetrievalLayout {
   /** the files it reads, for `layout`, the README and "expected … found …" (`<split>` stands for the split) */
   expects: string;
   fits(root: string, split: string): Promise<boolean>;
-  read(root: string, split: string): Promise<RetrievalData>;
+  /** `language`: a multilingual dataset's caption language (undefined where none was given: its reader says which it found) */
+  read(root: string, split: string, language?: string): Promise<RetrievalData>;
 }
 
 /** CLIP_benchmark's WebDataset shards: the same for every retrieval dataset. */
@@ -27,7 +28,7 @@ export function describeLayouts(layouts: readonly RetrievalLayout[]): string {
   return [...layouts.map((l) => l.expects), RETRIEVAL_MANIFEST_LAYOUT].map((e, i) => `(${i + 1}) ${e}`).join('; ');
 }
 
-async function isManifestFile(root: string): Promise<boolean> {
+export async function isManifestFile(root: string): Promise<boolean> {
   const ext = path.extname(root).toLowerCase();
   if (ext !== '.csv' && ext !== '.jsonl') return false;
   try {
@@ -37,13 +38,13 @@ async function isManifestFile(root: string): Promise<boolean> {
   }
 }
 
-export async function locateRetrieval(dataset: string, splits: readonly string[], layouts: readonly RetrievalLayout[], root: string, split: string): Promise<RetrievalData> {
+export async function locateRetrieval(dataset: string, splits: readonly string[], layouts: readonly RetrievalLayout[], root: string, split: string, language?: string): Promise<RetrievalData> {
   if (!splits.includes(split)) {
     throw new UsageError(`${dataset} has no split "${split}"`, { fix: `pass --split with one of: ${splits.join(', ')}` });
   }
   if (await isManifestFile(root)) return readRetrievalManifest(root, split);
   await requireDirectory(root);
-  for (const layout of layouts) if (await layout.fits(root, split)) return layout.read(root, split);
+  for (const layout of layouts) if (await layout.fits(root, split)) return layout.read(root, split, language);
   const expected = layouts.map((l) => l.expects.replaceAll('<split>', split)).join('; or ');
   throw new UsageError(`no ${dataset} ${split} split found: expected ${expected}; or a retrieval manifest file as --root; found ${describeListing(await listDir(root))}`, {
     file: root,

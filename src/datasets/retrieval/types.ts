@@ -32,6 +32,11 @@ export interface RetrievalAdapter {
   layout: string;
   /** images and captions per split in the official distribution, where fixed */
   expectedCount?: Partial<Record<string, { images: number; captions: number }>>;
-  /** the split's images and captions, from whichever layout is found under `root` */
-  load(root: string, split: string): Promise<RetrievalData>;
+  /**
+   * A multilingual dataset's caption languages as CLIP_benchmark lists them (for `clip-bench datasets` and the
+   * README; which ones a root holds is read from its files). Absent: English captions only, and no `--language`.
+   */
+  languages?: readonly string[];
+  /** the split's images and captions (in `language`, for a multilingual dataset), from whichever layout is found under `root` */
+  load(root: string, split: string, language?: string): Promise<RetrievalData>;
 }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import type { CropRounding, ResizeMode } from './geometry.js';
+import type { CropRounding, LongSideRule, ResizeMode } from './geometry.js';
 import type { Filter } from './resample.js';
 
 export type Interpolation = Filter;
@@ -41,6 +41,64 @@ export interface PreprocessConfig {
    * `do_rescale: false`). Absent: torch's `v / 255`, the reference.
    */
   valueScale?: number;
+  /** `shortest` mode's long side: torchvision's `int(size·long/short)` (absent) or Immich's `int((long/short)·size)` */
+  longSide?: LongSideRule;
+  /**
+   * Normalisation steps in float32: torch's `(v/255 − mean)/std` (absent) or Immich's
+   * `v/255 · (1/std) − mean/std` (`transforms.py` `normalize`), which differ in the last bit.
+   */
+  normalization?: 'torch' | 'immich';
+}
+
+/**
+ * Where each setting of a transform came from, in words: a file and key (`visual/preprocess_cfg.json
+ * "interpolation"`), a processor class's default, or the OpenAI CLIP defaults when there is no config.
+ * Recorded with every run and shown by `inspect`; never part of a run's identity (it does not change pixels).
+ */
+export interface PreprocessSources {
+  size: string;
+  interpolation: string;
+  resizeMode: string;
+  mean: string;
+  std: string;
+  /** whose pipeline the steps follow (crop offset rounding, RGB conversion order, normalisation) */
+  pipeline: string;
+  /** a warning about the filter, where ecosystems disagree on it (SigLIP2) */
+  filterNote?: string;
+}
+
+/** A transform and where its settings came from. */
+export interface SourcedPreprocess {
+  config: PreprocessConfig;
+  sources: PreprocessSources;
+}
+
+const NO_CONFIG = 'OpenAI CLIP defaults (no config)';
+const REFERENCE_PIPELINE = 'reference: PIL/torchvision as OpenAI clip.py (resize in the source mode, then RGB; crop offsets round half to even; (v/255 − mean)/std)';
+const EXPORTER_PIPELINE = "exporter: transformers' image processor (RGB first, floor crop offsets)";
+const IMMICH_PIPELINE = 'immich: Immich ML runtime (immich_ml/models/transforms.py + clip/visual.py: RGB first, int() long side and crop offsets, v/255·(1/std) − mean/std)';
+
+/** The filter and where it came from, with the SigLIP2 note where there is one (what `eval` prints). */
+export function filterSourceLine(interpolation: string, s: PreprocessSources): string {
+  return `filter ${interpolation} from ${s.interpolation}${s.filterNote ? `; ${s.filterNote}` : ''}`;
+}
+
+/** The sources in words, one line each, the filter first (what `inspect` prints). */
+export function preprocessSourceLines(interpolation: string, s: PreprocessSources): string[] {
+  return [
+    `filter ${interpolation} from ${s.interpolation}`,
+    ...(s.filterNote ? [s.filterNote] : []),
+    `size from ${s.size}; resize mode from ${s.resizeMode}; mean from ${s.mean}; std from ${s.std}`,
+    `pipeline ${s.pipeline}`,
+  ];
+}
+
+/** The OpenAI defaults, every setting sourced to the absence of a config. */
+export function openAiDefaultsSourced(): SourcedPreprocess {
+  return {
+    config: { ...OPENAI_CLIP_CONFIG },
+    sources: { size: NO_CONFIG, interpolation: NO_CONFIG, resizeMode: NO_CONFIG, mean: NO_CONFIG, std: NO_CONFIG, pipeline: REFERENCE_PIPELINE },
+  };
 }
 
 /** PIL's `Image.MAX_IMAGE_PIXELS` is 89,478,485; it raises `DecompressionBombError` above twice that. */
@@ -87,6 +145,9 @@ export function validateConfig(cfg: PreprocessConfig, file?: string): void {
   if (cfg.maxPixels !== undefined && !posInt(cfg.maxPixels)) throw bad('maxPixels must be a positive integer');
   if (cfg.trimBorder !== undefined && !(Number.isInteger(cfg.trimBorder) && cfg.trimBorder >= 0)) throw bad('trimBorder must be a non-negative integer');
   if (cfg.valueScale !== undefined && !(typeof cfg.valueScale === 'number' && Number.isFinite(cfg.valueScale) && cfg.valueScale > 0)) throw bad('valueScale must be a positive number');
+  if (cfg.longSide !== undefined && !['torchvision', 'immich'].includes(cfg.longSide)) throw bad(`longSide must be torchvision or immich, got ${String(cfg.longSide)}`);
+  if (cfg.normalization !== undefined && !['torch', 'immich'].includes(cfg.normalization)) throw bad(`normalization must be torch or immich, got ${String(cfg.normalization)}`);
+  if (cfg.normalization === 'immich' && cfg.valueScale !== undefined) throw bad("Immich's normalisation divides by 255; it has no valueScale");
 }
 
 type Json = Record<string, unknown>;
@@ -114,13 +175,35 @@ function squareSide(v: unknown, name: string, file?: string): number {
   throw new UsageError(`${name} ${JSON.stringify(v)} is not a square size`, { file, fix: 'only square model inputs are supported' });
 }
 
+/** Options of the config readers: whose pipeline to follow, and the name sources give the file (default: its path). */
+export interface ReadOptions {
+  convention?: PreprocessConvention;
+  label?: string;
+}
+
+/**
+ * Keys Immich's `OpenClipVisualEncoder._load` reads with `preprocess_cfg[key]` (a KeyError without them);
+ * `resize_mode` it reads with open_clip's default, `shortest`.
+ */
+const IMMICH_REQUIRED_KEYS = ['size', 'interpolation', 'mean', 'std'] as const;
+
 /**
  * open_clip / Immich `visual/preprocess_cfg.json`:
  * `{size: 224 | [224,224], mean, std, interpolation: 'bicubic'|'bilinear'|'nearest', resize_mode, fill_color}`.
  * open_clip's pipelines are torchvision's, so crop rounding is half-even and conversion to RGB comes after resizing.
+ * `{convention: 'immich'}` reproduces Immich's own runtime (`immich_ml/models/clip/visual.py` at commit
+ * 0538dd7a, the newest stored: it honours `interpolation` and `resize_mode` squash | shortest, raises on
+ * longest): RGB before resizing, `int()` long side and crop offsets, Immich's float32 normalisation.
  */
-export function fromOpenClipPreprocessCfg(json: unknown, file?: string): PreprocessConfig {
+export function readOpenClipPreprocessCfg(json: unknown, file?: string, opts: ReadOptions = {}): SourcedPreprocess {
   const o = asObject(json, file);
+  const where = opts.label ?? file ?? 'preprocess_cfg.json';
+  const immich = opts.convention === 'immich';
+  if (immich) {
+    const missing = IMMICH_REQUIRED_KEYS.find((k) => o[k] === undefined);
+    if (missing) throw new UsageError(`"${missing}" is missing, and Immich's runtime reads it without a default`, { file, fix: `state "${missing}" in preprocess_cfg.json, or drop --convention immich` });
+  }
+  const stated = (key: string, dflt: string) => (o[key] !== undefined ? `${where} "${key}"` : `${dflt} (no "${key}" in ${where})`);
   const interpolation = o.interpolation ?? 'bicubic';
   if (interpolation !== 'bicubic' && interpolation !== 'bilinear' && interpolation !== 'nearest') {
     throw new UsageError(`unsupported interpolation ${JSON.stringify(interpolation)}`, { file, fix: 'use bicubic, bilinear or nearest' });
@@ -129,7 +212,11 @@ export function fromOpenClipPreprocessCfg(json: unknown, file?: string): Preproc
   if (resizeMode !== 'shortest' && resizeMode !== 'longest' && resizeMode !== 'squash') {
     throw new UsageError(`unsupported resize_mode ${JSON.stringify(resizeMode)}`, { file, fix: 'use shortest, longest or squash' });
   }
+  if (immich && resizeMode === 'longest') {
+    throw new UsageError("Immich's runtime raises on resize_mode \"longest\" (it resizes squash or shortest only)", { file, fix: "drop --convention immich to follow open_clip's own pipeline" });
+  }
   const fill = o.fill_color ?? 0;
+  const sizeKey = o.size !== undefined ? 'size' : 'image_size';
   const cfg: PreprocessConfig = {
     ...OPENAI_CLIP_CONFIG,
     size: squareSide(o.size ?? o.image_size ?? 224, 'size', file),
@@ -138,16 +225,32 @@ export function fromOpenClipPreprocessCfg(json: unknown, file?: string): Preproc
     interpolation,
     resizeMode,
     fillColor: typeof fill === 'number' ? fill : triple(fill, 'fill_color', file),
+    ...(immich ? { convertRgbFirst: true, cropRounding: 'floor' as const, longSide: 'immich' as const, normalization: 'immich' as const } : {}),
   };
   validateConfig(cfg, file);
-  return cfg;
+  return {
+    config: cfg,
+    sources: {
+      size: stated(sizeKey, 'open_clip default 224'),
+      interpolation: stated('interpolation', 'open_clip default bicubic'),
+      resizeMode: stated('resize_mode', 'open_clip default shortest'),
+      mean: stated('mean', 'OpenAI CLIP mean'),
+      std: stated('std', 'OpenAI CLIP std'),
+      pipeline: immich ? IMMICH_PIPELINE : REFERENCE_PIPELINE,
+    },
+  };
+}
+
+/** `readOpenClipPreprocessCfg` without the sources. */
+export function fromOpenClipPreprocessCfg(json: unknown, file?: string, opts: ReadOptions = {}): PreprocessConfig {
+  return readOpenClipPreprocessCfg(json, file, opts).config;
 }
 
 /** PIL `Image.Resampling` values HF stores in `resample`. */
 const PIL_RESAMPLE: Record<number, Interpolation | string> = { 0: 'nearest', 1: 'lanczos', 2: 'bilinear', 3: 'bicubic', 4: 'box', 5: 'hamming' };
 
 /** Whose conventions to follow where an exporter's pipeline differs from the reference's. */
-export type PreprocessConvention = 'reference' | 'exporter';
+export type PreprocessConvention = 'reference' | 'exporter' | 'immich';
 
 /**
  * What a transformers image processor class does, from its `__init__` defaults and `preprocess`
@@ -195,8 +298,12 @@ const HF_CROP_KEYS = ['do_center_crop', 'crop_size'];
  * torchvision) rounds crop offsets half to even and resizes in the source mode. The reference is the
  * default; `{convention: 'exporter'}` reproduces transformers' own pipeline instead.
  */
-export function fromHfPreprocessorConfig(json: unknown, file?: string, opts: { convention?: PreprocessConvention } = {}): PreprocessConfig {
+export function readHfPreprocessorConfig(json: unknown, file?: string, opts: ReadOptions = {}): SourcedPreprocess {
   const o = asObject(json, file);
+  const where = opts.label ?? file ?? 'preprocessor_config.json';
+  if (opts.convention === 'immich') {
+    throw new UsageError("--convention immich is Immich's runtime, which reads visual/preprocess_cfg.json, not a Hugging Face preprocessor_config.json", { file, fix: 'use --convention reference or exporter for this export' });
+  }
   const className = o.image_processor_type ?? o.feature_extractor_type ?? 'CLIPImageProcessor';
   const cls = typeof className === 'string' && Object.hasOwn(HF_PROCESSOR_CLASSES, className) ? HF_PROCESSOR_CLASSES[className] : undefined;
   if (!cls) {
@@ -266,6 +373,8 @@ export function fromHfPreprocessorConfig(json: unknown, file?: string, opts: { c
     resizeMode = 'squash';
   }
   const doCrop = cls.crop ? flag('do_center_crop', true) : false;
+  const stated = (key: string) => (o[key] !== undefined ? `${where} "${key}"` : `${String(className)} default (no "${key}" in ${where})`);
+  const normSource = (key: string) => (!doNormalize ? `${where} "do_normalize": false` : stated(key));
   if (!doCrop && resizeMode === 'shortest') {
     throw new UsageError('do_center_crop: false with a shortest_edge resize gives non-square images', { file, fix: 'set do_center_crop to true' });
   }
@@ -282,7 +391,23 @@ export function fromHfPreprocessorConfig(json: unknown, file?: string, opts: { c
     ...(opts.convention === 'exporter' ? { cropRounding: 'floor' as const, convertRgbFirst: o.do_convert_rgb !== false } : {}),
   };
   validateConfig(cfg, file);
-  return cfg;
+  const sizeSource = doCrop && cls.crop ? stated('crop_size') : stated('size');
+  return {
+    config: cfg,
+    sources: {
+      size: resizeSize !== size ? `${sizeSource}; resize to ${resizeSize} from ${stated('size')}` : sizeSource,
+      interpolation: `${where} "resample" (PIL ${String(resample)})`,
+      resizeMode: cls.crop ? stated('size') : `${String(className)} (resizes to height × width, no crop)`,
+      mean: normSource('image_mean'),
+      std: normSource('image_std'),
+      pipeline: opts.convention === 'exporter' ? EXPORTER_PIPELINE : REFERENCE_PIPELINE,
+    },
+  };
+}
+
+/** `readHfPreprocessorConfig` without the sources. */
+export function fromHfPreprocessorConfig(json: unknown, file?: string, opts: ReadOptions = {}): PreprocessConfig {
+  return readHfPreprocessorConfig(json, file, opts).config;
 }
 
 function readJson(file: string): unknown {
@@ -302,10 +427,80 @@ export function preprocessConfigFileIn(dir: string): string | undefined {
   return ['visual/preprocess_cfg.json', 'preprocessor_config.json'].find((f) => existsSync(path.join(dir, f)));
 }
 
+/** `--convention immich` needs Immich's own config: its runtime fails without one. */
+function refuseImmichWithoutConfig(dir: string, convention: PreprocessConvention | undefined): void {
+  if (convention === 'immich') {
+    throw new UsageError("--convention immich is Immich's runtime, which needs visual/preprocess_cfg.json; this model has no preprocessing config", { file: dir, fix: 'use --convention reference (OpenAI CLIP defaults)' });
+  }
+}
+
+/** The transform for a config file, by its name: `preprocessor_config.json` is Hugging Face's, anything else open_clip's. */
+function readConfigFile(file: string, opts: ReadOptions): SourcedPreprocess {
+  const json = readJson(file);
+  return path.basename(file) === 'preprocessor_config.json' ? readHfPreprocessorConfig(json, file, opts) : readOpenClipPreprocessCfg(json, file, opts);
+}
+
+/** The transform for a model folder and its sources, from the file `preprocessConfigFileIn` names. */
+export function loadSourcedPreprocessFromDir(dir: string, opts: { convention?: PreprocessConvention } = {}): SourcedPreprocess {
+  const rel = preprocessConfigFileIn(dir);
+  if (rel === undefined) {
+    refuseImmichWithoutConfig(dir, opts.convention);
+    return withFilterNote(dir, openAiDefaultsSourced(), 'none');
+  }
+  return withFilterNote(dir, readConfigFile(path.join(dir, rel), { ...opts, label: rel }), rel === 'preprocessor_config.json' ? 'hf' : 'open_clip');
+}
+
+/**
+ * Each ecosystem's filter for SigLIP2, which they disagree on: Hugging Face's `Siglip2ImageProcessor`
+ * configs state bilinear (resample 2), open_clip's SigLIP2 configs (and Immich's exports of them) bicubic.
+ */
+const SIGLIP2_FILTERS = { hf: 'bilinear', open_clip: 'bicubic' } as const;
+
+/** Whether `dir` holds a SigLIP2 checkpoint: HF config.json `model_type` siglip2, or an open_clip / Immich model named *SigLIP2*. */
+export function isSiglip2Checkpoint(dir: string): boolean {
+  if (/siglip2/i.test(path.basename(path.resolve(dir)))) return true;
+  const file = path.join(dir, 'config.json');
+  if (!existsSync(file)) return false;
+  try {
+    const cfg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return cfg.model_type === 'siglip2' || [cfg.model_name, cfg.name, cfg.model].some((v) => typeof v === 'string' && /siglip2/i.test(v));
+  } catch {
+    return false; // an unreadable config.json is reported by whoever needs it
+  }
+}
+
+/** `sourced` with a SigLIP2 filter note: which filter is used, from where, and what the other ecosystem uses. */
+export function withFilterNote(dir: string, sourced: SourcedPreprocess, ecosystem: 'hf' | 'open_clip' | 'none'): SourcedPreprocess {
+  if (!isSiglip2Checkpoint(dir)) return sourced;
+  const used = `${sourced.config.interpolation} from ${sourced.sources.interpolation}`;
+  const other =
+    ecosystem === 'hf'
+      ? `open_clip and Immich exports of SigLIP2 use ${SIGLIP2_FILTERS.open_clip}`
+      : ecosystem === 'open_clip'
+        ? `Hugging Face SigLIP2 exports use ${SIGLIP2_FILTERS.hf}`
+        : `Hugging Face SigLIP2 exports use ${SIGLIP2_FILTERS.hf}, open_clip and Immich ones ${SIGLIP2_FILTERS.open_clip}; give the export's own config`;
+  return { ...sourced, sources: { ...sourced.sources, filterNote: `SigLIP2: ${used}; the ecosystems disagree: ${other}` } };
+}
+
 /** The transform for a model folder, from the file `preprocessConfigFileIn` names. */
 export function loadPreprocessConfigFromDir(dir: string, opts: { convention?: PreprocessConvention } = {}): PreprocessConfig {
-  const rel = preprocessConfigFileIn(dir);
-  if (rel === undefined) return { ...OPENAI_CLIP_CONFIG };
-  const file = path.join(dir, rel);
-  return rel === 'preprocessor_config.json' ? fromHfPreprocessorConfig(readJson(file), file, opts) : fromOpenClipPreprocessCfg(readJson(file), file);
+  return loadSourcedPreprocessFromDir(dir, opts).config;
+}
+
+/**
+ * The transform a clip-bench.json manifest names in `"preprocess"`: absent (the folder's own config),
+ * an inline open_clip config, or the path of a config file.
+ */
+export function loadManifestPreprocess(dir: string, preprocess: unknown, convention: PreprocessConvention): SourcedPreprocess {
+  if (preprocess === undefined) return loadSourcedPreprocessFromDir(dir, { convention });
+  if (typeof preprocess === 'object') return withFilterNote(dir, readOpenClipPreprocessCfg(preprocess, path.join(dir, 'clip-bench.json'), { convention, label: 'clip-bench.json "preprocess"' }), 'open_clip');
+  const file = path.join(dir, String(preprocess));
+  try {
+    return withFilterNote(dir, readConfigFile(file, { convention, label: String(preprocess) }), path.basename(file) === 'preprocessor_config.json' ? 'hf' : 'open_clip');
+  } catch (err) {
+    if (err instanceof UsageError && err.message.startsWith('cannot read preprocessing config')) {
+      throw new UsageError(`cannot read the preprocessing config: ${(err.cause as Error | undefined)?.message ?? err.message}`, { file, fix: 'fix "preprocess" in clip-bench.json', cause: err });
+    }
+    throw err;
+  }
 }

@@ -5,6 +5,12 @@
 
 export type ResizeMode = 'shortest' | 'longest' | 'squash';
 export type CropRounding = 'half-even' | 'floor';
+/**
+ * How `shortest` computes the long side: torchvision's `int(size·long/short)`, or Immich's
+ * `int((long/short)·size)` (`transforms.py` `resize_pil`), which rounds the ratio first and so is one
+ * pixel short where size·long/short is a whole number the ratio cannot hold (14×61 at 28: 121, not 122).
+ */
+export type LongSideRule = 'torchvision' | 'immich';
 
 export interface Size {
   width: number;
@@ -28,22 +34,23 @@ export function roundHalfEven(x: number): number {
  *   two ratios and `round()` half to even.
  * - `squash`: exactly size×size.
  */
-export function resizedSize(width: number, height: number, size: number, mode: ResizeMode): Size {
+export function resizedSize(width: number, height: number, size: number, mode: ResizeMode, longSide: LongSideRule = 'torchvision'): Size {
   if (!(width > 0 && height > 0)) throw new RangeError(`image size must be positive, got ${width}x${height}`);
   if (mode === 'squash') return { width: size, height: size };
   if (mode === 'longest') {
     const ratio = Math.max(height / size, width / size);
     return { width: Math.max(1, roundHalfEven(width / ratio)), height: Math.max(1, roundHalfEven(height / ratio)) };
   }
-  if (width <= height) return { width: size, height: Math.trunc((size * height) / width) };
-  return { width: Math.trunc((size * width) / height), height: size };
+  const long = (l: number, short: number) => Math.trunc(longSide === 'immich' ? (l / short) * size : (size * l) / short);
+  if (width <= height) return { width: size, height: long(height, width) };
+  return { width: long(width, height), height: size };
 }
 
 /**
  * Offset of a `crop`-long window on an axis of length `length`.
  * Crop larger than the image: the image is padded first (torchvision pads `(crop-len)//2` before),
  * giving a negative offset. Otherwise `round((len-crop)/2)` half-even (torchvision) or floor
- * (Hugging Face `CLIPImageProcessor`).
+ * (Hugging Face `CLIPImageProcessor`; also Immich's `int(len/2 − crop/2)`, the same for len ≥ crop).
  */
 export function cropOffset(length: number, crop: number, rounding: CropRounding): number {
   if (crop > length) return -Math.floor((crop - length) / 2);
@@ -63,9 +70,9 @@ export interface CropPlan {
 export function planCrop(
   width: number,
   height: number,
-  opts: { size: number; resizeSize?: number; resizeMode: ResizeMode; cropRounding: CropRounding },
+  opts: { size: number; resizeSize?: number; resizeMode: ResizeMode; cropRounding: CropRounding; longSide?: LongSideRule },
 ): CropPlan {
-  const resized = resizedSize(width, height, opts.resizeSize ?? opts.size, opts.resizeMode);
+  const resized = resizedSize(width, height, opts.resizeSize ?? opts.size, opts.resizeMode, opts.longSide);
   return {
     resized,
     left: cropOffset(resized.width, opts.size, opts.cropRounding),

@@ -1,6 +1,6 @@
 /** CLIP image preprocessing reproducing OpenAI's PIL/torchvision transform byte for byte. */
 export type { Channels, PilMode, RawImage } from './image.js';
-export type { Interpolation, PreprocessConfig, PreprocessConvention } from './config.js';
+export type { Interpolation, PreprocessConfig, PreprocessConvention, PreprocessSources, ReadOptions, SourcedPreprocess } from './config.js';
 export {
   DEFAULT_MAX_PIXELS,
   OPENAI_CLIP_CONFIG,
@@ -8,12 +8,20 @@ export {
   OPENAI_CLIP_STD,
   fromHfPreprocessorConfig,
   fromOpenClipPreprocessCfg,
+  isSiglip2Checkpoint,
+  loadManifestPreprocess,
   loadPreprocessConfigFromDir,
+  loadSourcedPreprocessFromDir,
+  openAiDefaultsSourced,
+  filterSourceLine,
+  preprocessSourceLines,
+  readHfPreprocessorConfig,
+  readOpenClipPreprocessCfg,
   preprocessConfigFileIn,
   makePreprocessConfig,
   validateConfig,
 } from './config.js';
-export type { CropPlan, CropRounding, ResizeMode, Size } from './geometry.js';
+export type { CropPlan, CropRounding, LongSideRule, ResizeMode, Size } from './geometry.js';
 export { cropOffset, planCrop, resizedSize, roundHalfEven } from './geometry.js';
 export type { Coeffs, Filter, Window } from './resample.js';
 export {

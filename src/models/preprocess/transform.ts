@@ -102,9 +102,9 @@ function cropToRgb(decoded: RawImage, cfg: PreprocessConfig, reuse: boolean): Ui
  * ToTensor + Normalize on an 8-bit RGB image ([size, size, 3]) → float32 CHW [3, size, size].
  * Same float32 steps as torch: `(v / 255 − mean) / std`, each rounded to float32. With `valueScale`
  * (Hugging Face `rescale_factor`, 1 for `do_rescale: false`) the first step is numpy's `v · valueScale`
- * in float64, rounded to float32.
+ * in float64, rounded to float32. `normalization: 'immich'` gives Immich's steps instead (see `PreprocessConfig`).
  */
-export function normalizeToChw(rgb: Uint8Array, size: number, mean: readonly number[], std: readonly number[], valueScale?: number): Float32Array {
+export function normalizeToChw(rgb: Uint8Array, size: number, mean: readonly number[], std: readonly number[], valueScale?: number, normalization: 'torch' | 'immich' = 'torch'): Float32Array {
   const plane = size * size;
   if (rgb.length !== plane * 3) throw new RangeError(`expected ${plane * 3} RGB bytes, got ${rgb.length}`);
   // One 256-entry table per channel: the float32 result for each byte value.
@@ -112,7 +112,15 @@ export function normalizeToChw(rgb: Uint8Array, size: number, mean: readonly num
   for (let c = 0; c < 3; c++) {
     const m = Math.fround(mean[c]);
     const s = Math.fround(std[c]);
-    for (let v = 0; v < 256; v++) lut[c * 256 + v] = Math.fround(Math.fround(Math.fround(valueScale === undefined ? v / 255 : v * valueScale) - m) / s);
+    // Immich (numpy float32): img *= 1/std; img -= mean/std. One double op rounded to float32 is numpy's float32 op.
+    const inv = Math.fround(1 / s);
+    const shift = Math.fround(m / s);
+    for (let v = 0; v < 256; v++) {
+      lut[c * 256 + v] =
+        normalization === 'immich'
+          ? Math.fround(Math.fround(Math.fround(v / 255) * inv) - shift)
+          : Math.fround(Math.fround(Math.fround(valueScale === undefined ? v / 255 : v * valueScale) - m) / s);
+    }
   }
   const fast = normalizeChwSimd(rgb, lut); // the same lookups, ~3× faster than this loop in V8
   if (fast) return fast;
@@ -157,7 +165,7 @@ export async function preprocessToRgbU8(input: string | Uint8Array, cfg: Preproc
 export async function preprocessImage(input: string | Uint8Array | RawImage, cfg: PreprocessConfig = OPENAI_CLIP_CONFIG, opts: PreprocessCallOptions = {}): Promise<Float32Array> {
   validateConfig(cfg);
   // No await between the crop and its normalisation: the reused crop buffer cannot be clobbered.
-  const transform = (img: RawImage) => normalizeToChw(cropToRgb(img, cfg, true), cfg.size, cfg.mean, cfg.std, cfg.valueScale);
+  const transform = (img: RawImage) => normalizeToChw(cropToRgb(img, cfg, true), cfg.size, cfg.mean, cfg.std, cfg.valueScale, cfg.normalization);
   return isRawImage(input) ? transform(input) : withDecoded(input, cfg, opts.name, transform);
 }
 
