@@ -24,7 +24,7 @@ import {
 } from './onnx-session.js';
 import { startInferenceThread, type InferenceThread } from './inference-thread.js';
 import { fedTokenizerFiles, loadFedTokenizer, type FamilyId, type FedBatch, type FedTokenizer } from './tokenizer/index.js';
-import { scoringLinkFor, solveLinkFromCombinedGraph, type ScoringLink, type StatedLink } from './scoring-link.js';
+import { isSiglipCheckpoint, scoringLinkFor, solveLinkFromCombinedGraph, type ScoringLink, type StatedLink } from './scoring-link.js';
 import { loadManifestPreprocess, loadSourcedPreprocessFromDir, type PreprocessConfig, type PreprocessConvention, type PreprocessSources } from './preprocess/index.js';
 
 export interface Tower {
@@ -364,7 +364,7 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
     cutsTextToLongest: cutToLongest,
     preprocess,
     preprocessSources,
-    scoring: scoringLinkFor(dir, { family: tokenizer.family, stated: opts.scoring }),
+    scoring: scoringLinkFor(dir, { stated: opts.scoring }),
     sessionOptions,
     visual,
     textual,
@@ -433,10 +433,10 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
     }
   }
   // A SigLIP combined graph states its trained scale and bias: one image and two texts solve them exactly.
-  if (layout.combined && opts.scoring?.logitScale === undefined && (tokenizer.family === 'siglip' || tokenizer.family === 'siglip2-gemma')) {
+  if (layout.combined && opts.scoring?.logitScale === undefined && isSiglipCheckpoint(dir)) {
     const pair = tokenizer.batch(['a photo of a cat', '']);
     const solved = await solveLinkFromCombinedGraph(visual.session, { ...blankImage(), ...textFeeds(pair, 0, 2, 2) }, { image: visual.output.name, text: textual.output.name });
-    if (solved) ckpt.scoring = scoringLinkFor(dir, { family: tokenizer.family, stated: opts.scoring, solved: { ...solved, file: visualFile } });
+    if (solved) ckpt.scoring = scoringLinkFor(dir, { stated: opts.scoring, solved: { ...solved, file: visualFile } });
   }
   return ckpt;
 }
