@@ -5,8 +5,7 @@
  * logits must match the fixture's float64 forward pass (tests/support/*-forward.ts) on those rows and on
  * the preprocessed pixels. Logits may use any increasing affine link of the cosine (100·cos, or SigLIP's
  * exp(scale)·cos + bias): the test fits it on the run and checks every stored logit against it.
- * NLLB is checked at the checkpoint (encodeTexts against the oracle) until `eval --language` is on main;
- * its refusal without a language goes through the CLI.
+ * NLLB: the same through `eval --language fr`, its rows at the checkpoint, and its refusal without a language.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -211,6 +210,26 @@ describe.skipIf(!spm.present)('NLLB-CLIP (Immich, `text` only, mask = ids ≠ pa
     } finally {
       await ckpt.release();
     }
+  });
+
+  it('eval --language fr on an ImageFolder: stored top-5 and logits = float64 forward on the fra_Latn rows', async () => {
+    const model = path.join(tmp, 'nllb-eval');
+    const tok = nllbTokenizer();
+    const fx = await writeNllbFixture(model, [], { tokenizer: tok.files });
+    const root = path.join(tmp, 'images-nllb-eval');
+    const images = await writeImageFolder(root);
+    const db = path.join(tmp, 'nllb-eval.sqlite');
+    cli(['eval', '--model', model, '--dataset', 'imagefolder', '--root', root, '--prompts', prompts(), '--language', 'fr', '--db', db, '--json']);
+    const lines = cli(['predictions', '--run', '1', '--db', db, '--format', 'jsonl']).trim().split('\n').map((l) => JSON.parse(l) as Prediction);
+    const rows = golden('xlmr-style');
+    const text = CLASS_ORDER.map((c) => {
+      const g = rows.get(promptOf(c))!;
+      return xlmrTextForward(fx.text, [tok.ids.fra_Latn, ...g.ids.slice(1)], g.attention_mask).embedding;
+    });
+    const ckpt = await loadCheckpoint(model, { language: 'fr' });
+    await ckpt.release();
+    const pixels = await Promise.all(images.map((im) => preprocessImage(im.file, ckpt.preprocess)));
+    checkPredictions(lines, cosines(pixels.map((p) => visualForward(fx.visual, p)), text), CLASS_ORDER);
   });
 
   it('eval without --language: exit 2, one line naming tokenizer.json and the fix, no results DB written', async () => {
