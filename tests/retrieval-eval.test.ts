@@ -17,6 +17,7 @@ import { writeDemo } from '../src/fixtures/demo.js';
 import { resumeCommand } from '../src/report/run-list.js';
 import { writeClipArch } from '../src/fixtures/fixture-models.js';
 import { loadCheckpoint } from '../src/models/checkpoint.js';
+import { loadTokenizerFromDir } from '../src/models/tokenizer/index.js';
 import { openDb, type Db } from '../src/store/db.js';
 import { iterateQueries, readCaptions, readImages } from '../src/store/retrieval.js';
 import { getRun, listRuns } from '../src/store/runs.js';
@@ -92,15 +93,16 @@ describe('runRetrieval', () => {
     const ckpt = await loadCheckpoint(model);
     try {
       const texts = [74, 75, 76, 200].map((n) => Array(n).fill('a').join(' ')).concat(['a person rides a bike.']);
+      const clip = loadTokenizerFromDir(model);
       const refused = texts.filter((t) => {
         try {
-          ckpt.tokenizer.tokenize(t, { truncate: false });
+          clip.tokenize(t, { truncate: false });
           return false;
         } catch {
           return true;
         }
       }).length;
-      expect(ckpt.tokenizer.contextLength).toBe(77);
+      expect(ckpt.textTokenizer.contextLength).toBe(77);
       expect(refused).toBe(2);
       expect(truncatedCaptions(ckpt, texts)).toBe(refused);
     } finally {

@@ -45,6 +45,7 @@ export interface EvalArgs {
   'exclude-failures': boolean;
   'recall-k'?: string;
   'caption-prefix'?: string;
+  tokenizer?: string;
   json: boolean;
 }
 
@@ -346,6 +347,7 @@ function engineOptions(a: EvalArgs, signal: AbortSignal) {
     variant: a.variant,
     session: { intraOpThreads: a.threads, executionProvider: a.provider, graphOptimization: a['graph-optimization'] },
     preprocessConvention: a.convention,
+    tokenizer: a.tokenizer,
     scoring: { logitScale: a['logit-scale'], logitBias: a['logit-bias'] },
     cache: a.cache,
     resume: a.resume,

@@ -1,9 +1,25 @@
+import path from 'node:path';
 import type { Argv } from 'yargs';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { inputSignatures, outputSignatures, type TensorSignature } from '../models/onnx-session.js';
 import { preprocessSourceLines, type PreprocessConvention } from '../models/preprocess/index.js';
 import { describeLink } from '../models/scoring-link.js';
 import { OPTIONS } from './options.js';
+
+/**
+ * How text rows are built and fed, in one line:
+ * `siglip: Unigram, X </s>, pad to 64 with 1 (</s>), no mask fed`.
+ */
+export function feedingRule(c: Pick<Checkpoint, 'textTokenizer' | 'textual' | 'cutsTextToLongest'>): string {
+  const t = c.textTokenizer;
+  return [
+    `${t.family}: ${t.modelType}`,
+    t.template,
+    `pad to ${t.contextLength} with ${t.padId} (${t.padToken})`,
+    ...(c.cutsTextToLongest ? ['cut after the longest row of each batch'] : []),
+    c.textual.mask ? `${c.textual.mask.name} fed` : 'no mask fed',
+  ].join(', ');
+}
 
 /** Everything `inspect` reports about a checkpoint, as plain data. */
 export function describeCheckpoint(c: Checkpoint) {
@@ -27,7 +43,20 @@ export function describeCheckpoint(c: Checkpoint) {
     embedDim: c.embedDim,
     visual: tower(c.visual),
     textual: tower(c.textual),
-    tokenizer: { vocabSize: c.tokenizer.vocabSize, contextLength: c.tokenizer.contextLength, padId: c.tokenizer.padId, sotId: c.tokenizer.sotId, eotId: c.tokenizer.eotId },
+    family: c.family,
+    tokenizer: {
+      file: path.relative(c.dir, c.textTokenizer.source).split(path.sep).join('/') || '.',
+      modelType: c.textTokenizer.modelType,
+      contextLength: c.textTokenizer.contextLength,
+      template: c.textTokenizer.template,
+      padId: c.textTokenizer.padId,
+      padToken: c.textTokenizer.padToken,
+      maxId: c.textTokenizer.maxId,
+      clean: c.textTokenizer.clean,
+      cutToLongest: c.cutsTextToLongest,
+      attentionMaskFed: c.textual.mask !== undefined,
+      feeding: feedingRule(c),
+    },
     preprocess: c.preprocess,
     preprocessSources: c.preprocessSources,
     scoring: c.scoring,
@@ -49,7 +78,10 @@ export function formatDescription(d: ReturnType<typeof describeCheckpoint>): str
     `embedding    ${d.embedDim} dimensions`,
     ...tower('image tower', d.visual),
     ...tower('text tower', d.textual),
-    `tokenizer    vocab ${d.tokenizer.vocabSize}, context ${d.tokenizer.contextLength}, pad ${d.tokenizer.padId}, sot ${d.tokenizer.sotId}, eot ${d.tokenizer.eotId}`,
+    `family       ${d.family}`,
+    `tokenizer    ${d.tokenizer.file}: ${d.tokenizer.modelType}, context ${d.tokenizer.contextLength}, ids up to ${d.tokenizer.maxId}`,
+    `text rows    ${d.tokenizer.feeding}`,
+    `cleaning     ${d.tokenizer.clean}${d.family === 'clip' ? ' (CLIP cleans in its own tokenizer: ftfy, HTML unescape, whitespace, lower case)' : ''}`,
     `preprocess   ${p.size} px, ${p.interpolation}, resize ${p.resizeMode}${p.resizeSize ? ` to ${p.resizeSize}` : ''}, crop offsets ${p.cropRounding}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]${p.valueScale !== undefined ? `, pixel values × ${p.valueScale} (not / 255)` : ''}`,
     ...preprocessSourceLines(d.preprocess.interpolation, d.preprocessSources).map((l) => `${''.padEnd(12)} ${l}`),
     `scoring      ${describeLink(d.scoring)}`,
@@ -69,13 +101,15 @@ export const inspectCommand = {
         convention: OPTIONS.convention,
         'logit-scale': OPTIONS['logit-scale'],
         'logit-bias': OPTIONS['logit-bias'],
+        tokenizer: OPTIONS.tokenizer,
+        language: OPTIONS.language,
         json: OPTIONS.json,
       })
       .example('$0 inspect --model fixtures/demo/toy-clip', 'What the demo model is made of.')
       .example('$0 inspect --model ~/models/clip-vit-base-patch32 --variant fp16 --json', 'A Hugging Face export\'s fp16 variant, as JSON.'),
-  handler: async (a: { model: string; variant?: string; provider: 'cpu' | 'cuda'; convention: PreprocessConvention; 'logit-scale'?: number; 'logit-bias'?: number; json: boolean }) => {
+  handler: async (a: { model: string; variant?: string; provider: 'cpu' | 'cuda'; convention: PreprocessConvention; 'logit-scale'?: number; 'logit-bias'?: number; tokenizer?: string; language?: string; json: boolean }) => {
     const scoring = { logitScale: a['logit-scale'], logitBias: a['logit-bias'] };
-    const c = await loadCheckpoint(a.model, { variant: a.variant, session: { executionProvider: a.provider }, preprocessConvention: a.convention, scoring });
+    const c = await loadCheckpoint(a.model, { variant: a.variant, session: { executionProvider: a.provider }, preprocessConvention: a.convention, scoring, tokenizer: a.tokenizer, language: a.language });
     try {
       const d = describeCheckpoint(c);
       process.stdout.write(a.json ? JSON.stringify(d) + '\n' : formatDescription(d) + '\n');

@@ -39,6 +39,7 @@ export const OPTIONS = {
   out: { type: 'string', describe: 'Write the output to this file (atomically) instead of stdout.' },
   'recall-k': { type: 'string', describe: 'Retrieval datasets: recall cut-offs, comma-separated (default 1,5,10, as CLIP_benchmark); 1 must be among them (mean_recall@1 is the headline).' },
   'caption-prefix': { type: 'string', describe: 'Retrieval datasets: text put before every caption before it is encoded. The paper uses "a photo of " (+1–2 points R@1); none by default, as CLIP_benchmark.' },
+  tokenizer: { type: 'string', describe: 'A tokenizer file or folder to use instead of the model\'s own (tokenizer.json with its tokenizer_config.json beside it, vocab.json + merges.txt, bpe_simple_vocab_16e6.txt.gz); part of the model\'s fingerprint.' },
   'exclude-failures': { type: 'boolean', default: false, describe: 'Score only the samples that decoded. By default, as in the paper, a sample that fails to decode counts as wrong over the whole split.' },
 } as const;
 
@@ -59,4 +60,5 @@ export const RUN_OPTIONS = {
   cache: OPTIONS.cache,
   quiet: OPTIONS.quiet,
   'exclude-failures': OPTIONS['exclude-failures'],
+  tokenizer: OPTIONS.tokenizer,
 } as const;

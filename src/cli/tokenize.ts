@@ -52,7 +52,7 @@ export const tokenizeCommand = {
         text: { type: 'string', array: true, describe: 'Text to tokenize (repeatable); without it, lines are read from stdin.' },
         'no-truncate': { type: 'boolean', default: false, describe: 'Fail on text longer than the context instead of truncating it as CLIP does (CLIP ids only).' },
         'as-fed': { type: 'boolean', default: false, describe: 'Print {"ids", "attention_mask"} per line: special tokens, cleaning, truncation and padding to the context length as the text model is fed, by the rules of the tokenizer\'s family read from the files beside it.' },
-        language: { type: 'string', describe: 'FLORES-200 code an NLLB tokenizer puts before the text (e.g. fra_Latn); required for NLLB, refused for other families.' },
+        language: { type: 'string', describe: 'Language an NLLB tokenizer puts before the text: a FLORES-200 code (fra_Latn) or an ISO 639 code (fr, mapped by configs/languages/flores200.json); required for NLLB, refused for other families.' },
       })
       .conflicts('model', 'tokenizer')
       .check((a) => {

@@ -27,6 +27,8 @@ export interface EngineOptions {
   variant?: string;
   session?: Partial<SessionOptions>;
   preprocessConvention?: PreprocessConvention;
+  /** a tokenizer file or folder replacing the checkpoint's own (`--tokenizer`) */
+  tokenizer?: string;
   /** `--logit-scale` / `--logit-bias`: the scoring link's numbers, where the checkpoint does not state them */
   scoring?: StatedLink;
   /** images encoded per onnxruntime call */
@@ -258,7 +260,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
   startedAt = performance.now(),
 ): Promise<EngineResult<Summary>> {
   const tList = performance.now();
-  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, language: opts.language, scoring: opts.scoring });
+  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, language: opts.language, scoring: opts.scoring, tokenizer: opts.tokenizer });
   const tLoad = performance.now();
   let db: Db;
   try {

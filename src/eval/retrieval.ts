@@ -132,10 +132,9 @@ async function prepare(opts: RetrievalOptions): Promise<Prepared> {
   };
 }
 
-/** Captions longer than the context (with the start and end tokens), which the tokenizer cuts. */
-export function truncatedCaptions(ckpt: Pick<Checkpoint, 'tokenizer'>, texts: readonly string[]): number {
-  const context = ckpt.tokenizer.contextLength;
-  return texts.filter((t) => ckpt.tokenizer.encode(t).length + 2 > context).length;
+/** Captions longer than the context (with the family's special tokens), which the tokenizer cuts. */
+export function truncatedCaptions(ckpt: Pick<Checkpoint, 'textTokenizer'>, texts: readonly string[]): number {
+  return texts.filter((t) => ckpt.textTokenizer.truncated(t)).length;
 }
 
 /** The ranking of a retrieval run's stored rows, before it is written. */
@@ -310,7 +309,7 @@ function retrievalTask(opts: RetrievalOptions, p: Prepared): EvalTask<RetrievalS
         description: p.description,
         countNote: p.countNote,
         nTruncatedCaptions: truncatedCaptions(ckpt, p.captions.map((c) => prefix + c.text)),
-        contextLength: ckpt.tokenizer.contextLength,
+        contextLength: ckpt.textTokenizer.contextLength,
         convention: opts.preprocessConvention ?? 'reference',
       },
     }),

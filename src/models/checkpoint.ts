@@ -7,7 +7,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { normaliseRows } from '../prompts/classifier.js';
 import { fingerprintFiles } from './fingerprint.js';
-import { detectLayout, type ModelLayout, type TowerSpec } from './layout.js';
+import { detectLayout, type DetectedLayout, type ModelLayout, type TowerSpec } from './layout.js';
 import { resolveTowerIO } from './tower-roles.js';
 import {
   createSession,
@@ -23,7 +23,7 @@ import {
   type TensorSignature,
 } from './onnx-session.js';
 import { startInferenceThread, type InferenceThread } from './inference-thread.js';
-import { loadTokenizerFile, loadTokenizerFromDir, type ClipTokenizer } from './tokenizer/index.js';
+import { fedTokenizerFiles, loadFedTokenizer, type FamilyId, type FedBatch, type FedTokenizer } from './tokenizer/index.js';
 import { isSiglipCheckpoint, scoringLinkFor, solveLinkFromCombinedGraph, type ScoringLink, type StatedLink } from './scoring-link.js';
 import { loadManifestPreprocess, loadSourcedPreprocessFromDir, type PreprocessConfig, type PreprocessConvention, type PreprocessSources } from './preprocess/index.js';
 
@@ -51,7 +51,15 @@ export interface Checkpoint {
   fingerprint: string;
   files: string[];
   embedDim: number;
-  tokenizer: ClipTokenizer;
+  /** the text tower's family: how its rows are built and fed */
+  family: FamilyId;
+  /** the text tokenizer, with its family's rules: the rows `encodeTexts` feeds */
+  textTokenizer: FedTokenizer;
+  /**
+   * whether text rows are cut after the longest row of each batch (CLIP on a dynamic sequence axis:
+   * causal mask, end-of-text pooling) instead of fed at the full context length
+   */
+  cutsTextToLongest: boolean;
   preprocess: PreprocessConfig;
   /** where each preprocessing setting came from (recorded with runs, shown by `inspect`) */
   preprocessSources: PreprocessSources;
@@ -81,6 +89,8 @@ export interface Checkpoint {
 
 export interface LoadOptions {
   variant?: string;
+  /** a tokenizer file or folder to use instead of the checkpoint's own (`--tokenizer`) */
+  tokenizer?: string;
   session?: Partial<SessionOptions>;
   /** where an exporter's preprocessing differs from the reference's, whose to follow */
   preprocessConvention?: PreprocessConvention;
@@ -129,10 +139,9 @@ function tensor(type: string, data: Float32Array | Int32Array | BigInt64Array | 
   return new (ort().Tensor)(type as 'float32', data as Float32Array, dims);
 }
 
-/** Converts ids to the graph's integer type. */
-function idsAs(type: string, ids: Int32Array | BigInt64Array): Int32Array | BigInt64Array {
-  if (type === 'int64') return ids instanceof BigInt64Array ? ids : BigInt64Array.from(ids, (v) => BigInt(v));
-  return ids instanceof Int32Array ? ids : Int32Array.from(ids, (v) => Number(v));
+/** Converts int32 ids or mask values to the graph's integer type. */
+function idsAs(type: string, ids: Int32Array): Int32Array | BigInt64Array {
+  return type === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids;
 }
 
 /**
@@ -162,7 +171,7 @@ async function runTower(tower: Tower, n: number, feeds: (start: number, rows: nu
 }
 
 /** The first `len` columns of a row-major [rows, width] array. */
-function takeColumns<T extends Int32Array | BigInt64Array>(data: T, rows: number, width: number, len: number): T {
+function takeColumns<T extends Int32Array>(data: T, rows: number, width: number, len: number): T {
   const out = new (data.constructor as new (n: number) => T)(rows * len);
   for (let r = 0; r < rows; r++) out.set(data.subarray(r * width, r * width + len) as never, r * len);
   return out;
@@ -183,31 +192,23 @@ function imageFeedsOf(visual: Tower, size: number, pixels: Float32Array, start: 
   return { [visual.input.name]: tensor(visual.input.type, visual.input.type === 'float16' ? floatToHalfArray(chunk) : chunk, [feedRows, 3, size, size]) };
 }
 
-/** The text graph's inputs for rows [start, start+rows) of [n, L] ids; with `dynamicSequence`, cut after the longest <|endoftext|>. */
-export function textFeedsOf(
-  textual: Tower,
-  L: number,
-  dynamicSequence: boolean,
-  ids: Int32Array | BigInt64Array,
-  eotIndex: Int32Array,
-  start: number,
-  rows: number,
-  feedRows: number,
-): Feeds {
+/**
+ * The text graph's inputs for rows [start, start+rows) of fed rows [n, L] (padded with empty rows to
+ * feedRows): the ids, and the attention mask where the graph takes one. With `cutToLongest` (CLIP on a
+ * dynamic sequence axis) the rows are cut after the longest one of the chunk; otherwise all L are fed.
+ */
+export function textFeedsOf(textual: Tower, L: number, cutToLongest: boolean, fed: FedBatch, start: number, rows: number, feedRows: number): Feeds {
   let len = L;
-  if (dynamicSequence) {
+  if (cutToLongest) {
     len = 1;
-    for (let r = 0; r < rows; r++) len = Math.max(len, eotIndex[start + r] + 1);
+    for (let r = start; r < start + rows; r++) len = Math.max(len, fed.mask.subarray(r * L, (r + 1) * L).reduce((a, b) => a + b, 0));
   }
-  const chunk = rowsOf(ids, L, start, rows, feedRows);
-  const cut = len === L ? chunk : takeColumns(chunk, feedRows, L, len);
-  const feeds: Feeds = { [textual.input.name]: tensor(textual.input.type, idsAs(textual.input.type, cut), [feedRows, len]) };
-  if (textual.mask) {
-    // 1 up to and including <|endoftext|>, 0 on padding (what Hugging Face tokenizers return).
-    const mask = new Int32Array(feedRows * len);
-    for (let r = 0; r < rows; r++) mask.fill(1, r * len, r * len + eotIndex[start + r] + 1);
-    feeds[textual.mask.name] = tensor(textual.mask.type, idsAs(textual.mask.type, mask), [feedRows, len]);
-  }
+  const cut = (data: Int32Array) => {
+    const chunk = rowsOf(data, L, start, rows, feedRows);
+    return len === L ? chunk : takeColumns(chunk, feedRows, L, len);
+  };
+  const feeds: Feeds = { [textual.input.name]: tensor(textual.input.type, idsAs(textual.input.type, cut(fed.ids)), [feedRows, len]) };
+  if (textual.mask) feeds[textual.mask.name] = tensor(textual.mask.type, idsAs(textual.mask.type, cut(fed.mask)), [feedRows, len]);
   return feeds;
 }
 
@@ -221,13 +222,70 @@ export async function encodeImagesOn(visual: Tower, size: number, pixels: Float3
   return { data: normaliseRows(r.data, r.dim), dim: r.dim };
 }
 
+/** The text tokenizer to load: `--tokenizer`, else the manifest's, else the file the layout found, else the folder. */
+function textTokenizerSource(dir: string, layout: DetectedLayout, override: string | undefined): string {
+  if (override !== undefined) return path.resolve(override);
+  if (layout.manifest) return path.join(dir, layout.manifest.tokenizer);
+  return layout.tokenizer === undefined ? dir : path.join(dir, layout.tokenizer);
+}
+
+/**
+ * The files the fingerprint covers: the layout's, plus the files a `--tokenizer` override reads (paths
+ * relative to `dir`; an override outside it keeps its `../` path). The layout's own tokenizer files stay:
+ * some of them (config.json) are read for more than the tokenizer, and covering an unread file is safe.
+ */
+function checkpointFiles(dir: string, layout: DetectedLayout, tokenizerSource: string, overridden: boolean): string[] {
+  if (!overridden) return layout.files;
+  const rel = (f: string) => path.relative(dir, f).split(path.sep).join('/');
+  return [...new Set([...layout.files, ...fedTokenizerFiles(tokenizerSource).map(rel)])];
+}
+
+/** An onnxruntime error in a few words: `Gather: indices element out of data bounds, …` (its source location dropped). */
+function ortReason(err: unknown): string {
+  const line = String((err as Error).message ?? err).split('\n')[0];
+  const op = /while running (\w+) node/.exec(line)?.[1];
+  const status = (/Status Message: (.*)$/.exec(line)?.[1] ?? line).replace(/^\S+:\d+ [^(]*\([^)]*\) /, '');
+  return `onnxruntime: ${op ? `${op}: ` : ''}${status}`.slice(0, 240);
+}
+
+/**
+ * Runs the text tower once on a full-length blank row (the context must fit the graph, even a dynamic
+ * one whose position table is shorter) and once with the tokenizer's largest id in it (the vocabulary must
+ * fit the embedding table: onnxruntime's Gather refuses ids past its end). Returns the embedding size.
+ */
+async function probeTextTower(textual: Tower, tok: FedTokenizer, blank: FedBatch, feeds: (fed: FedBatch) => Feeds): Promise<number> {
+  // a probe's failure is reported in one line: onnxruntime's own error log is kept quiet for it (4: fatal only)
+  const run = async (fed: FedBatch) => (await textual.session.run(feeds(fed), [textual.output.name], { logSeverityLevel: 4 }))[textual.output.name].dims.at(-1) as number;
+  let dim: number;
+  try {
+    dim = await run(blank);
+  } catch (err) {
+    throw new UsageError(`the text graph fails on a row of ${tok.contextLength} tokens, the tokenizer's context length (${ortReason(err)})`, {
+      file: textual.file,
+      fix: 'use the tokenizer this text model was exported with, or set its context length ("contextLength" in clip-bench.json)',
+    });
+  }
+  const withMax = { ids: Int32Array.from(blank.ids), mask: blank.mask };
+  withMax.ids[0] = tok.maxId;
+  try {
+    await run(withMax);
+  } catch (err) {
+    throw new UsageError(`the tokenizer's ids go up to ${tok.maxId}, past the text model's embedding table (${ortReason(err)})`, {
+      file: tok.source,
+      fix: 'use the tokenizer this text model was trained with (--tokenizer FILE)',
+    });
+  }
+  return dim;
+}
+
 /** Opens the checkpoint in `dir`: detects its layout, loads tokenizer and preprocessing, creates the sessions. */
 export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promise<Checkpoint> {
   const sessionOptions = resolveSessionOptions(opts.session);
   const convention = opts.preprocessConvention ?? 'reference';
-  const layout = detectLayout(dir, opts.variant);
+  const layout = detectLayout(dir, opts.variant, { tokenizer: opts.tokenizer });
   const m = layout.manifest;
-  const tokenizer = m ? loadTokenizerFile(path.join(dir, m.tokenizer), m.contextLength ? { contextLength: m.contextLength } : {}) : loadTokenizerFromDir(dir);
+  const tokenizerSource = textTokenizerSource(dir, layout, opts.tokenizer);
+  const tokenizer = loadFedTokenizer(tokenizerSource, { language: opts.language, ...(m?.contextLength ? { contextLength: m.contextLength } : {}) });
   const { config: preprocess, sources: preprocessSources } = m ? loadManifestPreprocess(dir, m.preprocess, convention) : loadSourcedPreprocessFromDir(dir, { convention });
 
   const visualFile = path.join(dir, layout.visual.file);
@@ -257,15 +315,18 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
   const pixelRow = 3 * size * size;
   const L = tokenizer.contextLength;
   /** Inputs the combined graph needs for the tower not being run: one blank row. */
-  const blank = tokenizer.tokenizeBatch(['']);
+  const blank = tokenizer.batch(['']);
   const blankImage = (): Feeds => imageFeeds(new Float32Array(pixelRow), 0, 1, 1);
-  const blankText = (): Feeds => textFeeds(blank.data, blank.eotIndex, 0, 1, 1);
+  const blankText = (): Feeds => textFeeds(blank, 0, 1, 1);
   const imageFeeds = (pixels: Float32Array, start: number, rows: number, feedRows: number) => imageFeedsOf(visual, size, pixels, start, rows, feedRows);
 
-  /** A text graph with a dynamic sequence axis gets only up to the longest <|endoftext|> of each batch. */
-  const dynamicSequence = typeof textual.input.shape[1] !== 'number' && !opts.fullLengthText;
-  const textFeeds = (ids: Int32Array | BigInt64Array, eotIndex: Int32Array, start: number, rows: number, feedRows: number) =>
-    textFeedsOf(textual, L, dynamicSequence, ids, eotIndex, start, rows, feedRows);
+  /**
+   * Only CLIP (causal mask, pooled at <|endoftext|>) may be cut after the longest row of each batch on a
+   * dynamic sequence axis. SigLIP pools the last position and XLM-R / NLLB were trained on full rows:
+   * they always get the full context length (SigLIP padded to the longest prompt loses ~70 points on MNIST).
+   */
+  const cutToLongest = tokenizer.family === 'clip' && typeof textual.input.shape[1] !== 'number' && !opts.fullLengthText;
+  const textFeeds = (fed: FedBatch, start: number, rows: number, feedRows: number) => textFeedsOf(textual, L, cutToLongest, fed, start, rows, feedRows);
 
   // The image encoder in a worker thread, started on first use (so `inspect` never starts it); from then
   // on this thread's own image session is released and the worker's is the only one.
@@ -278,7 +339,7 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
       spec: layout.visual,
       size,
       session: sessionOptions,
-      ...(layout.combined ? { blankText: { spec: layout.textual, ids: Int32Array.from(blank.data as Int32Array), eotIndex: Int32Array.from(blank.eotIndex), contextLength: L, dynamicSequence } } : {}),
+      ...(layout.combined ? { blankText: { spec: layout.textual, fed: { ids: Int32Array.from(blank.ids), mask: Int32Array.from(blank.mask) }, contextLength: L, cutToLongest } } : {}),
     }).then(async (t) => {
       if (!layout.combined) await visual.session.release();
       started = t;
@@ -286,7 +347,7 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
     }));
   const ownBatches = new WeakSet<ArrayBufferLike>();
 
-  const files = layout.files;
+  const files = checkpointFiles(dir, layout, tokenizerSource, opts.tokenizer !== undefined);
   const fingerprint = await fingerprintFiles(dir, files);
   const ckpt: Checkpoint = {
     dir,
@@ -298,7 +359,9 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
     fingerprint,
     files,
     embedDim: 0,
-    tokenizer,
+    family: tokenizer.family,
+    textTokenizer: tokenizer,
+    cutsTextToLongest: cutToLongest,
     preprocess,
     preprocessSources,
     scoring: scoringLinkFor(dir, { stated: opts.scoring }),
@@ -327,10 +390,10 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
       return a;
     },
     async encodeTexts(texts) {
-      const batch = tokenizer.tokenizeBatch([...texts], { dtype: textual.input.type === 'int64' ? 'int64' : 'int32' });
+      const batch = tokenizer.batch(texts);
       const r = await runTower(textual, texts.length, (start, rows, feedRows) => ({
         ...(layout.combined ? blankImage() : {}),
-        ...textFeeds(batch.data, batch.eotIndex, start, rows, feedRows),
+        ...textFeeds(batch, start, rows, feedRows),
       }));
       checkDim(textual, r.dim);
       return normaliseRows(r.data, r.dim);
@@ -357,9 +420,9 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
       fix: 'the two towers come from different models; use the visual and textual files of one export',
     });
   }
-  const probeText = async () => (await runTower(textual, 1, (s0, rows, feedRows) => ({ ...(layout.combined ? blankImage() : {}), ...textFeeds(blank.data, blank.eotIndex, s0, rows, feedRows) }))).dim;
   const probeImage = async () => (await runTower(visual, 1, (s0, rows, feedRows) => ({ ...(layout.combined ? blankText() : {}), ...imageFeeds(new Float32Array(pixelRow), s0, rows, feedRows) }))).dim;
-  ckpt.embedDim = stated[0] ?? stated[1] ?? (await probeText());
+  const textDim = await probeTextTower(textual, tokenizer, blank, (fed) => ({ ...(layout.combined ? blankImage() : {}), ...textFeedsOf(textual, L, false, fed, 0, 1, textual.batch ?? 1) }));
+  ckpt.embedDim = stated[0] ?? stated[1] ?? textDim;
   if (stated[0] === undefined || stated[1] === undefined) {
     const probe = await probeImage();
     if (probe !== ckpt.embedDim) {
@@ -371,8 +434,8 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
   }
   // A SigLIP combined graph states its trained scale and bias: one image and two texts solve them exactly.
   if (layout.combined && opts.scoring?.logitScale === undefined && isSiglipCheckpoint(dir)) {
-    const pair = tokenizer.tokenizeBatch(['a photo of a cat', '']);
-    const solved = await solveLinkFromCombinedGraph(visual.session, { ...blankImage(), ...textFeeds(pair.data, pair.eotIndex, 0, 2, 2) }, { image: visual.output.name, text: textual.output.name });
+    const pair = tokenizer.batch(['a photo of a cat', '']);
+    const solved = await solveLinkFromCombinedGraph(visual.session, { ...blankImage(), ...textFeeds(pair, 0, 2, 2) }, { image: visual.output.name, text: textual.output.name });
     if (solved) ckpt.scoring = scoringLinkFor(dir, { stated: opts.scoring, solved: { ...solved, file: visualFile } });
   }
   return ckpt;

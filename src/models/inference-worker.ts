@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../errors.js';
 import { encodeImagesOn, openTower, textFeedsOf, type Feeds } from './checkpoint.js';
 import type { TowerSpec } from './layout.js';
+import type { FedBatch } from './tokenizer/fed-tokenizer.js';
 import { createSession, type SessionOptions } from './onnx-session.js';
 
 /** What the worker is started with (structured-cloned). */
@@ -21,7 +22,7 @@ export interface InferenceSetup {
   size: number;
   session: SessionOptions;
   /** a combined graph (both towers in one) also needs one blank text row */
-  blankText?: { spec: TowerSpec; ids: Int32Array; eotIndex: Int32Array; contextLength: number; dynamicSequence: boolean };
+  blankText?: { spec: TowerSpec; fed: FedBatch; contextLength: number; cutToLongest: boolean };
 }
 
 /** Main thread → worker: encode the first n rows of `pixels` ([n, 3, size, size]), or stop. */
@@ -58,7 +59,7 @@ if (port && (workerData as { inferenceSetup?: InferenceSetup } | null)?.inferenc
     if (setup.blankText) {
       const b = setup.blankText;
       const textual = openTower(setup.file, session, b.spec, 'text');
-      extra = () => textFeedsOf(textual, b.contextLength, b.dynamicSequence, b.ids, b.eotIndex, 0, 1, 1);
+      extra = () => textFeedsOf(textual, b.contextLength, b.cutToLongest, b.fed, 0, 1, 1);
     }
     return { session, visual, extra };
   };

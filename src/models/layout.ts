@@ -22,7 +22,8 @@ import { UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { preprocessConfigFileIn } from './preprocess/config.js';
-import { tokenizerFilesIn, tokenizerFilesOf } from './tokenizer/model-dir.js';
+import { fedTokenizerFiles } from './tokenizer/fed-tokenizer.js';
+import { tokenizerFilesIn } from './tokenizer/model-dir.js';
 
 export type ModelLayout = 'immich' | 'hf-split' | 'hf-combined' | 'manifest' | 'flat-pair';
 
@@ -61,12 +62,27 @@ export const KNOWN_SUFFIXES = ['fp16', 'quantized', 'int8', 'uint8', 'q4', 'bnb4
 
 /**
  * The files besides the graphs that a folder-layout checkpoint (Immich, Hugging Face) reads: the
- * tokenizer's files and the preprocessing config, found by the same functions the loaders use, so the
- * fingerprint covers exactly what is read.
+ * tokenizer's files (of `tokenizer` relative to `dir` if the layout found one, else of the folder) and the
+ * preprocessing config, found by the same functions the loaders use, so the fingerprint covers exactly
+ * what is read.
  */
-function folderSideFiles(dir: string): string[] {
+function folderSideFiles(dir: string, tokenizer?: string): string[] {
   const pre = preprocessConfigFileIn(dir);
-  return [...tokenizerFilesIn(dir), ...(pre ? [pre] : [])];
+  return [...tokenizerFilesRel(dir, tokenizer ?? '.'), ...(pre ? [pre] : [])];
+}
+
+/**
+ * Every file the text tokenizer at `rel` (below `dir`) reads, relative to `dir`; none where there is no
+ * tokenizer to read (a `--tokenizer` may replace it; otherwise loading it says what is wrong).
+ */
+function tokenizerFilesRel(dir: string, rel: string): string[] {
+  let files: string[];
+  try {
+    files = fedTokenizerFiles(path.join(dir, rel));
+  } catch {
+    return [];
+  }
+  return files.map((f) => path.relative(dir, f).split(path.sep).join('/'));
 }
 
 /**
@@ -75,7 +91,7 @@ function folderSideFiles(dir: string): string[] {
  */
 function manifestSideFiles(dir: string, m: Manifest): string[] {
   const pre = typeof m.preprocess === 'string' ? m.preprocess : m.preprocess === undefined ? preprocessConfigFileIn(dir) : undefined;
-  return ['clip-bench.json', ...tokenizerFilesOf(dir, m.tokenizer), ...(pre ? [pre] : [])];
+  return ['clip-bench.json', ...tokenizerFilesRel(dir, m.tokenizer), ...(pre ? [pre] : [])];
 }
 
 /** The line `inspect` shows when a folder has no preprocessing config: the transform is then a default, not the checkpoint's. */

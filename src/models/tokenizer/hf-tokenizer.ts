@@ -43,6 +43,8 @@ export const LIBRARY_MODEL_TYPES = ['BPE', 'Unigram', 'WordPiece', 'WordLevel'] 
 /** A non-CLIP tokenizer.json: content ids of a text, without special tokens, padding or truncation. */
 export class HfTokenizer {
   readonly modelType: string;
+  /** the largest id of the vocabulary and the added tokens */
+  readonly maxId: number;
   private readonly tok: LibTokenizer;
   private readonly tokenIds: Map<string, number>;
 
@@ -60,6 +62,9 @@ export class HfTokenizer {
       throw new UsageError(`@huggingface/tokenizers cannot read this tokenizer.json: ${(e as Error).message}`, { file, fix: FIX, cause: e });
     }
     this.tokenIds = tokenIdsOf(json);
+    let maxId = -1;
+    for (const id of this.tokenIds.values()) if (id > maxId) maxId = id; // no spread: vocabularies exceed the argument limit
+    this.maxId = maxId;
     if (steps.charsmap !== false) replacePrecompiled(this.tok, file);
     if (steps.float32Viterbi !== false && type === 'Unigram') replaceViterbi(this.tok, json, file);
   }
