@@ -2,26 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { CLIP_ARCH_SIZES, clipTextualGraph, clipVisualGraph, randomClipWeights } from '../src/fixtures/clip-arch.js';
 import { OnnxGraph } from '../src/models/onnx/graph.js';
 import { onnxGraphCost } from '../src/models/cost-graph.js';
+import { clipArchCost } from './support/clip-arch-cost.js';
 
 const config = { ...CLIP_ARCH_SIZES.tiny, vocabSize: 600 };
 const weights = randomClipWeights(config, 1234);
 
-// Hand formulas from the architecture (clip-arch.ts), not from the graph: a pre-LN block of width w has
-// ln_1, ln_2 (2w each), in_proj (3w² + 3w), out_proj (w² + w), c_fc (4w² + 4w), c_proj (4w² + w) and two
-// scalar constants (the 1/√d scale, QuickGELU's 1.702).
-const blockParams = (w: number) => 12 * w * w + 13 * w + 2;
-// FLOPs of a block on T tokens: the four linears 2·T·w·(3w + w + 4w + 4w), q·kᵀ and attn·v 2·2·T²·w over all heads
-const blockFlops = (w: number, T: number) => 24 * T * w * w + 4 * T * T * w;
-
 describe('parameters and FLOPs read from ONNX graphs', () => {
   const c = config;
-  const grid = c.imageSize / c.patchSize;
-  const T = grid * grid + 1;
 
   it('tiny CLIP image tower: parameters and FLOPs per image equal the hand formula', () => {
-    const w = c.visionWidth;
-    const params = w * 3 * c.patchSize ** 2 + w + T * w + 2 * w + c.visionLayers * blockParams(w) + 2 * w + w * c.embedDim;
-    const flops = 2 * w * grid * grid * 3 * c.patchSize ** 2 + c.visionLayers * blockFlops(w, T) + 2 * w * c.embedDim;
+    const { parameters: params, flops } = clipArchCost(c).visual;
     const cost = onnxGraphCost(clipVisualGraph(weights).toBytes(), 'image');
     expect(cost).toEqual({ parameters: params, flops });
     // a graph fixed at batch 1 costs the same; fp16 weights count the same parameters
@@ -30,10 +20,7 @@ describe('parameters and FLOPs read from ONNX graphs', () => {
   });
 
   it('tiny CLIP text tower at full context: parameters include the causal mask buffer; FLOPs per prompt', () => {
-    const w = c.textWidth;
-    const L = c.contextLength;
-    const params = c.vocabSize * w + L * w + L * L + c.textLayers * blockParams(w) + 2 * w + w * c.embedDim + 2;
-    const flops = c.textLayers * blockFlops(w, L) + 2 * L * w + 2 * w * c.embedDim;
+    const { parameters: params, flops } = clipArchCost(c).text;
     expect(onnxGraphCost(clipTextualGraph(weights).toBytes(), 'text')).toEqual({ parameters: params, flops });
   });
 
