@@ -36,8 +36,9 @@ export function putCost(db: Db, r: CostRecord): void {
   });
 }
 
-/** Every stored cost record, newest measurement first. */
+/** Every stored cost record, newest measurement first; none from a DB made before the table (read-only opens do not migrate). */
 export function listCosts(db: Db): CostRecord[] {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'model_costs'").get()) return [];
   const select = (Object.entries(COLUMNS) as [keyof CostRecord, string][]).map(([k, c]) => `${c} AS ${k}`).join(', ');
   const rows = db.prepare(`SELECT ${select} FROM model_costs ORDER BY measured_at DESC`).all() as (Omit<CostRecord, 'settings'> & { settings: string })[];
   return rows.map((r) => ({ ...r, settings: JSON.parse(r.settings) as Record<string, unknown> }));
