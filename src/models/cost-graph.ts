@@ -2,7 +2,8 @@
  * What a graph costs, read from the ONNX file itself: parameters (the elements of its floating-point
  * initializers) and FLOPs per input row (2 × multiply-adds of MatMul, Gemm and Conv, from static shapes
  * propagated through the graph with the batch axis set to 1). Where a MatMul/Gemm/Conv input's shape
- * cannot be known statically the FLOPs are `null` with the reason: no silent guess.
+ * cannot be known statically the FLOPs are `null` with the reason: no silent guess. (open_clip's model table
+ * and fvcore count one FLOP per multiply-add, half of ours.)
  */
 import { readFileSync } from 'node:fs';
 import { modelType } from './onnx/graph.js';

@@ -112,7 +112,7 @@ export function costSectionMarkdown(s: CostSection | null): string[] {
   const lines = [
     '### Accuracy and cost',
     '',
-    `Measured by \`clip-bench cost\` on ${s.machine} (${s.executionProvider}). Latency: one image at batch 1 (median); memory: peak RSS of an eval; ★ marks the Pareto front (no other model is as accurate and cheaper).`,
+    `Measured by \`clip-bench cost\` on ${s.machine} (${s.executionProvider}). Latency: one image at batch 1 (median); memory: peak RSS of an eval; GFLOP: 2 × multiply-adds of MatMul/Gemm/Conv; ★ marks the Pareto front (no other model is as accurate and cheaper).`,
     '',
   ];
   for (const g of s.groups) {
