@@ -30,7 +30,7 @@ export interface CostScatterLayout {
 export function costScatterLayout(points: readonly CostPoint[], axis: CostAxis, opts: { width?: number; height?: number } = {}): CostScatterLayout {
   const width = opts.width ?? 520;
   const height = opts.height ?? 340;
-  const margin = { top: 28, right: 130, bottom: 44, left: 52 };
+  const margin = { top: 40, right: 24, bottom: 44, left: 52 };
   const a = AXES[axis];
   const maxCost = Math.max(...points.map(a.value), 1e-9);
   const accs = points.map((p) => p.accuracy);
@@ -66,17 +66,21 @@ export function costScatterPlot(points: readonly CostPoint[], axis: CostAxis, op
     body.push(
       `<g><title>${escapeXml(`${name}: ${p.point.accuracy.toFixed(2)}% at ${a.value(p.point).toFixed(1)} ${a.unit}${p.front ? ' (Pareto front)' : ''}`)}</title>`,
       `<circle cx="${r2(p.x)}" cy="${r2(p.y)}" r="5" fill="${p.front ? COLOURS.ours : '#fff'}" stroke="${COLOURS.ours}" stroke-width="1.5"/>`,
-      `<text x="${r2(p.x + 8)}" y="${r2(p.y)}" dy="0.35em">${escapeXml(name.length > 24 ? `${name.slice(0, 23)}…` : name)}</text>`,
+      // labels point into the plot: right of a point in the left half, left of one in the right half
+      p.x < (L.margin.left + right) / 2
+        ? `<text x="${r2(p.x + 8)}" y="${r2(p.y)}" dy="0.35em">${escapeXml(name.length > 28 ? `${name.slice(0, 27)}…` : name)}</text>`
+        : `<text x="${r2(p.x - 8)}" y="${r2(p.y)}" dy="0.35em" text-anchor="end">${escapeXml(name.length > 28 ? `${name.slice(0, 27)}…` : name)}</text>`,
       '</g>',
     );
   }
-  // legend, right of the plot area
-  const lx = right + 16;
+  // legend, above the plot area
+  const ly = 14;
+  const lx = L.margin.left + 6;
   body.push(
-    `<circle cx="${lx}" cy="${L.margin.top + 6}" r="5" fill="${COLOURS.ours}" stroke="${COLOURS.ours}" stroke-width="1.5"/>`,
-    `<text x="${lx + 10}" y="${L.margin.top + 6}" dy="0.35em">Pareto front</text>`,
-    `<circle cx="${lx}" cy="${L.margin.top + 24}" r="5" fill="#fff" stroke="${COLOURS.ours}" stroke-width="1.5"/>`,
-    `<text x="${lx + 10}" y="${L.margin.top + 24}" dy="0.35em">dominated</text>`,
+    `<circle cx="${lx}" cy="${ly}" r="5" fill="${COLOURS.ours}" stroke="${COLOURS.ours}" stroke-width="1.5"/>`,
+    `<text x="${lx + 10}" y="${ly}" dy="0.35em">Pareto front</text>`,
+    `<circle cx="${lx + 110}" cy="${ly}" r="5" fill="#fff" stroke="${COLOURS.ours}" stroke-width="1.5"/>`,
+    `<text x="${lx + 120}" y="${ly}" dy="0.35em">dominated</text>`,
     `<text x="${r2((L.margin.left + right) / 2)}" y="${L.height - 8}" text-anchor="middle">${escapeXml(a.label)}</text>`,
     `<text transform="translate(14 ${r2((L.margin.top + bottom) / 2)}) rotate(-90)" text-anchor="middle">accuracy (%)</text>`,
   );
