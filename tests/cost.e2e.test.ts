@@ -89,11 +89,12 @@ describe('clip-bench cost', () => {
   });
 
   it.each([
-    [['--images', '0'], '--images must be a whole number ≥ 1, got 0 — pass --images 1 or more'],
-    [['--seconds', '-1'], '--seconds must be > 0, got -1'],
-  ])('%j: one line, exit 2, no DB written', (extra, message) => {
+    [['--model', 'FIXTURE', '--images', '0'], '--images must be a whole number ≥ 1, got 0 — pass --images 1 or more'],
+    [['--model', 'FIXTURE', '--seconds', '-1'], '--seconds must be > 0, got -1'],
+    [['--model', '/no/such/model'], '/no/such/model'],
+  ])('%j: one line, exit 2, no DB written', (args, message) => {
     const db = path.join(tmp, 'bad.sqlite');
-    const r = cli(['cost', '--model', model, '--db', db, ...extra]);
+    const r = cli(['cost', ...args.map((a) => (a === 'FIXTURE' ? model : a)), '--db', db]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);

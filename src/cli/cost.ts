@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { measureCost } from '../eval/cost.js';
+import { detectLayout } from '../models/layout.js';
 import type { CostRecord } from '../store/cost.js';
 import { putCost } from '../store/cost.js';
 import { openDb } from '../store/db.js';
@@ -46,6 +47,7 @@ export const costCommand = {
       })
       .example('$0 cost --model ~/.cache/immich/clip/ViT-B-32__openai', 'Measure once per machine; run it on an idle machine.'),
   handler: async (a: { model: string; variant?: string; db: string; 'batch-size': number; workers: number; threads: number; provider: 'cpu' | 'cuda'; images: number; prompts: number; seconds: number; json: boolean }) => {
+    detectLayout(a.model, a.variant); // a folder that is not a model fails before any DB is made
     openDb(a.db).close(); // a DB that cannot be written fails before minutes of measuring
     const r = await measureCost({
       modelDir: a.model,
