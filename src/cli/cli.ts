@@ -12,6 +12,7 @@ import { checkCommandLine } from './argv-check.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
 import { compareCommand } from './compare.js';
+import { costCommand } from './cost.js';
 import { datasetsCommand } from './datasets.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
@@ -37,6 +38,7 @@ export const COMMANDS = [
   mergeCommand,
   cacheCommand,
   benchCommand,
+  costCommand,
   inspectCommand,
   tokenizeCommand,
   preprocessCommand,

@@ -79,7 +79,7 @@ function cpuMeter(): () => number {
 }
 
 /** Repeats `fn` until `seconds` have passed (at least `minRuns` times); returns runs per second. */
-async function rate(fn: () => Promise<unknown>, seconds: number, minRuns = 2): Promise<number> {
+export async function rate(fn: () => Promise<unknown>, seconds: number, minRuns = 2): Promise<number> {
   await fn(); // warm-up: first runs allocate and plan
   let runs = 0;
   const t0 = performance.now();

@@ -6,6 +6,7 @@ import type { Ablation } from './ablation.js';
 import { ablationTitle } from './ablation.js';
 import { cellSampleText, cellValueText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
 import { comparisonTitle, type RunComparison } from './compare.js';
+import { costSectionHtml } from './cost-plot.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import { unrankedRetrievalNote, type ReportData, type RunDetails } from './report-data.js';
 import type { StoredRetrievalComparison } from './retrieval-runs.js';
@@ -215,6 +216,7 @@ export function reportHtml(d: ReportData): string {
     '<section id="plots"><h2>Per dataset</h2><div class="plots">',
     ...paperPlots(d),
     '</div></section>',
+    ...costSectionHtml(d.cost),
     ...retrievalHtml(d),
     ...languageTablesHtml(d.languages, esc),
     ...(d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),

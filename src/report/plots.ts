@@ -36,7 +36,7 @@ export interface Margin {
 }
 
 /** The SVG element; its first-child <title> is the accessible name (SVG-AAM), so no ids to keep unique on a page. */
-function svg(width: number, height: number, title: string, body: string[]): string {
+export function svg(width: number, height: number, title: string, body: string[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ${FONT}>`,
     `<title>${escapeXml(title)}</title>`,

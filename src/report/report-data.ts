@@ -19,6 +19,8 @@ import {
   type ReferenceTable,
   type SuiteMean,
 } from './accuracy-table.js';
+import { listCosts } from '../store/cost.js';
+import { buildCostSection, costSectionCsv, costSectionMarkdown, type CostSection } from './cost-section.js';
 import { buildLanguageTables, languageTablesCsv, languageTablesJson, languageTablesMarkdown, type LanguageTable } from './language-table.js';
 import { paperCell } from './paper.js';
 import { isRankedRetrievalRun, retrievalRunViews } from './retrieval-runs.js';
@@ -61,6 +63,8 @@ export interface ReportData {
   unrankedRetrieval: number[];
   /** the language × model tables of the runs that store a language (language-table.ts) */
   languages: LanguageTable[];
+  /** accuracy beside what `clip-bench cost` measured, per dataset group, Pareto fronts marked (cost-section.ts); null without cost records */
+  cost: CostSection | null;
 }
 
 export interface ReportOptions {
@@ -134,6 +138,7 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     retrieval: retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance }),
     unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
     languages: buildLanguageTables(all),
+    cost: buildCostSection(table, listCosts(db)),
   };
 }
 
@@ -181,6 +186,7 @@ export function reportMarkdown(d: ReportData): string {
   }
   return [
     head,
+    ...costSectionMarkdown(d.cost),
     ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval),
     ...languageTablesMarkdown(d.languages),
     ...unfinishedMarkdown(d),
@@ -195,14 +201,15 @@ export function reportMarkdown(d: ReportData): string {
 
 /**
  * The classification CSV; retrieval runs follow as their own long-format table (one line per metric) after a
- * blank line, or alone where the DB has no classification run; then the language tables (one line per cell).
+ * blank line, or alone where the DB has no classification run; then the language tables (one line per cell), then
+ * the accuracy-and-cost rows (one per model and dataset group).
  */
 export function reportCsv(d: ReportData): string {
-  const languages = d.languages.length ? '\n' + languageTablesCsv(d.languages) : '';
+  const trailing = (d.languages.length ? '\n' + languageTablesCsv(d.languages) : '') + (d.cost ? '\n' + costSectionCsv(d.cost) : '');
   const classification = () => accuracyTableCsv(d.table, { reference: d.reference });
-  if (d.retrieval.length === 0) return languages ? classification().replace(/\n?$/, '\n') + languages : classification();
-  if (d.table.columns.length === 0) return retrievalCsv(d.retrieval) + languages;
-  return classification().replace(/\n?$/, '\n') + '\n' + retrievalCsv(d.retrieval) + languages;
+  if (d.retrieval.length === 0) return trailing ? classification().replace(/\n?$/, '\n') + trailing : classification();
+  if (d.table.columns.length === 0) return retrievalCsv(d.retrieval) + trailing;
+  return classification().replace(/\n?$/, '\n') + '\n' + retrievalCsv(d.retrieval) + trailing;
 }
 
 /** The table (as before: columns, rows, runs) with everything else beside it. */

@@ -116,4 +116,28 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, query, idx)
   ) WITHOUT ROWID;
   `,
+  // v6: what a model costs on a machine (clip-bench cost), beside its accuracy in the report. One row per
+  // model fingerprint × variant × execution provider × machine; measuring again replaces the row.
+  `
+  CREATE TABLE model_costs (
+    model_fingerprint TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    execution_provider TEXT NOT NULL,
+    machine TEXT NOT NULL,          -- platform, CPU count and model, memory: where the times were taken
+    model_name TEXT NOT NULL,
+    measured_at TEXT NOT NULL,
+    batch_size INTEGER NOT NULL,    -- the batch of images_per_second (the eval batch size)
+    images_per_second REAL NOT NULL, -- image encoder alone at batch_size
+    latency_ms REAL NOT NULL,       -- one image at batch 1, median
+    prompts_per_second REAL NOT NULL, -- text encoder, as eval feeds it
+    peak_rss_mib REAL NOT NULL,     -- peak resident memory of an eval of generated JPEGs
+    size_bytes INTEGER NOT NULL,    -- the fingerprinted files on disk
+    parameters INTEGER NOT NULL,    -- elements of the graphs' floating-point initializers
+    image_flops REAL,               -- per image (MatMul/Gemm/Conv); NULL when the graph's shapes are dynamic
+    text_flops REAL,                -- per prompt at the full context; NULL likewise
+    flops_note TEXT,                -- why a FLOP count is NULL
+    settings TEXT NOT NULL,         -- JSON: session options, preprocessing workers, images and prompts measured, environment
+    PRIMARY KEY (model_fingerprint, variant, execution_provider, machine)
+  ) WITHOUT ROWID;
+  `,
 ];
