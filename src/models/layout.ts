@@ -23,7 +23,6 @@ import { packageRoot } from '../paths.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { preprocessConfigFileIn } from './preprocess/config.js';
 import { fedTokenizerFiles } from './tokenizer/fed-tokenizer.js';
-import { tokenizerFilesIn } from './tokenizer/model-dir.js';
 
 export type ModelLayout = 'immich' | 'hf-split' | 'hf-combined' | 'manifest' | 'flat-pair';
 
@@ -76,13 +75,16 @@ function folderSideFiles(dir: string, tokenizer?: string): string[] {
  * tokenizer to read (a `--tokenizer` may replace it; otherwise loading it says what is wrong).
  */
 function tokenizerFilesRel(dir: string, rel: string): string[] {
-  let files: string[];
   try {
-    files = fedTokenizerFiles(path.join(dir, rel));
+    return readTokenizerFilesRel(dir, rel);
   } catch {
     return [];
   }
-  return files.map((f) => path.relative(dir, f).split(path.sep).join('/'));
+}
+
+/** Every file the text tokenizer at `rel` (below `dir`) reads, relative to `dir`; throws where there is none. */
+function readTokenizerFilesRel(dir: string, rel: string): string[] {
+  return fedTokenizerFiles(path.join(dir, rel)).map((f) => path.relative(dir, f).split(path.sep).join('/'));
 }
 
 /**
@@ -283,7 +285,8 @@ function flatPairLayout(dir: string, requested: string | undefined, opts: Detect
   let tokenizerFiles: string[] = [];
   if (opts.tokenizer === undefined) {
     try {
-      tokenizerFiles = tokenizerFilesIn(dir);
+      // the family tokenizer's own files too (tokenizer_config.json, special_tokens_map.json), as for the other layouts
+      tokenizerFiles = readTokenizerFilesRel(dir, '.');
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       throw new UsageError(`no tokenizer beside the ${pair.runtime} pair ${pair.visual} + ${pair.textual}`, {
