@@ -75,7 +75,13 @@ export function parsePublishedTable(text: string, file: string): PublishedTable 
       throw new UsageError(`line ${n}: ${(err as Error).message}`, { file, fix: 'pass the file as published, unedited' });
     }
   };
-  const header = fields(lines[0] ?? '', 1);
+  // a first line that is not even CSV (a JSON file, say) is just as much not a published header
+  let header: string[];
+  try {
+    header = csvFields(lines[0] ?? '');
+  } catch {
+    header = [(lines[0] ?? '').slice(0, 40)];
+  }
   const kind = detectPublishedKind(header);
   if (!kind) {
     throw new UsageError(`not a published result table: its header is "${header.slice(0, 6).join(',')}${header.length > 6 ? ',…' : ''}", expected ${EXPECTED_HEADERS}`, {
