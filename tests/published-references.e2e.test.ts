@@ -136,6 +136,15 @@ describe('--reference-file end to end (suite and report)', () => {
     expect(s.rows[0].cells[0].published.value).toBeCloseTo(LAION_CIFAR10_FRACTION * 100, 10);
   });
 
+  it('eval: one result beside its row, --json carries the same section', () => {
+    const r = cli(['eval', '--model', model, '--dataset', 'cifar10', '--root', path.join(dataRoot, 'cifar10'), '--reference-file', csv, '--db', db, '--workers', '1', '--quiet', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { top1: number; published: SectionJson };
+    const cell = out.published.rows[0].cells[0];
+    expect(out.published.rows[0].key).toBe('ViT-B-32/openai');
+    expect(cell.delta).toBeCloseTo(100 * out.top1 - CIFAR10_FRACTION * 100, 8);
+  });
+
   it('the paper form of --reference still works beside it', () => {
     const r = cli(['report', '--db', db, '--reference', 'ViT-B/32', '--reference-file', csv]);
     expect(r.code).toBe(0);
