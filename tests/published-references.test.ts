@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DATASETS, type DatasetId } from '../src/datasets/index.js';
+import { DATASETS, getDataset } from '../src/datasets/index.js';
 import { isRetrievalDataset } from '../src/datasets/retrieval/index.js';
 import { METRIC_IDS } from '../src/eval/metric-ids.js';
 import { RETRIEVAL_HEADLINE } from '../src/eval/retrieval-metrics.js';
@@ -167,7 +167,7 @@ describe("CLIP_benchmark's benchmark.csv (long format)", () => {
 
 describe('the mapping table (configs/references/published-datasets.json)', () => {
   const entries = Object.entries(publishedMappings()).flatMap(([kind, m]) => m.datasets.map((d) => ({ kind, ...d })));
-  const ourMetric = (id: string) => (isRetrievalDataset(id) ? RETRIEVAL_HEADLINE : (DATASETS[id as DatasetId].metric ?? 'top1'));
+  const ourMetric = (id: string) => (isRetrievalDataset(id) ? RETRIEVAL_HEADLINE : (getDataset(id).metric ?? 'top1'));
 
   it.each(entries)('$kind $name → $dataset: a known dataset and metric; comparable ones on our headline, others with a note', (e) => {
     expect(Object.hasOwn(DATASETS, e.dataset) || isRetrievalDataset(e.dataset)).toBe(true);
