@@ -12,6 +12,10 @@ import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.j
 import { filterSourceLine, type PreprocessConvention } from '../models/preprocess/index.js';
 import { describeLink } from '../models/scoring-link.js';
 import { paperCell } from '../report/paper.js';
+import { publishedSection, publishedSectionMarkdown, publishedSectionRow, type PublishedSection } from '../report/published-section.js';
+import { isPublishedReference, publishedReferenceFromFlags } from '../references/published-reference.js';
+import type { MetricId } from '../eval/metric-ids.js';
+import { RETRIEVAL_HEADLINE } from '../eval/retrieval-metrics.js';
 import { retrievalReference, retrievalReferenceCells } from '../report/retrieval-paper.js';
 import { retrievalReferenceJson, retrievalReferenceLines, type RetrievalRunView } from '../report/retrieval-section.js';
 import { shellWord } from '../report/run-list.js';
@@ -38,6 +42,7 @@ export interface EvalArgs {
   'logit-scale'?: number;
   'logit-bias'?: number;
   reference?: string;
+  'reference-file'?: string;
   cache: boolean;
   resume?: number;
   shard?: string;
@@ -237,7 +242,8 @@ export const evalCommand = {
         shard: OPTIONS.shard,
         'recall-k': OPTIONS['recall-k'],
         'caption-prefix': OPTIONS['caption-prefix'],
-        reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours; on a retrieval dataset Table 13\'s six recalls (ViT-L/14@336px on flickr30k and mscoco), other models or datasets say the paper has none.' },
+        reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours; on a retrieval dataset Table 13\'s six recalls (ViT-L/14@336px on flickr30k and mscoco), other models or datasets say the paper has none. Or openclip:ARCH/tag with --reference-file: that published row instead of the model\'s own.' },
+        'reference-file': OPTIONS['reference-file'],
         json: OPTIONS.json,
       })
       .check((a) => {
@@ -251,27 +257,36 @@ export const evalCommand = {
       .example('$0 eval --model ~/models/ViT-B-32__openai --dataset mscoco --root ~/data/coco --caption-prefix "a photo of "', "MSCOCO 5k retrieval both ways, with the paper's caption prefix."),
   handler: async (a: EvalArgs) => {
     checkDatasetId(a.dataset!);
+    // a wrong reference file or an unknown published row fails before the run, not after
+    const published = publishedReferenceFromFlags(a.reference, a['reference-file']);
+    const paperReference = isPublishedReference(a.reference) ? undefined : a.reference;
+    const beside = (model: string, dataset: string, ours: number, metric: MetricId) =>
+      published ? publishedSection(published, [publishedSectionRow(published, model, model, [{ label: dataset, dataset, ours, metric }])]) : undefined;
+    const besideLines = (s: PublishedSection | undefined) => (s ? ['', ...publishedSectionMarkdown(s)] : []);
     if (isRetrievalDataset(a.dataset!)) {
-      if (a.reference) retrievalReferenceCells(a.reference, a.dataset!); // an unknown paper model fails before the run, not after
+      if (paperReference) retrievalReferenceCells(paperReference, a.dataset!); // an unknown paper model fails before the run, not after
       const r = await retrievalAndReport(a);
-      const view = a.reference ? retrievalResultView(r, a.reference) : undefined;
+      const view = paperReference ? retrievalResultView(r, paperReference) : undefined;
+      const headline = r.summary.values[RETRIEVAL_HEADLINE];
+      const section = headline === undefined ? undefined : beside(r.model, r.dataset, 100 * headline, RETRIEVAL_HEADLINE);
       if (a.json) {
-        process.stdout.write(JSON.stringify(view ? { ...retrievalJson(r), reference: retrievalReferenceJson(view) } : retrievalJson(r)) + '\n');
+        process.stdout.write(JSON.stringify({ ...retrievalJson(r), ...(view ? { reference: retrievalReferenceJson(view) } : {}), ...(section ? { published: section } : {}) }) + '\n');
         return;
       }
-      const paper = a.reference ? (view ? retrievalReferenceLines(view) : [`  paper ${a.reference}: a shard has no ranks yet; merge the shards (\`clip-bench merge\`) and see \`clip-bench report --reference ${a.reference}\``]) : [];
-      process.stdout.write([formatRetrievalResult(r), ...paper].join('\n') + '\n');
+      const paper = paperReference ? (view ? retrievalReferenceLines(view) : [`  paper ${paperReference}: a shard has no ranks yet; merge the shards (\`clip-bench merge\`) and see \`clip-bench report --reference ${paperReference}\``]) : [];
+      process.stdout.write([formatRetrievalResult(r), ...paper, ...besideLines(section)].join('\n') + '\n');
       return;
     }
-    if (a.reference) paperCell('imagenet', a.reference); // an unknown paper model fails before the run, not after
+    if (paperReference) paperCell('imagenet', paperReference); // an unknown paper model fails before the run, not after
     const result = await evalAndReport(a);
-    const reference = a.reference ? compareWithPaper(result, a.reference) : undefined;
+    const reference = paperReference ? compareWithPaper(result, paperReference) : undefined;
+    const section = beside(result.model, result.dataset, 100 * (result.headlineValue ?? result.top1), result.headlineValue === null ? 'top1' : result.headline);
     if (a.json) {
       const out = { task: 'classification', ...result };
-      process.stdout.write(JSON.stringify(reference ? { ...out, reference } : out) + '\n');
+      process.stdout.write(JSON.stringify({ ...out, ...(reference ? { reference } : {}), ...(section ? { published: section } : {}) }) + '\n');
       return;
     }
-    process.stdout.write(formatEvalResult(result) + '\n' + (reference ? formatPaperComparison(reference) + '\n' : ''));
+    process.stdout.write([formatEvalResult(result), ...(reference ? [formatPaperComparison(reference)] : []), ...besideLines(section)].join('\n') + '\n');
   },
 };
 

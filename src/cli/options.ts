@@ -37,6 +37,11 @@ export const OPTIONS = {
   resume: { type: 'number', describe: 'Continue this unfinished run (same arguments as it was started with). Without it, an unfinished run with the same identity is continued automatically.' },
   shard: { type: 'string', describe: 'Evaluate only shard i of n ("i/n": samples whose index mod n is i); merge the shard DBs with `clip-bench merge`.' },
   out: { type: 'string', describe: 'Write the output to this file (atomically) instead of stdout.' },
+  'reference-file': {
+    type: 'string',
+    describe:
+      "A published result table to put beside ours, as downloaded: open_clip's docs/openclip_results.csv, openclip_classification_results.csv or openclip_retrieval_results.csv, or CLIP_benchmark's benchmark/benchmark.csv. Alone, each model is compared with its own row, found from its folder name ARCH__pretrained-tag (ViT-B-32__openai → ViT-B-32/openai); with --reference openclip:ARCH/tag, every model with that row. Shows the published value, Δ only where configs/references/published-datasets.json calls the protocols comparable, and each number's source and protocol note.",
+  },
   'recall-k': { type: 'string', describe: 'Retrieval datasets: recall cut-offs, comma-separated (default 1,5,10, as CLIP_benchmark); 1 must be among them (mean_recall@1 is the headline).' },
   'caption-prefix': { type: 'string', describe: 'Retrieval datasets: text put before every caption before it is encoded. The paper uses "a photo of " (+1–2 points R@1); none by default, as CLIP_benchmark.' },
   tokenizer: { type: 'string', describe: 'A tokenizer file or folder to use instead of the model\'s own (tokenizer.json with its tokenizer_config.json beside it, vocab.json + merges.txt, bpe_simple_vocab_16e6.txt.gz); part of the model\'s fingerprint.' },

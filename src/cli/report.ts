@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { reportHtml } from '../report/html.js';
 import { paperCell } from '../report/paper.js';
+import { isPublishedReference, publishedReferenceFromFlags } from '../references/published-reference.js';
 import { collectReport, reportCsv, reportJson, reportMarkdown, type ReportOptions } from '../report/report-data.js';
 import { openDb } from '../store/db.js';
 import { OPTIONS } from './options.js';
@@ -9,11 +10,14 @@ import { emit } from './output.js';
 
 export type ReportFormat = 'md' | 'csv' | 'json' | 'html';
 
-export function renderReport(dbFile: string, format: ReportFormat, opts: ReportOptions = {}): string {
-  if (opts.reference) paperCell('imagenet', opts.reference); // an unknown paper model fails with "did you mean" before any work
+export function renderReport(dbFile: string, format: ReportFormat, opts: ReportOptions = {}, referenceFile?: string): string {
+  // a wrong reference file, an unknown published row or paper model fails with "did you mean" before any work
+  const published = publishedReferenceFromFlags(opts.reference, referenceFile);
+  const reference = isPublishedReference(opts.reference) ? undefined : opts.reference;
+  if (reference) paperCell('imagenet', reference);
   const db = openDb(dbFile, { readonly: true });
   try {
-    const data = collectReport(db, { details: format !== 'csv', dbFile, ...opts });
+    const data = collectReport(db, { details: format !== 'csv', dbFile, ...opts, reference, published });
     return { md: reportMarkdown, csv: reportCsv, json: reportJson, html: reportHtml }[format](data);
   } finally {
     db.close();
@@ -25,6 +29,7 @@ export interface ReportArgs {
   format: ReportFormat;
   out?: string;
   reference?: string;
+  'reference-file'?: string;
   tolerance: number;
 }
 
@@ -50,8 +55,9 @@ export const reportCommand = {
         out: OPTIONS.out,
         reference: {
           type: 'string',
-          describe: "Paper model to put beside ours (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): the paper's number, the delta, flags beyond --tolerance, unverified cells marked.",
+          describe: "Paper model to put beside ours (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): the paper's number, the delta, flags beyond --tolerance, unverified cells marked. Or openclip:ARCH/tag (e.g. openclip:ViT-B-32/laion2b_s34b_b79k) with --reference-file: that published row beside every model.",
         },
+        'reference-file': OPTIONS['reference-file'],
         tolerance: { type: 'number', default: 1, describe: 'Deltas to the paper larger than this many points are flagged.' },
       })
       .check((a) => {
@@ -61,8 +67,9 @@ export const reportCommand = {
       })
       .example('$0 report', 'Print the table as Markdown.')
       .example('$0 report --format csv --out results/report.csv', 'Write it as CSV.')
-      .example('$0 report --format html --out results/report.html --reference ViT-B/32', 'One page: the table beside the paper, plots, per-run details.'),
+      .example('$0 report --format html --out results/report.html --reference ViT-B/32', 'One page: the table beside the paper, plots, per-run details.')
+      .example('$0 report --reference-file openclip_results.csv', "Each model (a folder named ARCH__tag) beside its row of open_clip's published results."),
   handler: (a: ReportArgs) => {
-    emit(renderReport(a.db, a.format, { reference: a.reference, tolerance: a.tolerance }), a.out);
+    emit(renderReport(a.db, a.format, { reference: a.reference, tolerance: a.tolerance }, a['reference-file']), a.out);
   },
 };

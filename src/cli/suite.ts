@@ -5,9 +5,11 @@ import { UsageError } from '../errors.js';
 import { isRetrievalDataset } from '../datasets/retrieval/index.js';
 import { RETRIEVAL_HEADLINE } from '../eval/retrieval-metrics.js';
 import { parseRecallK } from '../eval/retrieval.js';
-import { entryName, formatSuiteTable, loadSuite, runSuite, suiteTable, type SuiteEvent, type SuiteResult } from '../eval/suite.js';
+import { entryName, entryPaperKey, formatSuiteTable, loadSuite, runSuite, suiteTable, type SuiteEvent, type SuiteResult } from '../eval/suite.js';
 import { detectLayout } from '../models/layout.js';
 import { paperCell } from '../report/paper.js';
+import { publishedSection, publishedSectionMarkdown, publishedSectionRow } from '../report/published-section.js';
+import { isPublishedReference, publishedReferenceFromFlags } from '../references/published-reference.js';
 import { checkEvalArgs, evalAndReport, retrievalAndReport, type EvalArgs, type StoredRetrievalResult } from './eval.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 
@@ -58,7 +60,8 @@ export const suiteCommand = {
         model: { ...OPTIONS.model, demandOption: true },
         suite: { type: 'string', demandOption: true, describe: 'Suite id from configs/suites (e.g. paper-zero-shot, the paper\'s 27 datasets) or a JSON file listing {"dataset", "dirs", "split"?, "prompts"?, "paper"?, "name"?} entries.' },
         'data-root': { type: 'string', demandOption: true, describe: 'Folder under which each dataset of the suite is looked for, by the folder names the suite lists; datasets not found are skipped and listed.' },
-        reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): adds the paper\'s number, the difference and their means.' },
+        reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): adds the paper\'s number, the difference and their means. Or openclip:ARCH/tag (e.g. openclip:ViT-B-32/laion2b_s34b_b79k) with --reference-file: that published row instead of the model\'s own.' },
+        'reference-file': OPTIONS['reference-file'],
         ...RUN_OPTIONS,
         'recall-k': OPTIONS['recall-k'],
         'caption-prefix': OPTIONS['caption-prefix'],
@@ -71,10 +74,13 @@ export const suiteCommand = {
         return true;
       })
       .example('$0 suite --model ~/models/ViT-B-32__openai --suite paper-zero-shot --data-root ~/data --reference ViT-B/32', 'Every paper dataset found under ~/data, beside the paper\'s ViT-B/32 numbers.')
-      .example('$0 suite --model DIR --suite my-suite.json --data-root ~/data --limit 500 --json', 'A quick check of your own suite, printed as JSON.'),
+      .example('$0 suite --model DIR --suite my-suite.json --data-root ~/data --limit 500 --json', 'A quick check of your own suite, printed as JSON.')
+      .example('$0 suite --model ~/models/ViT-B-32__openai --suite paper-zero-shot --data-root ~/data --reference-file openclip_results.csv', "Beside open_clip's published row ViT-B-32/openai, found from the folder's name."),
   handler: async (a: SuiteArgs) => {
     // Mistakes that would fail every dataset alike stop the suite before it starts.
-    if (a.reference) paperCell('imagenet', a.reference);
+    const published = publishedReferenceFromFlags(a.reference, a['reference-file']);
+    const paperReference = isPublishedReference(a.reference) ? undefined : a.reference;
+    if (paperReference) paperCell('imagenet', paperReference);
     const suite = loadSuite(a.suite);
     await requireDirectory(a['data-root'], 'data root');
     detectLayout(a.model!, a.variant);
@@ -95,7 +101,12 @@ export const suiteCommand = {
         fix: 'pass --data-root with the folder that holds the dataset folders the suite names',
       });
     }
-    const table = suiteTable(outcome, a.reference);
-    process.stdout.write(a.json ? JSON.stringify(table) + '\n' : formatSuiteTable(table) + '\n');
+    const table = suiteTable(outcome, paperReference);
+    const model = path.basename(path.resolve(a.model!)); // the name eval records (ckpt.name)
+    // each row is looked up by the dataset it stands for: the suite entry's paper key (an ImageFolder of CIFAR-10) or its adapter id
+    const ours = outcome.ran.map(({ entry }, i) => ({ label: table.rows[i].name, dataset: entryPaperKey(entry) ?? entry.dataset, ours: table.rows[i].ours, metric: table.rows[i].metric }));
+    const section = published ? publishedSection(published, [publishedSectionRow(published, model, model, ours)]) : undefined;
+    if (a.json) process.stdout.write(JSON.stringify(section ? { ...table, published: section } : table) + '\n');
+    else process.stdout.write(formatSuiteTable(table) + '\n' + (section ? '\n' + publishedSectionMarkdown(section).join('\n') : ''));
   },
 };

@@ -11,6 +11,7 @@ import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram }
 import { unrankedRetrievalNote, type ReportData, type RunDetails } from './report-data.js';
 import type { StoredRetrievalComparison } from './retrieval-runs.js';
 import { languageTablesHtml } from './language-table.js';
+import { publishedSectionHtml } from './published-section.js';
 import { retrievalSectionHtml } from './retrieval-section.js';
 import { unfinishedLine } from './run-list.js';
 
@@ -213,6 +214,7 @@ export function reportHtml(d: ReportData): string {
     '<section id="results"><h2>Results</h2>',
     ...matrix(d),
     '</section>',
+    ...(d.published ? ['<section id="published">', publishedSectionHtml(d.published), '</section>'] : []),
     '<section id="plots"><h2>Per dataset</h2><div class="plots">',
     ...paperPlots(d),
     '</div></section>',

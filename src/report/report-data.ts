@@ -15,6 +15,7 @@ import {
   buildAccuracyTable,
   referenceTable,
   suiteMean,
+  rowLabel,
   type AccuracyTable,
   type ReferenceTable,
   type SuiteMean,
@@ -28,6 +29,8 @@ import { retrievalCsv, retrievalSectionJson, retrievalSectionMarkdown, type Retr
 import { runListing, unfinishedLine, type RunListing } from './run-list.js';
 import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
 import { runLink } from '../models/scoring-link.js';
+import type { PublishedReference } from '../references/published-reference.js';
+import { buildPublishedSection, publishedSectionCsv, publishedSectionMarkdown, type PublishedSection } from './published-section.js';
 
 export interface NamedConfusion extends ConfusionPair {
   labelName: string;
@@ -65,6 +68,8 @@ export interface ReportData {
   languages: LanguageTable[];
   /** accuracy beside what `clip-bench cost` measured, per dataset group, Pareto fronts marked (cost-section.ts); null without cost records */
   cost: CostSection | null;
+  /** our cells beside a published result table (`--reference-file`; published-section.ts) */
+  published?: PublishedSection;
 }
 
 export interface ReportOptions {
@@ -78,6 +83,8 @@ export interface ReportOptions {
   details?: boolean;
   /** the DB's file, for the commands that continue unfinished runs */
   dbFile?: string;
+  /** a published result table to put beside ours (`--reference-file`, `--reference openclip:ARCH/tag`) */
+  published?: PublishedReference | null;
 }
 
 /**
@@ -139,6 +146,7 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
     languages: buildLanguageTables(all),
     cost: buildCostSection(table, listCosts(db)),
+    ...(opts.published ? { published: buildPublishedSection(table, opts.published, (i) => rowLabel(table.rows[i])) } : {}),
   };
 }
 
@@ -186,6 +194,7 @@ export function reportMarkdown(d: ReportData): string {
   }
   return [
     head,
+    ...(d.published ? publishedSectionMarkdown(d.published) : []),
     ...costSectionMarkdown(d.cost),
     ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval),
     ...languageTablesMarkdown(d.languages),
@@ -202,10 +211,11 @@ export function reportMarkdown(d: ReportData): string {
 /**
  * The classification CSV; retrieval runs follow as their own long-format table (one line per metric) after a
  * blank line, or alone where the DB has no classification run; then the language tables (one line per cell), then
- * the accuracy-and-cost rows (one per model and dataset group).
+ * the accuracy-and-cost rows (one per model and dataset group), then the published comparison (one line per compared cell).
  */
 export function reportCsv(d: ReportData): string {
-  const trailing = (d.languages.length ? '\n' + languageTablesCsv(d.languages) : '') + (d.cost ? '\n' + costSectionCsv(d.cost) : '');
+  const trailing =
+    (d.languages.length ? '\n' + languageTablesCsv(d.languages) : '') + (d.cost ? '\n' + costSectionCsv(d.cost) : '') + (d.published ? '\n' + publishedSectionCsv(d.published) : '');
   const classification = () => accuracyTableCsv(d.table, { reference: d.reference });
   if (d.retrieval.length === 0) return trailing ? classification().replace(/\n?$/, '\n') + trailing : classification();
   if (d.table.columns.length === 0) return retrievalCsv(d.retrieval) + trailing;
