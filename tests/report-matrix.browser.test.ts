@@ -57,11 +57,12 @@ describe.skipIf(!haveBrowser && !inCi)('the 10 × 27 report in headless Chromium
   });
 
   it('the matrix and the page fit 1400 px: no horizontal scroll; screenshot kept in results/ci/', async () => {
-    const widths = await page.evaluate(() => {
-      const wrap = document.querySelector('.matrix-wrap')!;
+    // a string, as the page's own code: this project's TypeScript has no DOM types
+    const widths = (await page.evaluate(`(() => {
+      const wrap = document.querySelector('.matrix-wrap');
       const doc = document.documentElement;
       return { wrapScroll: wrap.scrollWidth, wrapClient: wrap.clientWidth, docScroll: doc.scrollWidth, docClient: doc.clientWidth };
-    });
+    })()`)) as { wrapScroll: number; wrapClient: number; docScroll: number; docClient: number };
     expect(widths.wrapScroll).toBeLessThanOrEqual(widths.wrapClient);
     expect(widths.docScroll).toBeLessThanOrEqual(widths.docClient);
     expect(widths.docClient).toBe(WIDTH);
@@ -86,9 +87,11 @@ describe.skipIf(!haveBrowser && !inCi)('the 10 × 27 report in headless Chromium
   });
 
   it('every Δ cell\'s background is blue above the paper, red below, as its Δ from the builder\'s counts', async () => {
-    const tds = await page.locator('table.matrix td.cell[data-delta]').evaluateAll((els) =>
-      els.map((el) => ({ title: el.getAttribute('title')!, delta: Number(el.getAttribute('data-delta')), bg: getComputedStyle(el).backgroundColor })),
-    );
+    const tds = (await page.evaluate(`[...document.querySelectorAll('table.matrix td.cell[data-delta]')].map((el) => ({ title: el.getAttribute('title'), delta: Number(el.getAttribute('data-delta')), bg: getComputedStyle(el).backgroundColor }))`)) as {
+      title: string;
+      delta: number;
+      bg: string;
+    }[];
     expect(tds).toHaveLength(cells.length); // ViT-B/32 has a paper number on each of the 27
     let checked = 0;
     for (const td of tds) {
