@@ -40,7 +40,7 @@ describe('eval --reference', () => {
     const c = compareWithPaper(r, 'ViT-B/32');
     expect(c).toMatchObject({ paper: 63.2, verified: true });
     expect(c.delta).toBeCloseTo(-0.3, 10);
-    expect(formatPaperComparison(c)).toBe('  paper ViT-B/32: 63.2%   ours 62.90%   Δ -0.30 points');
+    expect(formatPaperComparison(c)).toBe('  paper ViT-B/32: 63.2%   ours 62.90%   Δ −0.30 points');
     expect(formatPaperComparison(compareWithPaper({ ...r, dataset: 'birdsnap' }, 'ViT-B/32'))).toContain('(unverified cell)');
     expect(compareWithPaper({ ...r, dataset: 'imagefolder' }, 'RN50').paper).toBeNull();
   });

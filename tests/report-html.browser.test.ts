@@ -183,14 +183,17 @@ describe.skipIf(!haveBrowser && !inCi)('in headless Chromium', () => {
   it('the report renders its tables and every plot, sized, without errors or requests; screenshot in results/', async () => {
     const { page, problems } = await open(reportFile);
     expect(await page.title()).toBe('clip-bench report');
-    // four checkpoints (toy, tiny fp32, tiny fp16, recorded): four rows and one ours-vs-paper plot each
+    // four checkpoints (toy, tiny fp32, tiny fp16, recorded): four model columns and one ours-vs-paper plot each;
+    // four dataset columns of the table (the toy's two prompt sets, CIFAR10, Birdsnap) are the matrix's rows, then the mean
     expect(await sized(page, 'table.matrix')).toBe(1);
-    expect(await page.locator('table.matrix tr').count()).toBe(1 + 4);
+    expect(await page.locator('table.matrix th.model').count()).toBe(4);
+    expect(await page.locator('table.matrix tr').count()).toBe(1 + 4 + 1);
     expect(await sized(page, 'figure[data-plot="ours-vs-paper"] svg')).toBe(4);
     // the recorded runs: CIFAR10 flagged, Birdsnap within tolerance but an unverified paper cell
     expect(await page.locator('table.matrix td.flag').count()).toBe(1);
-    expect(await page.locator('table.matrix td.flag').textContent()).toContain('90.00 / 100.00n=100paper 91.3 · Δ −1.30 ⚠'); // value, n, the paper beside it
-    expect(await page.locator('table.matrix .badge').count()).toBe(1);
+    expect(await page.locator('table.matrix td.flag').textContent()).toBe('90.0n=100Δ −1.3 ⚠'); // value, n, Δ to the paper
+    expect(await page.locator('table.matrix td.flag').getAttribute('title')).toContain('top-1 90.00 · top-5 100.00 · n=100 · paper Table 11, ViT-B/32: 91.3');
+    expect(await page.locator('table.matrix .note-mark').count()).toBe(1); // Birdsnap's unverified paper cell
     expect(await page.textContent('p.answer')).toContain('1 of 2 results within ±1 points');
     // the screenshot shows the page as a reader first sees it, per-run sections collapsed
     mkdirSync(path.join(packageRoot, 'results'), { recursive: true });
@@ -198,7 +201,10 @@ describe.skipIf(!haveBrowser && !inCi)('in headless Chromium', () => {
     // expanding them is the test's doing; the page itself has no script
     await page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
     // the suite mean of the recorded model: (90 + 38) / 2 against the paper's (91.3 + 37.8) / 2 = 64.55
-    expect(await page.locator('table.matrix tr', { hasText: 'recorded' }).locator('td.suite').textContent()).toBe('64.00over 2 datasets; paper 64.55, Δ −0.55');
+    const models = await page.locator('table.matrix th.model').allTextContents();
+    const recorded = page.locator('table.matrix tr.mean td.suite').nth(models.indexOf('recorded'));
+    expect(await recorded.textContent()).toBe('64.02 dsΔ −0.5');
+    expect(Number(await recorded.getAttribute('data-delta'))).toBeCloseTo(64 - 64.55, 9);
     // six runs shown (the toy's two prompt sets are two columns): provenance, details and a reliability diagram each
     expect(await sized(page, 'table.provenance')).toBe(1);
     expect(await page.locator('table.provenance tr').count()).toBe(1 + 6);
@@ -225,7 +231,7 @@ describe.skipIf(!haveBrowser && !inCi)('in headless Chromium', () => {
       expect(await t.locator('.badge', { hasText: 'unverified' }).count()).toBe(6);
     }
     // the classification table is still there, unchanged in shape
-    expect(await page.locator('table.matrix tr').count()).toBe(1 + 4);
+    expect(await page.locator('table.matrix tr').count()).toBe(1 + 4 + 1);
     expect(problems).toEqual([]);
     await page.close();
     const cmp = await open(retrievalCompareFile);

@@ -1,3 +1,4 @@
+import { signed } from '../report/accuracy-table.js';
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { DATASETS } from '../datasets/index.js';
@@ -309,8 +310,7 @@ export function compareWithPaper(r: Pick<EvalResult, 'dataset' | 'top1' | 'headl
 
 export function formatPaperComparison(c: PaperComparison): string {
   if (c.paper === null) return `  paper: no ${c.model} number for ${c.dataset}`;
-  const sign = c.delta! >= 0 ? '+' : '';
-  return `  paper ${c.model}: ${c.paper.toFixed(1)}%${c.verified ? '' : ' (unverified cell)'}   ours ${c.ours.toFixed(2)}%   Δ ${sign}${c.delta!.toFixed(2)} points`;
+  return `  paper ${c.model}: ${c.paper.toFixed(1)}%${c.verified ? '' : ' (unverified cell)'}   ours ${c.ours.toFixed(2)}%   Δ ${signed(c.delta!)} points`;
 }
 
 /**

@@ -7,6 +7,7 @@
  * Adapters are looked up by id only when a dataset is found, so a suite may name datasets whose adapters
  * this build lacks: not found, they are skipped; found, they fail with "unknown dataset".
  */
+import { signed } from '../report/accuracy-table.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, unknownName } from '../errors.js';
@@ -279,7 +280,6 @@ export function suiteTable(o: SuiteOutcome, reference?: string): SuiteTable {
 /** The table as Markdown with the failed and skipped datasets listed below it. Unverified paper cells carry a `*`. */
 export function formatSuiteTable(t: SuiteTable): string {
   const f2 = (x: number) => x.toFixed(2);
-  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
   const ref = t.reference;
   const head = ref ? ['dataset', 'metric', 'ours', `paper ${ref}`, 'Δ'] : ['dataset', 'metric', 'ours'];
   const lines = [`| ${head.join(' | ')} |`, `|---|---|${head.slice(2).map(() => '---:').join('|')}|`];

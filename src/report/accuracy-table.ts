@@ -394,7 +394,10 @@ export function cellSampleText(c: TableCell): string {
 export function cellText(c: TableCell): string {
   return `${cellValueText(c)} (${cellSampleText(c)})`;
 }
+/** A difference with its sign, the minus U+2212 (never a hyphen): signed(-1.3) → '−1.30', signed(0.25, 1) → '+0.3'. */
 export const signed = (x: number, digits = 2) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+/** A number that may be negative, with the minus U+2212 in place of toFixed's hyphen: fixed(-0.5, 2) → '−0.50'. */
+export const fixed = (x: number, digits: number) => x.toFixed(digits).replace(/^-/, '−');
 
 export interface TableExtras {
   /** the paper's numbers beside ours (--reference) */

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { PredictionRow, RunRecord } from '../store/runs.js';
-import { isPartial, RUN_SETTINGS, runLanguage } from './accuracy-table.js';
+import { isPartial, RUN_SETTINGS, runLanguage, signed } from './accuracy-table.js';
 import { changedFraction, describeComparison, discordantCounts, mcnemarExact, pairedBootstrap } from './stats.js';
 
 export interface ComparedRun {
@@ -197,7 +197,7 @@ export function formatComparison(c: RunComparison, topClasses = 10): string {
     `  ${c.sentence}`,
     `  flips: ${c.rightToWrong} right → wrong, ${c.wrongToRight} wrong → right; top-1 predictions agree on ${pct(c.agreement)}`,
     ...(changedClasses.length
-      ? ['  largest per-class changes:', ...changedClasses.map((d) => `    ${(d.className ?? d.classId).padEnd(24)} ${pct(d.accuracyA).padStart(8)} → ${pct(d.accuracyB).padStart(8)}  (${d.delta > 0 ? '+' : ''}${(100 * d.delta).toFixed(1)} points, n=${d.n})`)]
+      ? ['  largest per-class changes:', ...changedClasses.map((d) => `    ${(d.className ?? d.classId).padEnd(24)} ${pct(d.accuracyA).padStart(8)} → ${pct(d.accuracyB).padStart(8)}  (${signed(100 * d.delta, 1)} points, n=${d.n})`)]
       : ['  no class changes accuracy']),
   ].join('\n');
 }

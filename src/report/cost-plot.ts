@@ -4,7 +4,7 @@
  */
 import { scaleLinear } from 'd3-scale';
 import { formatFlops, paretoLabel, type CostPoint, type CostSection } from './cost-section.js';
-import { COLOURS, escapeXml, svg } from './plots.js';
+import { axisLabel, COLOURS, escapeXml, svg } from './plots.js';
 
 export type CostAxis = 'latency' | 'memory';
 
@@ -77,12 +77,14 @@ export function costScatterPlot(points: readonly CostPoint[], axis: CostAxis, op
   const ly = 14;
   const lx = L.margin.left + 6;
   body.push(
+    '<g class="legend">',
     `<circle cx="${lx}" cy="${ly}" r="5" fill="${COLOURS.ours}" stroke="${COLOURS.ours}" stroke-width="1.5"/>`,
     `<text x="${lx + 10}" y="${ly}" dy="0.35em">Pareto front</text>`,
     `<circle cx="${lx + 110}" cy="${ly}" r="5" fill="#fff" stroke="${COLOURS.ours}" stroke-width="1.5"/>`,
     `<text x="${lx + 120}" y="${ly}" dy="0.35em">dominated</text>`,
-    `<text x="${r2((L.margin.left + right) / 2)}" y="${L.height - 8}" text-anchor="middle">${escapeXml(a.label)}</text>`,
-    `<text transform="translate(14 ${r2((L.margin.top + bottom) / 2)}) rotate(-90)" text-anchor="middle">accuracy (%)</text>`,
+    '</g>',
+    axisLabel(r2((L.margin.left + right) / 2), L.height - 8, a.label),
+    axisLabel(14, r2((L.margin.top + bottom) / 2), 'accuracy (%)', true),
   );
   return svg(L.width, L.height, opts.title, body);
 }

@@ -5,7 +5,7 @@
  * not placed.
  */
 import type { CostRecord } from '../store/cost.js';
-import { csvField, type AccuracyTable } from './accuracy-table.js';
+import { csvField, fixed, type AccuracyTable } from './accuracy-table.js';
 import { paretoFront } from './cost-pareto.js';
 
 export interface CostPoint {
@@ -99,7 +99,6 @@ export function buildCostSection(table: AccuracyTable, costs: readonly CostRecor
   };
 }
 
-const fixed = (x: number, d: number) => x.toFixed(d).replace(/^-/, '−');
 export const formatFlops = (f: number | null) => (f === null ? 'unknown' : (f / 1e9).toFixed(2));
 /** The Pareto column: which fronts a point is on. */
 export function paretoLabel(p: CostPoint): string {

@@ -4,7 +4,9 @@
  */
 import type { Ablation } from './ablation.js';
 import { ablationTitle } from './ablation.js';
-import { cellSampleText, cellValueText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
+import { rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
+import { matrixView, paperReferences, type CellReferences } from './matrix.js';
+import { matrixHtml } from './matrix-html.js';
 import { comparisonTitle, type RunComparison } from './compare.js';
 import { costSectionHtml } from './cost-plot.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
@@ -18,7 +20,7 @@ import { unfinishedLine } from './run-list.js';
 const CSS = `
 :root { color-scheme: light; --ink: #1d1d1f; --muted: #666; --line: #ddd; --flag: #c8553d; --ok: #2e8b57; --soft: #f6f7f9; }
 * { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); margin: 0 auto; padding: 24px; max-width: 1200px; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); margin: 0 auto; padding: 24px; max-width: 1400px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 18px 0 6px; }
 .muted { color: var(--muted); } .answer { font-size: 16px; background: var(--soft); border-left: 4px solid #3b6fb6; padding: 8px 12px; margin: 12px 0; }
@@ -37,6 +39,23 @@ svg { max-width: 100%; height: auto; display: block; }
 .scroll { overflow-x: auto; }
 figure { margin: 0 0 8px; }
 table.provenance { font-size: 12px; } table.provenance td { white-space: nowrap; }
+.matrix-wrap { overflow-x: auto; }
+table.matrix { font-size: 13px; }
+table.matrix th, table.matrix td { padding: 2px 5px; }
+table.matrix th.model { vertical-align: bottom; text-align: left; font-weight: 600; }
+table.matrix th.model > div { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; max-height: 260px; overflow: hidden; text-overflow: ellipsis; line-height: 1.25; }
+table.matrix th.ds { white-space: nowrap; } table.matrix td.metric { font-size: 11px; color: var(--muted); white-space: nowrap; }
+table.matrix td.cell, table.matrix td.suite { line-height: 1.2; min-width: 64px; }
+table.matrix .n, table.matrix .d { display: block; font-size: 10.5px; color: #333; }
+table.matrix .n { color: var(--muted); }
+table.matrix td.flag { color: var(--ink); font-weight: 400; } table.matrix td.flag .d { font-weight: 700; }
+table.matrix tr.mean { border-top: 2px solid var(--ink); }
+.note-mark { font-weight: 700; margin-left: 1px; }
+.scale-legend { display: flex; align-items: center; gap: 6px; flex-wrap: wrap; font-size: 12px; margin: 4px 0; }
+.scale-bar { display: inline-block; width: 160px; height: 12px; border: 1px solid var(--line); }
+.scale-end { font-variant-numeric: tabular-nums; }
+p.legend { font-size: 12px; margin: 4px 0; } p.legend span { white-space: nowrap; }
+abbr { text-decoration: none; font-weight: 600; }
 `;
 
 function page(title: string, body: string[]): string {
@@ -60,12 +79,6 @@ function page(title: string, body: string[]): string {
 const pct = (x: number | null) => (x === null || Number.isNaN(x) ? 'n/a' : (100 * x).toFixed(2));
 const num = (x: string) => `<td class="num">${x}</td>`;
 
-function referenceHtml(x: ReferenceCell): string {
-  if (x.paper === null || x.delta === null) return ''; // not a paper dataset (or no number for this model): nothing to put beside it
-  const unverified = x.verified ? '' : '<span class="badge" title="recalled value, not yet cross-checked against a second source">unverified</span>';
-  return `<span class="sub">paper ${x.paper.toFixed(1)}${unverified} · <span class="${x.flagged ? 'flag' : 'ok'}">Δ ${signed(x.delta)}${x.flagged ? ' ⚠' : ''}</span></span>`;
-}
-
 /** The one-paragraph answer to "did I reproduce the paper?" (with a reference) or a summary of the table. */
 function answer(d: ReportData): string {
   const t = d.table;
@@ -83,34 +96,14 @@ function answer(d: ReportData): string {
   );
 }
 
-function matrix(d: ReportData): string[] {
-  const t = d.table;
-  const head = `<tr><th>model</th><th class="num">suite mean</th>${t.columns.map((c) => `<th class="num">${esc(c)}</th>`).join('')}</tr>`;
-  const rows = t.rows.map((r, i) => {
-    const cells = r.cells.map((c, j) => {
-      if (!c) return '<td class="num muted">–</td>';
-      const x = d.reference?.cells[i][j];
-      const fails = c.nFailed ? `<span class="sub">${c.nFailed} failed${c.failuresExcluded ? ', excluded' : ''}</span>` : '';
-      const n = `<span class="sub${c.partial ? ' flag' : ''}">${esc(cellSampleText(c))}</span>`;
-      return `<td class="num${x?.flagged ? ' flag' : ''}" title="run ${c.runId}">${esc(cellValueText(c))}${n}${x ? referenceHtml(x) : ''}${fails}</td>`;
-    });
-    const s = d.suite[i];
-    const suite =
-      s.mean === null
-        ? 'n/a'
-        : `${s.mean.toFixed(2)}<span class="sub">over ${s.datasets.length} dataset${s.datasets.length === 1 ? '' : 's'}${
-            d.reference ? (s.paper === null || s.paper === undefined ? '; paper: n/a' : `; paper ${s.paper.toFixed(2)}, Δ ${signed(s.mean - s.paper)}`) : ''
-          }</span>`;
-    return `<tr><th>${esc(rowLabel(r))}</th><td class="num suite">${suite}</td>${cells.join('')}</tr>`;
-  });
+/** The results matrix: the paper's numbers (`--reference`) in the generic reference slot; another source passes its own `refs`. */
+export function resultsMatrix(d: ReportData, refs: CellReferences = paperReferences(d.table, d.reference)): string[] {
+  const view = matrixView(d.table, refs, d.reference?.tolerance ?? 1);
   return [
-    '<div class="scroll"><table class="matrix">',
-    head,
-    ...rows,
-    '</table></div>',
-    `<p class="muted">Each cell is the dataset's headline metric, the paper's (top-1 / top-5 where that is top-1), with n, the samples scored, from the most complete finished run of its setting (model, dataset and root, split, prompt set, preprocessing): a whole split before a --limit or a shard, then the most samples, then the latest. The suite mean is computed as the paper does: the plain mean of the headline metrics, each dataset once (its own prompt set where several were run).${
-      d.reference ? ` ⚠ marks a delta beyond ±${d.reference.tolerance} points; "unverified" marks a paper cell not yet cross-checked.` : ''
-    }</p>`,
+    ...matrixHtml(view, d.suite, { hasReference: refs.some((r) => r.some(Boolean)) }),
+    `<p class="muted">Each cell is the dataset's headline metric, the paper's, from the most complete finished run of its setting (model, dataset and root, split, prompt set, preprocessing): a whole split before a --limit or a shard, then the most samples, then the latest. The mean row is computed as the paper does: the plain mean of the headline metrics, each dataset once (its own prompt set where several were run)${
+      d.reference ? `, beside ${esc(d.reference.model)}'s mean over the same datasets` : ''
+    }.</p>`,
   ];
 }
 
@@ -201,33 +194,37 @@ function retrievalHtml(d: ReportData): string[] {
   return ['<section id="retrieval"><h2>Retrieval</h2>', ...d.retrieval.map(retrievalSectionHtml), ...(note ? [`<p class="muted">${esc(note)}</p>`] : []), '</section>'];
 }
 
+/** One part of the report page: its HTML lines, none where it has nothing to show. */
+export type ReportSection = (d: ReportData) => string[];
+
+/**
+ * The report page's sections, top to bottom; a new part of the report is one more function here.
+ * Each is given the whole ReportData and returns its lines (usually one <section>).
+ */
+export const REPORT_SECTIONS: readonly ReportSection[] = [
+  (d) => [
+    '<header><h1>clip-bench report</h1>',
+    `<p class="muted">Zero-shot ${d.retrieval.length || d.unrankedRetrieval.length ? 'classification and retrieval' : 'classification'} results from the results DB, generated ${esc(d.generatedAt.slice(0, 19).replace('T', ' '))} UTC.</p></header>`,
+    `<p class="answer">${answer(d)}</p>`,
+  ],
+  (d) => ['<section id="results"><h2>Results</h2>', ...resultsMatrix(d), '</section>'],
+  (d) => (d.published ? ['<section id="published">', publishedSectionHtml(d.published), '</section>'] : []),
+  (d) => ['<section id="plots"><h2>Per dataset</h2><div class="plots">', ...paperPlots(d), '</div></section>'],
+  (d) => costSectionHtml(d.cost),
+  retrievalHtml,
+  (d) => languageTablesHtml(d.languages, esc),
+  (d) => (d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),
+  unfinishedHtml,
+  (d) => ['<section id="runs"><h2>Runs</h2>', ...provenanceTable(d), ...d.details.flatMap(runSection), '</section>'],
+];
+
 export function reportHtml(d: ReportData): string {
   if (d.table.columns.length === 0) {
     if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...languageTablesHtml(d.languages, esc), ...unfinishedHtml(d)]);
     const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
     return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
   }
-  return page('clip-bench report', [
-    '<header><h1>clip-bench report</h1>',
-    `<p class="muted">Zero-shot ${d.retrieval.length || d.unrankedRetrieval.length ? 'classification and retrieval' : 'classification'} results from the results DB, generated ${esc(d.generatedAt.slice(0, 19).replace('T', ' '))} UTC.</p></header>`,
-    `<p class="answer">${answer(d)}</p>`,
-    '<section id="results"><h2>Results</h2>',
-    ...matrix(d),
-    '</section>',
-    ...(d.published ? ['<section id="published">', publishedSectionHtml(d.published), '</section>'] : []),
-    '<section id="plots"><h2>Per dataset</h2><div class="plots">',
-    ...paperPlots(d),
-    '</div></section>',
-    ...costSectionHtml(d.cost),
-    ...retrievalHtml(d),
-    ...languageTablesHtml(d.languages, esc),
-    ...(d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),
-    ...unfinishedHtml(d),
-    '<section id="runs"><h2>Runs</h2>',
-    ...provenanceTable(d),
-    ...d.details.flatMap(runSection),
-    '</section>',
-  ]);
+  return page('clip-bench report', REPORT_SECTIONS.flatMap((section) => section(d)));
 }
 
 /** A comparison as a page: the sentence, the counts, the per-class deltas as a plot and a table. */

@@ -6,6 +6,7 @@
 import { max } from 'd3-array';
 import { scaleBand, scaleLinear, type ScaleLinear } from 'd3-scale';
 import { line } from 'd3-shape';
+import { signed } from './accuracy-table.js';
 import type { CalibrationBin } from './stats.js';
 
 /** Text and attribute values for XML/HTML. */
@@ -45,6 +46,13 @@ export function svg(width: number, height: number, title: string, body: string[]
   ].join('\n');
 }
 
+/** An axis's label: class "axis-label", so a reader (and the browser test) finds what each axis measures; `vertical` turns it for a y axis. */
+export function axisLabel(x: number, y: number, text: string, vertical = false): string {
+  return vertical
+    ? `<text class="axis-label" transform="translate(${x} ${y}) rotate(-90)" text-anchor="middle">${escapeXml(text)}</text>`
+    : `<text class="axis-label" x="${x}" y="${y}" text-anchor="middle">${escapeXml(text)}</text>`;
+}
+
 function xAxis(x: ScaleLinear<number, number>, y0: number, y1: number, ticks: number, format: (v: number) => string): string[] {
   return x.ticks(ticks).flatMap((t) => [
     `<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${r2(y0)}" y2="${r2(y1)}" stroke="${COLOURS.grid}"/>`,
@@ -77,7 +85,7 @@ export interface OursVsPaperLayout {
 export function oursVsPaperLayout(points: readonly OursVsPaperPoint[], opts: { width?: number; rowHeight?: number; margin?: Partial<Margin> } = {}): OursVsPaperLayout {
   const width = opts.width ?? 640;
   const rowHeight = opts.rowHeight ?? 24;
-  const margin = { top: 28, right: 64, bottom: 28, left: labelMargin(points.map((p) => p.label)), ...opts.margin };
+  const margin = { top: 28, right: 64, bottom: 44, left: labelMargin(points.map((p) => p.label)), ...opts.margin };
   const height = margin.top + margin.bottom + rowHeight * Math.max(1, points.length);
   const x = scaleLinear().domain([0, 100]).range([margin.left, width - margin.right]);
   const y = scaleBand<number>().domain(points.map((_, i) => i)).range([margin.top, height - margin.bottom]).paddingInner(0.25).paddingOuter(0.1);
@@ -98,7 +106,7 @@ export function oursVsPaperPlot(points: readonly OursVsPaperPoint[], opts: { tit
   for (const r of L.rows) {
     const mid = r.y + r.band / 2;
     const p = r.point;
-    const tip = `${p.label}: ours ${p.ours.toFixed(2)}` + (p.paper === null ? '' : `, paper ${p.paper.toFixed(1)}${p.verified ? '' : ' (unverified)'}, Δ ${(p.ours - p.paper).toFixed(2)}`);
+    const tip = `${p.label}: ours ${p.ours.toFixed(2)}` + (p.paper === null ? '' : `, paper ${p.paper.toFixed(1)}${p.verified ? '' : ' (unverified)'}, Δ ${signed(p.ours - p.paper)}`);
     body.push(
       `<g><title>${escapeXml(tip)}</title>`,
       `<text x="${L.margin.left - 8}" y="${r2(mid)}" dy="0.35em" text-anchor="end">${escapeXml(fitLabel(p.label, L.margin.left))}</text>`,
@@ -106,14 +114,15 @@ export function oursVsPaperPlot(points: readonly OursVsPaperPoint[], opts: { tit
       ...(r.paperX === null
         ? []
         : [`<line x1="${r2(r.paperX)}" x2="${r2(r.paperX)}" y1="${r2(r.y - 3)}" y2="${r2(r.y + r.band + 3)}" stroke="${COLOURS.paper}" stroke-width="2.5"${p.verified ? '' : ' stroke-dasharray="3 2"'}/>`]),
-      `<text x="${r2(L.x(100) + 6)}" y="${r2(mid)}" dy="0.35em" fill="${COLOURS.axis}">${escapeXml(p.paper === null ? p.ours.toFixed(1) : `${p.ours - p.paper >= 0 ? '+' : '−'}${Math.abs(p.ours - p.paper).toFixed(1)}`)}</text>`,
+      `<text x="${r2(L.x(100) + 6)}" y="${r2(mid)}" dy="0.35em" fill="${COLOURS.axis}">${escapeXml(p.paper === null ? p.ours.toFixed(1) : signed(p.ours - p.paper, 1))}</text>`,
       '</g>',
     );
   }
+  body.push(axisLabel(r2((L.x(0) + L.x(100)) / 2), L.height - 8, 'headline metric (%); right of the bars: ours, or Δ to the paper in points'));
   // legend: only the marks this plot uses
   const legendY = 14;
   let lx = L.margin.left;
-  body.push(`<rect x="${lx}" y="${legendY - 9}" width="12" height="10" fill="${COLOURS.ours}"/><text x="${lx + 16}" y="${legendY}">ours</text>`);
+  body.push('<g class="legend">', `<rect x="${lx}" y="${legendY - 9}" width="12" height="10" fill="${COLOURS.ours}"/><text x="${lx + 16}" y="${legendY}">ours</text>`);
   lx += 56;
   if (points.some((p) => p.flagged)) {
     body.push(`<rect x="${lx}" y="${legendY - 9}" width="12" height="10" fill="${COLOURS.flagged}"/><text x="${lx + 16}" y="${legendY}">beyond tolerance</text>`);
@@ -123,6 +132,7 @@ export function oursVsPaperPlot(points: readonly OursVsPaperPoint[], opts: { tit
     const dashed = points.some((p) => p.paper !== null && !p.verified);
     body.push(`<line x1="${lx + 4}" x2="${lx + 4}" y1="${legendY - 10}" y2="${legendY + 2}" stroke="${COLOURS.paper}" stroke-width="2.5"/><text x="${lx + 10}" y="${legendY}">paper${dashed ? ' (dashed: unverified)' : ''}</text>`);
   }
+  body.push('</g>');
   return svg(L.width, L.height, title, body);
 }
 
@@ -147,7 +157,7 @@ export interface ClassDeltaLayout {
 export function classDeltaLayout(points: readonly ClassDeltaPoint[], opts: { width?: number; rowHeight?: number; margin?: Partial<Margin> } = {}): ClassDeltaLayout {
   const width = opts.width ?? 640;
   const rowHeight = opts.rowHeight ?? 20;
-  const margin = { top: 12, right: 24, bottom: 30, left: labelMargin(points.map((p) => p.label)), ...opts.margin };
+  const margin = { top: 30, right: 24, bottom: 44, left: labelMargin(points.map((p) => p.label)), ...opts.margin };
   const height = margin.top + margin.bottom + rowHeight * Math.max(1, points.length);
   const m = Math.max(1, max(points, (p) => Math.abs(100 * p.delta)) ?? 0);
   const x = scaleLinear().domain([-m, m]).range([margin.left, width - margin.right]);
@@ -168,18 +178,27 @@ export function classDeltaLayout(points: readonly ClassDeltaPoint[], opts: { wid
 export function classDeltaPlot(points: readonly ClassDeltaPoint[], opts: { title?: string; width?: number } = {}): string {
   const L = classDeltaLayout(points, opts);
   const title = opts.title ?? 'Per-class accuracy change (points)';
-  const body = [...xAxis(L.x, L.margin.top, L.height - L.margin.bottom, 6, (v) => (v > 0 ? `+${v}` : String(v)))];
+  const body = [...xAxis(L.x, L.margin.top, L.height - L.margin.bottom, 6, (v) => (v > 0 ? `+${v}` : String(v).replace(/^-/, '−')))];
   body.push(`<line x1="${r2(L.x(0))}" x2="${r2(L.x(0))}" y1="${L.margin.top}" y2="${L.height - L.margin.bottom}" stroke="${COLOURS.axis}"/>`);
   if (points.length === 0) body.push(`<text x="${r2(L.x(0))}" y="${L.margin.top + 14}" text-anchor="middle">no class changes accuracy</text>`);
   for (const r of L.rows) {
     const p = r.point;
     body.push(
-      `<g><title>${escapeXml(`${p.label}: ${p.delta >= 0 ? '+' : '−'}${Math.abs(100 * p.delta).toFixed(1)} points (n=${p.n})`)}</title>`,
+      `<g><title>${escapeXml(`${p.label}: ${signed(100 * p.delta, 1)} points (n=${p.n})`)}</title>`,
       `<text x="${L.margin.left - 8}" y="${r2(r.y + r.band / 2)}" dy="0.35em" text-anchor="end">${escapeXml(fitLabel(p.label, L.margin.left))}</text>`,
       `<rect x="${r2(r.x0)}" y="${r2(r.y)}" width="${r2(Math.max(r.x1 - r.x0, 1))}" height="${r2(r.band)}" fill="${p.delta >= 0 ? COLOURS.gain : COLOURS.loss}"/>`,
       '</g>',
     );
   }
+  body.push(
+    axisLabel(r2((L.x.range()[0] + L.x.range()[1]) / 2), L.height - 8, 'change in top-1 accuracy (points)'),
+  );
+  // legend: only the marks this plot uses (none when no class changed)
+  const marks = [
+    ...(points.some((p) => p.delta >= 0) ? [{ fill: COLOURS.gain, text: 'B better than A' }] : []),
+    ...(points.some((p) => p.delta < 0) ? [{ fill: COLOURS.loss, text: 'B worse than A' }] : []),
+  ];
+  if (marks.length) body.push('<g class="legend">', ...marks.map((m, i) => `<rect x="${L.margin.left + 130 * i}" y="6" width="12" height="10" fill="${m.fill}"/><text x="${L.margin.left + 130 * i + 16}" y="15">${m.text}</text>`), '</g>');
   return svg(L.width, L.height, title, body);
 }
 
@@ -200,7 +219,7 @@ export interface ReliabilityLayout {
 /** Accuracy per confidence bin against the diagonal; the gap between a bar's top and its mean confidence is what ECE averages. */
 export function reliabilityLayout(bins: readonly CalibrationBin[], opts: { size?: number; margin?: Partial<Margin> } = {}): ReliabilityLayout {
   const size = opts.size ?? 340;
-  const margin = { top: 30, right: 16, bottom: 40, left: 48, ...opts.margin };
+  const margin = { top: 30, right: 16, bottom: 58, left: 48, ...opts.margin };
   const width = size;
   const height = size;
   const x = scaleLinear().domain([0, 1]).range([margin.left, width - margin.right]);
@@ -244,8 +263,13 @@ export function reliabilityDiagram(cal: { ece: number; bins: readonly Calibratio
   body.push(
     `<path d="${L.diagonal}" fill="none" stroke="${COLOURS.paper}" stroke-dasharray="4 3"/>`,
     `<text x="${L.margin.left}" y="${L.margin.top - 12}" font-weight="600">${escapeXml(eceText + (cal.approximate ? ' (approx., top-5 softmax)' : ''))}</text>`,
-    `<text x="${r2((L.x(0) + L.x(1)) / 2)}" y="${L.height - 8}" text-anchor="middle">confidence</text>`,
-    `<text transform="translate(12 ${r2((L.y(0) + L.y(1)) / 2)}) rotate(-90)" text-anchor="middle">accuracy</text>`,
+    axisLabel(r2((L.x(0) + L.x(1)) / 2), L.y(0) + 30, 'confidence'),
+    axisLabel(12, r2((L.y(0) + L.y(1)) / 2), 'accuracy', true),
+    '<g class="legend">',
+    `<rect x="${L.margin.left}" y="${L.height - 16}" width="12" height="10" fill="${COLOURS.ours}"/><text x="${L.margin.left + 16}" y="${L.height - 7}">accuracy</text>`,
+    `<rect x="${L.margin.left + 84}" y="${L.height - 16}" width="12" height="10" fill="${COLOURS.gap}" fill-opacity="0.6"/><text x="${L.margin.left + 100}" y="${L.height - 7}">gap</text>`,
+    `<line x1="${L.margin.left + 140}" x2="${L.margin.left + 160}" y1="${L.height - 11}" y2="${L.height - 11}" stroke="${COLOURS.paper}" stroke-dasharray="4 3"/><text x="${L.margin.left + 164}" y="${L.height - 7}">perfect calibration</text>`,
+    '</g>',
   );
   return svg(L.width, L.height, title, body);
 }
