@@ -124,6 +124,10 @@ describe('--reference-file end to end (suite and report)', () => {
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('<section id="published">');
     expect(page).toContain(`<td class="num">12.34</td><td class="num">${sign}${Math.abs(ours - 12.34).toFixed(2)}</td><td><code>openclip_results.csv, row ViT-B-32/openai, column CIFAR-10</code></td>`);
+    // the matrix colours its Δ from the model's own published row: the cifar10 cell's Δ is ours − the CSV's, the
+    // not-comparable VOC stand-in is shown and left uncoloured
+    const deltas = [...page.matchAll(/data-delta="(-?[\d.e-]+)"/g)].map((m) => Number(m[1]));
+    expect(deltas.some((x) => Math.abs(x - (ours - CIFAR10_FRACTION * 100)) < 1e-6)).toBe(true);
   });
 
   it('a model without a row says so; --reference openclip:KEY compares every model with that row', () => {

@@ -5,7 +5,7 @@
 import type { Ablation } from './ablation.js';
 import { ablationTitle } from './ablation.js';
 import { rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
-import { matrixView, paperReferences, type CellReferences } from './matrix.js';
+import { matrixView, paperReferences, publishedReferences, type CellReferences } from './matrix.js';
 import { matrixHtml } from './matrix-html.js';
 import { comparisonTitle, type RunComparison } from './compare.js';
 import { costSectionHtml } from './cost-plot.js';
@@ -97,7 +97,8 @@ function answer(d: ReportData): string {
 }
 
 /** The results matrix: the paper's numbers (`--reference`) in the generic reference slot; another source passes its own `refs`. */
-export function resultsMatrix(d: ReportData, refs: CellReferences = paperReferences(d.table, d.reference)): string[] {
+/** The matrix: Δ against each model's published row where a table was given (`--reference-file`), else against the paper's `--reference`. */
+export function resultsMatrix(d: ReportData, refs: CellReferences = d.published ? publishedReferences(d.table, d.published) : paperReferences(d.table, d.reference)): string[] {
   const view = matrixView(d.table, refs, d.reference?.tolerance ?? 1);
   return [
     ...matrixHtml(view, d.suite, { hasReference: refs.some((r) => r.some(Boolean)) }),

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../paths.js';
 import type { AccuracyTable, ReferenceTable, TableCell, TableRow } from './accuracy-table.js';
+import type { PublishedSection } from './published-section.js';
 
 /** One borrowed number beside one of our cells. */
 export interface CellReference {
@@ -54,6 +55,22 @@ export function paperReferences(t: AccuracyTable, ref: ReferenceTable | undefine
       const x = ref?.cells[i][j];
       if (!x || x.paper === null) return null;
       return { value: x.paper, source: `paper Table 11, ${ref!.model}`, ...(x.verified ? {} : { note: 'unverified: not yet cross-checked against a second source' }), comparable: true };
+    }),
+  );
+}
+
+/**
+ * A published result table's numbers (`--reference-file`) as generic references, each model beside its own row
+ * (or the one `--reference openclip:KEY` row): a cell the section does not subtract (another protocol, another
+ * metric) is shown, never coloured.
+ */
+export function publishedReferences(t: AccuracyTable, s: PublishedSection): CellReferences {
+  return t.rows.map((_, i) =>
+    t.columns.map((column) => {
+      const c = s.rows[i]?.cells.find((x) => x.label === column);
+      if (!c || c.published.value === null) return null;
+      const note = [c.published.note, c.why ? `not subtracted: ${c.why}` : null].filter(Boolean).join('; ');
+      return { value: c.published.value, source: c.published.source, ...(note ? { note } : {}), comparable: c.delta !== null };
     }),
   );
 }
