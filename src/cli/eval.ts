@@ -21,6 +21,7 @@ import { progressBar } from './progress.js';
 
 export interface EvalArgs {
   model?: string;
+  name?: string;
   dataset?: string;
   root?: string;
   split?: string;
@@ -47,11 +48,14 @@ export interface EvalArgs {
   'caption-prefix'?: string;
   tokenizer?: string;
   json: boolean;
+  /** not a flag: `suite` sets it, so that a finished run of the same identity is returned instead of made again */
+  skipFinished?: boolean;
 }
 
 /** Checks across flags, pure so it can be tested without running anything. Returns the problem or null. */
 export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
   for (const flag of ['model', 'dataset', 'root'] as const) if (!a[flag]) return `--${flag} is required`;
+  if (a.name !== undefined && !a.name.trim()) return '--name must not be empty';
   const positive = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
   if (!positive(a['batch-size'])) return `--batch-size must be a positive integer, got ${a['batch-size']}`;
   if (!positive(a.limit)) return `--limit must be a positive integer, got ${a.limit}`;
@@ -228,6 +232,7 @@ export const evalCommand = {
     y
       .options({
         model: { ...OPTIONS.model, demandOption: true },
+        name: OPTIONS.name,
         dataset: { ...OPTIONS.dataset, demandOption: true },
         root: { ...OPTIONS.root, demandOption: true },
         split: OPTIONS.split,
@@ -339,6 +344,8 @@ async function runFromCli<T>(a: EvalArgs, textStage: string, run: (open: () => D
 function engineOptions(a: EvalArgs, signal: AbortSignal) {
   return {
     modelDir: a.model!,
+    name: a.name,
+    skipFinished: a.skipFinished,
     root: a.root!,
     split: a.split,
     batchSize: a['batch-size'],
