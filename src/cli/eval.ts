@@ -8,6 +8,7 @@ import { parseRecallK, runRetrieval, type RetrievalResult } from '../eval/retrie
 import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eval/zero-shot.js';
 import { DEFAULT_DB, dbUsageError, openDb, type Db } from '../store/db.js';
 import { getRun } from '../store/runs.js';
+import { loadCheckpoint } from '../models/checkpoint.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
 import { filterSourceLine, type PreprocessConvention } from '../models/preprocess/index.js';
 import { describeLink } from '../models/scoring-link.js';
@@ -363,6 +364,13 @@ function engineOptions(a: EvalArgs, signal: AbortSignal) {
     excludeFailures: a['exclude-failures'],
     language: a.language === undefined ? undefined : normaliseLanguage(a.language),
   };
+}
+
+/** Loads the model as a run would and releases it: a model that cannot load (a broken ONNX) fails here, once, not on every dataset. */
+export async function checkModelLoads(a: EvalArgs): Promise<void> {
+  const o = engineOptions(a, new AbortController().signal);
+  const ckpt = await loadCheckpoint(o.modelDir, { variant: o.variant, session: o.session, preprocessConvention: o.preprocessConvention, language: o.language, scoring: o.scoring, tokenizer: o.tokenizer });
+  await ckpt.release();
 }
 
 /** A classification run (`suite`, `ablation` and `demo` call it too). */
