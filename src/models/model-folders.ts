@@ -87,7 +87,9 @@ export function modelsDirFolders(root: string): { models: string[]; skipped: str
   if (!isDirectory(root)) throw new UsageError('models folder not found', { file: root, fix: 'pass --models-dir with the folder that holds the model folders' });
   const found = findModelFolders(root);
   if (found.models.length === 0) {
-    throw new UsageError(`no model folder within ${MODELS_DIR_DEPTH} levels (${found.skipped.length} folders looked at)`, {
+    const shown = found.skipped.slice(0, 3).map((d) => path.relative(path.resolve(root), d));
+    const seen = shown.length ? `; not models: ${shown.join(', ')}${found.skipped.length > 3 ? `, … (${found.skipped.length})` : ''}` : '; it has no subfolders';
+    throw new UsageError(`no model folder within ${MODELS_DIR_DEPTH} levels${seen}`, {
       file: root,
       fix: 'pass the folder that holds the model folders, e.g. an Immich model cache (DIR/clip/ViT-B-32__openai/visual/model.onnx)',
     });
