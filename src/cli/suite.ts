@@ -153,7 +153,7 @@ export const suiteCommand = {
   builder: (y: Argv) =>
     y
       .options({
-        model: OPTIONS.model,
+        model: { ...OPTIONS.model, describe: `${OPTIONS.model.describe} One model; --models, --models-from or --models-dir run many (give one of the four).` },
         name: { ...OPTIONS.name, describe: `${OPTIONS.name.describe} Only with a single --model.` },
         models: { type: 'string', describe: 'Model folders, comma-separated (DIR1,DIR2,…): every one runs every dataset of the suite, and a model × dataset matrix is printed.' },
         'models-from': { type: 'string', describe: 'A text file listing model folders, one per line (# starts a comment, blank lines are ignored, relative paths are read from the file\'s folder); a line naming no folder stops the suite before any work.' },
