@@ -133,8 +133,7 @@ async function runManyModels(a: SuiteArgs, models: SuiteModel[], suite: Suite, d
     const parsed = parseModelName(m.name);
     const base = { model: m.name, dir: m.dir, architecture: parsed.architecture, pretrained: parsed.pretrained };
     try {
-      detectLayout(m.dir, a.variant, { tokenizer: a.tokenizer });
-      await checkModelLoads({ ...a, model: m.dir });
+      await checkModelLoads({ ...a, model: m.dir }); // the layout, the files, the sessions: what every dataset would need
     } catch (err) {
       if (!(err instanceof UsageError) || err.exitCode === 130) throw err;
       say(`${at}failed: ${err.oneLine()}`);
