@@ -63,6 +63,25 @@ describe('caches', () => {
   });
 });
 
+describe('skipFinished and the model name', () => {
+  it('skipFinished returns the finished run of the same identity as it is, whatever name it was stored under; without it a new run is made', async () => {
+    const db = openDb(':memory:');
+    const first = await runZeroShot(db, opts({ name: 'stored-name' }));
+    expect([first.model, getRun(db, first.runId).modelName, first.doneEarlier]).toEqual(['stored-name', 'stored-name', undefined]);
+    const again = await runZeroShot(db, opts({ skipFinished: true }));
+    expect([again.runId, again.doneEarlier, again.model]).toEqual([first.runId, true, path.basename(arch)]);
+    expect([again.top1, again.top5, again.n]).toEqual([first.top1, first.top5, first.n]);
+    expect(again.cache).toEqual({ imageHits: 0, imageMisses: 0, textHits: 0, textMisses: 0 }); // nothing encoded
+    expect(getRun(db, first.runId).modelName).toBe('stored-name');
+    // another identity (a limit) is not the finished run
+    const limited = await runZeroShot(db, opts({ skipFinished: true, limit: 8 }));
+    expect([limited.runId === first.runId, limited.doneEarlier, limited.n]).toEqual([false, undefined, 8]);
+    const plain = await runZeroShot(db, opts());
+    expect(plain.runId).not.toBe(first.runId);
+    expect(listRuns(db)).toHaveLength(3);
+  });
+});
+
 describe('resume', () => {
   it('an interrupted run continues to exactly the uninterrupted result, without duplicates', async () => {
     const reference = openDb(':memory:');

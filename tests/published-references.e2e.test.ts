@@ -5,7 +5,7 @@
  * CSV's × 100, computed here.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,26 @@ describe('--reference-file end to end (suite and report)', () => {
     expect(text.stdout).toContain('### Against published results: openclip_results.csv, each model\'s own row');
     expect(text.stdout).toContain('| ViT-B-32__openai | colours-as-voc | top1 | 100.00 | 76.40 | not subtracted: not comparable | openclip_results.csv, row ViT-B-32/openai, column Pascal VOC 2007 | not the same task: their Pascal VOC 2007 is single-label accuracy on 14,976 box crops');
   });
+
+  it('suite --models-dir: each model beside its own row; a model whose name names no row says so', async () => {
+    const cifar = loadPromptSet('cifar10');
+    const cifarTexts = Object.values(cifar.classes!).flatMap((names) => [names].flat().flatMap((n) => cifar.templates.map((t) => t.replaceAll('{c}', n))));
+    const models = path.join(dir, 'models');
+    await writeToyClip(path.join(models, 'my-export'), [...fixtureTexts(loadPromptSet('colours').templates), ...cifarTexts], { seed: 5 });
+    const manyDb = path.join(dir, 'many.sqlite');
+    const r = cli(['suite', '--models-dir', models, '--suite', suiteFile, '--data-root', dataRoot, '--reference-file', csv, '--db', manyDb, '--workers', '1', '--quiet', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { models: { model: string; table: { rows: { name: string; ours: number }[] } }[]; published: SectionJson };
+    expect(out.models.map((m) => m.model).sort()).toEqual(['ViT-B-32__openai', 'my-export']);
+    const ours = out.models.find((m) => m.model === 'ViT-B-32__openai')!.table.rows.find((x) => x.name === 'cifar10')!.ours;
+    const openai = out.published.rows.find((x) => x.model === 'ViT-B-32__openai')!;
+    expect(openai.key).toBe('ViT-B-32/openai');
+    expect(openai.cells.find((c) => c.dataset === 'cifar10')!.delta).toBeCloseTo(ours - CIFAR10_FRACTION * 100, 8);
+    const mine = out.published.rows.find((x) => x.model === 'my-export')!;
+    expect([mine.key, mine.cells.length]).toEqual([null, 0]);
+    expect(mine.missing).toContain('"my-export" is not ARCH__pretrained-tag');
+    rmSync(path.join(models, 'my-export'), { recursive: true, force: true });
+  }, 240_000);
 
   it('report: every format carries the published value, Δ, source and note; Δ = our stored cell − CSV × 100', () => {
     const r = cli(['report', '--db', db, '--format', 'json', '--reference-file', csv]);

@@ -9,6 +9,7 @@ import { parseRecallK, runRetrieval, type RetrievalResult } from '../eval/retrie
 import { parseShard, RunInterrupted, runZeroShot, type EvalResult } from '../eval/zero-shot.js';
 import { DEFAULT_DB, dbUsageError, openDb, type Db } from '../store/db.js';
 import { getRun } from '../store/runs.js';
+import { loadCheckpoint } from '../models/checkpoint.js';
 import type { ExecutionProvider, SessionOptions } from '../models/onnx-session.js';
 import { filterSourceLine, type PreprocessConvention } from '../models/preprocess/index.js';
 import { describeLink } from '../models/scoring-link.js';
@@ -26,6 +27,7 @@ import { progressBar } from './progress.js';
 
 export interface EvalArgs {
   model?: string;
+  name?: string;
   dataset?: string;
   root?: string;
   split?: string;
@@ -53,11 +55,14 @@ export interface EvalArgs {
   'caption-prefix'?: string;
   tokenizer?: string;
   json: boolean;
+  /** not a flag: `suite` sets it, so that a finished run of the same identity is returned instead of made again */
+  skipFinished?: boolean;
 }
 
 /** Checks across flags, pure so it can be tested without running anything. Returns the problem or null. */
 export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
   for (const flag of ['model', 'dataset', 'root'] as const) if (!a[flag]) return `--${flag} is required`;
+  if (a.name !== undefined && !a.name.trim()) return '--name must not be empty';
   const positive = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
   if (!positive(a['batch-size'])) return `--batch-size must be a positive integer, got ${a['batch-size']}`;
   if (!positive(a.limit)) return `--limit must be a positive integer, got ${a.limit}`;
@@ -234,6 +239,7 @@ export const evalCommand = {
     y
       .options({
         model: { ...OPTIONS.model, demandOption: true },
+        name: OPTIONS.name,
         dataset: { ...OPTIONS.dataset, demandOption: true },
         root: { ...OPTIONS.root, demandOption: true },
         split: OPTIONS.split,
@@ -354,6 +360,8 @@ async function runFromCli<T>(a: EvalArgs, textStage: string, run: (open: () => D
 function engineOptions(a: EvalArgs, signal: AbortSignal) {
   return {
     modelDir: a.model!,
+    name: a.name,
+    skipFinished: a.skipFinished,
     root: a.root!,
     split: a.split,
     batchSize: a['batch-size'],
@@ -371,6 +379,13 @@ function engineOptions(a: EvalArgs, signal: AbortSignal) {
     excludeFailures: a['exclude-failures'],
     language: a.language === undefined ? undefined : normaliseLanguage(a.language),
   };
+}
+
+/** Loads the model as a run would and releases it: a model that cannot load (a broken ONNX) fails here, once, not on every dataset. */
+export async function checkModelLoads(a: EvalArgs): Promise<void> {
+  const o = engineOptions(a, new AbortController().signal);
+  const ckpt = await loadCheckpoint(o.modelDir, { variant: o.variant, session: o.session, preprocessConvention: o.preprocessConvention, language: o.language, scoring: o.scoring, tokenizer: o.tokenizer });
+  await ckpt.release();
 }
 
 /** A classification run (`suite`, `ablation` and `demo` call it too). */

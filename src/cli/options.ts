@@ -7,6 +7,7 @@ import { DEFAULT_DB } from '../store/db.js';
 
 export const OPTIONS = {
   model: { type: 'string', describe: 'Folder of an ONNX CLIP export: Immich (visual/, textual/), Hugging Face (onnx/*.onnx) or described by a clip-bench.json manifest.' },
+  name: { type: 'string', describe: "The model's name in the results DB and reports; default the model folder's name, with Immich's ARCH__pretrained-tag kept whole (ViT-B-32__openai: architecture ViT-B-32, pretrained tag openai). Not part of the run's identity: a run made under another name is still found, continued or reused." },
   dataset: { type: 'string', describe: 'Dataset adapter to read --root with; `clip-bench ls datasets` lists them.' },
   root: { type: 'string', describe: 'Folder that holds the dataset in its native layout.' },
   split: { type: 'string', describe: 'Dataset split to evaluate; defaults to the adapter\'s first split.' },

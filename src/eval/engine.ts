@@ -17,12 +17,14 @@ import type { SessionOptions } from '../models/onnx-session.js';
 import { createPreprocessPool, type PreprocessConfig, type PreprocessConvention, type PreprocessPool } from '../models/preprocess/index.js';
 import { EmbeddingCache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
-import { claimRun, finishRun, getRun, markRun, newOwner, releaseOwner, type RunIdentity, type RunSummary } from '../store/runs.js';
+import { claimRun, findFinished, finishRun, getRun, markRun, newOwner, releaseOwner, type RunIdentity, type RunSummary } from '../store/runs.js';
 import { environment } from './environment.js';
 
 /** How a run is executed, whatever its task. */
 export interface EngineOptions {
   modelDir: string;
+  /** the model's name in the run's record (`--name`); default its folder's name. Not part of the run's identity. */
+  name?: string;
   /** precision variant of the checkpoint (fp32, fp16, quantized, …) */
   variant?: string;
   session?: Partial<SessionOptions>;
@@ -47,6 +49,8 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** the language of the text side (ISO code; NLLB tokenizers need it); absent: the dataset's own */
   language?: string;
+  /** return a finished run of the same identity as it is instead of making a new one (`suite`: done pairs are skipped) */
+  skipFinished?: boolean;
 }
 
 export interface Shard {
@@ -147,6 +151,8 @@ export interface EvalTask<Summary extends Omit<RunSummary, 'timings'>> {
 export interface RunHeader {
   runId: number;
   resumed: boolean;
+  /** true where a finished run of the same identity was returned as it is (`skipFinished`); absent otherwise */
+  doneEarlier?: true;
   model: string;
   layout: string;
   variant: string;
@@ -164,7 +170,7 @@ export interface EngineResult<Summary> extends RunHeader {
 
 /** The run's identity fields of an engine result, for a task's own result (timings and cache come last there). */
 export function runIdentityOf(r: RunHeader): Omit<RunHeader, 'timings' | 'cache'> {
-  return { runId: r.runId, resumed: r.resumed, model: r.model, layout: r.layout, variant: r.variant, modelFingerprint: r.modelFingerprint, shard: r.shard };
+  return { runId: r.runId, resumed: r.resumed, ...(r.doneEarlier ? { doneEarlier: true as const } : {}), model: r.model, layout: r.layout, variant: r.variant, modelFingerprint: r.modelFingerprint, shard: r.shard };
 }
 
 /**
@@ -276,6 +282,21 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
   const cache = new EmbeddingCache(db, ckpt.fingerprint, ckpt.variant, opts.cache ?? true);
   const counts: CacheCounts = { textHits: 0, textMisses: 0, imageHits: 0, imageMisses: 0 };
   const selected = task.samples;
+  const modelName = opts.name ?? ckpt.name;
+
+  if (opts.skipFinished && opts.resume === undefined) {
+    const earlier = findFinished(db, identity, shard);
+    if (earlier !== undefined) {
+      try {
+        const run = getRun(db, earlier);
+        const summary = await task.summarise(db, earlier);
+        const header = { runId: earlier, resumed: false, doneEarlier: true as const, model: modelName, layout: ckpt.layout, variant: ckpt.variant, modelFingerprint: ckpt.fingerprint, shard };
+        return { ...header, summary, params: run.params, timings: run.timings ?? {}, cache: counts };
+      } finally {
+        await ckpt.release();
+      }
+    }
+  }
 
   const owner = newOwner();
   let claimed: { runId: number; resumed: boolean };
@@ -297,7 +318,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
       create: () => {
         const record = task.record(ckpt, preprocess);
         return {
-          modelName: ckpt.name,
+          modelName,
           modelDir: path.resolve(opts.modelDir),
           modelFingerprint: ckpt.fingerprint,
           modelLayout: ckpt.layout,
@@ -368,7 +389,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
     return {
       runId,
       resumed,
-      model: ckpt.name,
+      model: modelName,
       layout: ckpt.layout,
       variant: ckpt.variant,
       modelFingerprint: ckpt.fingerprint,

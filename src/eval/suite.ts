@@ -132,7 +132,7 @@ export function findSuiteDatasets(suite: Suite, dataRoot: string): { found: Foun
 }
 
 /** What the suite needs of one evaluation. */
-export type SuiteResult = Pick<EvalResult, 'runId' | 'dataset' | 'split' | 'promptSet' | 'n' | 'nFailed' | 'top1' | 'headline' | 'headlineValue'>;
+export type SuiteResult = Pick<EvalResult, 'runId' | 'doneEarlier' | 'dataset' | 'split' | 'promptSet' | 'n' | 'nFailed' | 'top1' | 'headline' | 'headlineValue'>;
 
 export type SuiteEvent =
   | { kind: 'start'; index: number; total: number; entry: SuiteEntry; root: string }

@@ -4,6 +4,7 @@
  * checked when the sessions open, so a wrong graph fails with one line instead of deep inside a run.
  */
 import path from 'node:path';
+import { folderModelName } from './model-name.js';
 import { UsageError } from '../errors.js';
 import { normaliseRows } from '../prompts/classifier.js';
 import { fingerprintFiles } from './fingerprint.js';
@@ -351,7 +352,7 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
   const fingerprint = await fingerprintFiles(dir, files);
   const ckpt: Checkpoint = {
     dir,
-    name: path.basename(path.resolve(dir)),
+    name: folderModelName(dir),
     layout: layout.layout,
     variant: layout.variant,
     variants: layout.variants,

@@ -331,6 +331,15 @@ export interface DetectOptions {
 }
 
 /**
+ * The layout `dir` is written in, or undefined where it is none clip-bench knows; its model files are not
+ * checked (`detectLayout` does). Throws where a layout recognised the folder but refuses it (a bad
+ * clip-bench.json, an ambiguous variant).
+ */
+export function matchLayout(dir: string, variant?: string, opts: DetectOptions = {}): DetectedLayout | undefined {
+  return manifestLayout(dir, variant) ?? immichLayout(dir, variant) ?? hfLayout(dir, variant) ?? flatPairLayout(dir, variant, opts);
+}
+
+/**
  * Detects the layout of `dir`; `variant` picks a precision variant (default: fp32, else the first), or
  * for flat pairs the pair's name.
  */
@@ -342,7 +351,7 @@ export function detectLayout(dir: string, variant?: string, opts: DetectOptions 
     const root = exportRootAbove(dir) ?? path.dirname(dir);
     throw new UsageError('is a file; --model takes the model folder', { file: dir, fix: `pass the model folder above it: --model ${root}` });
   }
-  const found = manifestLayout(dir, variant) ?? immichLayout(dir, variant) ?? hfLayout(dir, variant) ?? flatPairLayout(dir, variant, opts);
+  const found = matchLayout(dir, variant, opts);
   if (found) {
     for (const f of [found.visual.file, found.textual.file]) {
       const file = path.join(dir, f);

@@ -5,6 +5,10 @@
  * CLIP_benchmark's published result tables key their rows. Other names (`XLM-Roberta-Large-Vit-B-16Plus`, a
  * user's own folder) carry no tag.
  */
+import path from 'node:path';
+
+/** A model's name when no `--name` is given: its folder's name, whole. */
+export const folderModelName = (dir: string): string => path.basename(path.resolve(dir));
 
 export interface ModelName {
   /** the name shown in reports: the folder's name whole (`ViT-B-32__openai`), or `--name` */

@@ -17,6 +17,9 @@ export interface RunListing {
   /** a live process is writing it now (or one on another host, which cannot be checked) */
   inProgress: boolean;
   model: string;
+  /** parsed from the model's name (`ViT-B-32__openai` → ViT-B-32, openai); null where it has no `__` */
+  architecture: string | null;
+  pretrained: string | null;
   variant: string;
   fingerprint: string;
   dataset: string;
@@ -79,6 +82,8 @@ export function runListing(db: Db, dbFile: string): RunListing[] {
       status: r.status,
       inProgress: inProgress(r),
       model: r.modelName,
+      architecture: r.architecture ?? null,
+      pretrained: r.pretrained ?? null,
       variant: r.modelVariant,
       fingerprint: r.modelFingerprint,
       dataset: r.dataset,

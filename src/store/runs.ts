@@ -4,6 +4,7 @@ import { readlinkSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import type { Db } from './db.js';
 import { UsageError } from '../errors.js';
+import { parseModelName } from '../models/model-name.js';
 
 /** What a run evaluates: zero-shot classification (predictions table) or retrieval (retrieval_* tables). */
 export type RunTask = 'classification' | 'retrieval';
@@ -72,6 +73,9 @@ export interface RunOwner {
 }
 
 export interface RunRecord extends RunIdentity {
+  /** open_clip architecture and pretrained tag parsed from `modelName` (`ViT-B-32__openai`), null where it has none; computed, not stored */
+  architecture?: string | null;
+  pretrained?: string | null;
   /** who last started or resumed the run (schema v4; absent in older runs) */
   owner?: RunOwner | null;
   id: number;
@@ -234,6 +238,13 @@ export function findResumable(db: Db, identity: string, shard: string | null): n
     | undefined;
 }
 
+/** The newest finished run with this identity and shard, whatever the model's name was then. */
+export function findFinished(db: Db, identity: string, shard: string | null): number | undefined {
+  return db.prepare(`SELECT id FROM runs WHERE identity = ? AND shard IS ? AND status = 'finished' ORDER BY id DESC LIMIT 1`).pluck().get(identity, shard) as
+    | number
+    | undefined;
+}
+
 /** Sample indices that already have a prediction in a run. */
 export function finishedIndices(db: Db, runId: number): Set<number> {
   return new Set(db.prepare(`SELECT idx FROM predictions WHERE run_id = ?`).pluck().all(runId) as number[]);
@@ -284,6 +295,8 @@ function toRecord(r: RunRow): RunRecord {
     createdAt: r.created_at,
     finishedAt: r.finished_at,
     modelName: r.model_name,
+    architecture: parseModelName(r.model_name).architecture,
+    pretrained: parseModelName(r.model_name).pretrained,
     modelDir: r.model_dir,
     modelFingerprint: r.model_fingerprint,
     modelLayout: r.model_layout,
