@@ -26,6 +26,10 @@ publish() {
   if [ -s "$1-wal" ]; then say "$1 still has a write-ahead log: its writer did not close it"; exit 1; fi
   mkdir -p "$(dirname "$2")"
   cp "$1" "$2.tmp.$$"
+  # Mark the copy as a rollback-journal DB (header bytes 18-19 = 1, per SQLite's file format; valid as its WAL
+  # is empty), so that readers on the volume create no -wal and -shm beside it, which network filesystems
+  # cannot share.
+  printf '\001\001' | dd of="$2.tmp.$$" bs=1 seek=18 count=2 conv=notrunc 2>/dev/null
   mv "$2.tmp.$$" "$2"
   say "published $2"
 }
