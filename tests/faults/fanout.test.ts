@@ -118,7 +118,12 @@ describe('the fan-out, step by step as its pods run it', () => {
     if (merge && !merge.exited()) merge.kill(); // a failed case leaves no merge pod waiting behind it
   });
 
-  c.fault('a merge pod started first waits (no merged DB) while there are no shard DBs', async () => {
+  c.fault('a merge pod started first waits (no merged DB) while there are no shard DBs; killed while waiting, its retry waits again', async () => {
+    const first = startPod('merge', [], { scratch: scratchOf('merge') });
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(first.exited()).toBe(false);
+    first.kill();
+    expect((await first.done).signal).toBe('SIGKILL');
     merge = startPod('merge', [], { scratch: scratchOf('merge') });
     await new Promise((r) => setTimeout(r, 2_500));
     expect(merge.exited()).toBe(false);
