@@ -64,7 +64,7 @@ interface PodResult {
 }
 
 /** One pod's step: `sh pod.sh STEP ARGS` in its own process group, with its scratch folder and the shared one. */
-function startPod(step: 'warm' | 'shard' | 'merge', args: string[], env: { scratch: string; index?: number; textCache?: string; volume?: string }) {
+function startPod(step: 'warm' | 'shard' | 'merge', args: string[], env: { scratch: string; index?: number; textCache?: string; volume?: string; waitSeconds?: number }) {
   mkdirSync(env.scratch, { recursive: true });
   const child: ChildProcess = spawn('sh', [POD, step, ...args], {
     detached: true, // its own group: a kill takes the shell and clip-bench, as a container's end does
@@ -78,6 +78,7 @@ function startPod(step: 'warm' | 'shard' | 'merge', args: string[], env: { scrat
       POLL_SECONDS: '1',
       ...(env.index === undefined ? {} : { JOB_COMPLETION_INDEX: String(env.index) }),
       ...(env.textCache === undefined ? {} : { TEXT_CACHE: env.textCache }),
+      ...(env.waitSeconds === undefined ? {} : { WAIT_SECONDS: String(env.waitSeconds) }),
     },
   });
   let stdout = '';
@@ -200,4 +201,16 @@ describe('the fan-out, step by step as its pods run it', () => {
       h.close();
     }
   }, 120_000);
+});
+
+describe('a shard pod whose warm Job never publishes', () => {
+  c.fault('gives up after WAIT_SECONDS with one line naming the missing cache and the warm Job, evaluating nothing', async () => {
+    const scratch = scratchOf('orphan');
+    const missing = path.join(tmp, 'nowhere', 'text-cache.sqlite');
+    const r = await startPod('shard', evalFlags(), { scratch, index: 0, textCache: missing, waitSeconds: 2, volume: path.join(tmp, 'orphan-volume') }).done;
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`pod.sh shard: no ${missing} after 2 s: did the warm Job (step=warm) fail?`]);
+    expect(r.stdout).toBe('');
+    expect(existsSync(shardDb(scratch))).toBe(false);
+  }, 30_000);
 });
