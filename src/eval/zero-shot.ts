@@ -143,7 +143,11 @@ export function samplesOfClasses(all: readonly Sample[], classIds: readonly stri
   });
 }
 
-async function prepare(opts: EvalOptions): Promise<Prepared> {
+/** Prompts encoded in a run's text step, per text batch (`cache warm` encodes in the same batches). */
+export const PROMPT_BATCH = 256;
+
+/** The prompts a run of `opts` encodes, read from the dataset's classes as `eval` reads them (`cache warm` uses it too). */
+export async function runPrompts(opts: Pick<EvalOptions, 'dataset' | 'root' | 'split' | 'prompts' | 'language'>) {
   const adapter = getDataset(opts.dataset);
   const split = opts.split ?? adapter.splits[0];
   if (!adapter.splits.includes(split)) {
@@ -154,6 +158,11 @@ async function prepare(opts: EvalOptions): Promise<Prepared> {
   const datasetClassIds = await adapter.classIds(root, split);
   const datasetPlan = adapter.classifierPlan ? await adapter.classifierPlan(root, split) : undefined;
   const prompts = datasetPrompts(adapter, root, datasetClassIds, datasetPlan, opts.prompts, language);
+  return { adapter, split, root, language, datasetClassIds, datasetPlan, prompts };
+}
+
+async function prepare(opts: EvalOptions): Promise<Prepared> {
+  const { adapter, split, root, language, datasetClassIds, datasetPlan, prompts } = await runPrompts(opts);
   const listed = await collect(adapter.samples(root, split));
   // A subset set (Babel-ImageNet) scores its classes only: their samples, relabelled; the plan was the identity.
   const classIds = prompts.classSubset ?? datasetClassIds;
@@ -212,7 +221,7 @@ function classificationTask(opts: EvalOptions, p: Prepared): EvalTask<RunMetrics
     }),
     done: finishedIndices,
     async encodeText({ ckpt, cache, counts }, onProgress) {
-      const text = await encodeClassifier(ckpt, prompts, 256, cache, onProgress);
+      const text = await encodeClassifier(ckpt, prompts, PROMPT_BATCH, cache, onProgress);
       scorer = await LogitScorer.create(text.classifier, ckpt.embedDim);
       counts.textHits = text.hits;
       counts.textMisses = text.misses;
