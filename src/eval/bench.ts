@@ -67,7 +67,7 @@ export interface BenchResult {
   peakRssMiB: number | null;
   textFullPerSecond: number | null;
   textTruncatedPerSecond: number | null;
-  /** as eval encodes prompts: length-bucketed batches of 128 (null on a fixed-length graph) */
+  /** as eval encodes prompts: length-bucketed batches of 256, as eval's (null on a fixed-length graph) */
   textBucketedPerSecond: number | null;
   rescoreSeconds: number | null;
   rescoreSamples: number;
@@ -183,9 +183,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       // as eval encodes them: every prompt once, in length buckets (engine.ts inLengthBuckets), no cache
       let textBucketed: number | null = null;
       if (dynamic) {
-        await encodeTextsCached(ckpt, texts.slice(0, 8), 128); // warm-up, as textRate's
+        await encodeTextsCached(ckpt, texts.slice(0, 8), 256); // warm-up, as textRate's
         const t0 = performance.now();
-        await encodeTextsCached(ckpt, texts, 128);
+        await encodeTextsCached(ckpt, texts, 256); // eval's text batch (zero-shot.ts)
         textBucketed = texts.length / ((performance.now() - t0) / 1000);
       }
       out.textFullPerSecond = textFull;
