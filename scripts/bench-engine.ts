@@ -4,7 +4,7 @@
  * fixtures/ (≈600 MB for vit-b-32) and reuses it.
  *
  *   npm run build && node dist/scripts/bench-engine.js [--arch tiny|vit-b-32] [--images 200] [--workers 2]
- *     [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore] [--json]
+ *     [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore] [--prompts 256] [--tokenizer FILE] [--json]
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { scriptArgs } from './args.js';
 
 const USAGE = `
 npm run build && node dist/scripts/bench-engine.js [--arch tiny|vit-b-32] [--images 200] [--workers 2]
-    [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore] [--json]
+    [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore] [--prompts 256] [--tokenizer FILE] [--json]
 `;
 const values = scriptArgs('bench-engine', USAGE, {
   arch: { type: 'string', default: 'vit-b-32' },
@@ -28,6 +28,8 @@ const values = scriptArgs('bench-engine', USAGE, {
   spinning: { type: 'string' },
   'inference-worker': { type: 'string' },
   only: { type: 'string' },
+  prompts: { type: 'string', default: '256' },
+  tokenizer: { type: 'string' },
   json: { type: 'boolean', default: false },
 });
 const onOff = (v: string | undefined) => (v === undefined ? undefined : v === 'on');
@@ -48,7 +50,8 @@ const result = await runBench({
   inferenceWorker: onOff(values['inference-worker']),
   parts: values.only?.split(',') as BenchPart[] | undefined,
   images: Number(values.images),
-  prompts: 256,
+  prompts: Number(values.prompts),
+  tokenizer: values.tokenizer,
   rescoreSamples: 50_000,
   rescoreClasses: 1000,
   log: (l) => console.log(l),

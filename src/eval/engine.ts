@@ -174,8 +174,21 @@ export function runIdentityOf(r: RunHeader): Omit<RunHeader, 'timings' | 'cache'
 }
 
 /**
+ * The texts in the order they are best encoded: where the checkpoint cuts each batch after its longest row
+ * (CLIP on a dynamic sequence axis), shortest fed row first, so each batch runs at about its own length
+ * rather than at that of the longest prompt it happens to hold. A stable sort: equal lengths keep their order.
+ * Causal attention pools at end-of-text, so a row's embedding does not depend on its batch-mates' length
+ * (tests/text-buckets.test.ts checks it bit for bit against the full context length).
+ */
+export function inLengthBuckets(ckpt: Pick<Checkpoint, 'cutsTextToLongest' | 'textTokenizer'>, texts: string[]): string[] {
+  if (!ckpt.cutsTextToLongest || texts.length < 2) return texts;
+  const length = new Map(texts.map((t) => [t, ckpt.textTokenizer.row(t).attention_mask.reduce((a, b) => a + b, 0)]));
+  return [...texts].sort((a, b) => length.get(a)! - length.get(b)!);
+}
+
+/**
  * Embeddings of `texts` ([texts.length, embedDim], unit rows, in order): each distinct text encoded once,
- * cached ones not at all. Prompts and captions both go through here.
+ * cached ones not at all, in length buckets (`inLengthBuckets`). Prompts and captions both go through here.
  */
 export async function encodeTextsCached(
   ckpt: Checkpoint,
@@ -187,7 +200,7 @@ export async function encodeTextsCached(
   const unique = [...new Set(texts)];
   const dim = ckpt.embedDim;
   const cached = cache ? cache.getTexts(unique) : unique.map(() => undefined);
-  const todo = unique.filter((_, i) => !cached[i]);
+  const todo = inLengthBuckets(ckpt, unique.filter((_, i) => !cached[i]));
   const encoded = new Map<string, Float32Array>();
   for (let start = 0; start < todo.length; start += batchSize) {
     const chunk = todo.slice(start, start + batchSize);
