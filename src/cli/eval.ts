@@ -16,6 +16,8 @@ import { retrievalReference, retrievalReferenceCells } from '../report/retrieval
 import { retrievalReferenceJson, retrievalReferenceLines, type RetrievalRunView } from '../report/retrieval-section.js';
 import { shellWord } from '../report/run-list.js';
 import { normaliseLanguage } from '../prompts/language.js';
+import { checkOutputTemplate, OUTPUT_OPTION, writeClipBenchmarkOutput } from './clip-benchmark-output.js';
+import { clipBenchmarkName } from '../interop/clip-benchmark-names.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -46,6 +48,8 @@ export interface EvalArgs {
   'recall-k'?: string;
   'caption-prefix'?: string;
   tokenizer?: string;
+  /** CLIP_benchmark result JSON file or template (clip-benchmark-output.ts) */
+  output?: string;
   json: boolean;
 }
 
@@ -74,7 +78,8 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
       return (err as Error).message;
     }
   }
-  return null;
+  if (a.output !== undefined && (a.limit !== undefined || a.shard !== undefined)) return `--output writes CLIP_benchmark JSON of a whole split, which has no field for part of one; leave out --${a.limit !== undefined ? 'limit' : 'shard'}`;
+  return checkOutputTemplate(a.output);
 }
 
 /** Refuses an id that is neither a classification nor a retrieval dataset, with "did you mean" over both. */
@@ -238,6 +243,7 @@ export const evalCommand = {
         'recall-k': OPTIONS['recall-k'],
         'caption-prefix': OPTIONS['caption-prefix'],
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours; on a retrieval dataset Table 13\'s six recalls (ViT-L/14@336px on flickr30k and mscoco), other models or datasets say the paper has none.' },
+        output: OUTPUT_OPTION,
         json: OPTIONS.json,
       })
       .check((a) => {
@@ -248,30 +254,40 @@ export const evalCommand = {
       .example('$0 eval --model fixtures/demo/toy-clip --dataset imagefolder --root fixtures/demo/colours --prompts colours', 'Evaluate the demo model on the demo images.')
       .example('$0 eval --model ~/models/ViT-B-32__openai --dataset imagefolder --root ~/data/imagenet/val --limit 1000 --json', 'A quick 1000-image check, printed as JSON.')
       .example('$0 eval ... --shard 2/8 --db shard-2.sqlite', 'One of eight shards; combine them with `clip-bench merge`.')
-      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset mscoco --root ~/data/coco --caption-prefix "a photo of "', "MSCOCO 5k retrieval both ways, with the paper's caption prefix."),
+      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset mscoco --root ~/data/coco --caption-prefix "a photo of "', "MSCOCO 5k retrieval both ways, with the paper's caption prefix.")
+      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset cifar10 --root ~/data/cifar10 --output "{dataset}_{pretrained}_{model}_{language}_{task}.json"', "Also write CLIP_benchmark's result JSON (cifar10_openai_ViT-B-32_en_zeroshot_classification.json)."),
   handler: async (a: EvalArgs) => {
     checkDatasetId(a.dataset!);
+    if (a.output !== undefined) {
+      const their = clipBenchmarkName(a.dataset!); // refused before the run, not after
+      if (their.name === null) throw new UsageError(`--output: ${their.why}`, { fix: 'leave out --output for this dataset' });
+    }
+    const written = (runId: number) => (a.output === undefined ? null : writeClipBenchmarkOutput(a.db, runId, a.output));
+    const outputLines = (w: ReturnType<typeof written>) => (w ? [`  wrote CLIP_benchmark JSON ${w.file}`, ...(w.note ? [`  ${w.note}`] : [])] : []);
     if (isRetrievalDataset(a.dataset!)) {
       if (a.reference) retrievalReferenceCells(a.reference, a.dataset!); // an unknown paper model fails before the run, not after
       const r = await retrievalAndReport(a);
+      const w = written(r.runId);
       const view = a.reference ? retrievalResultView(r, a.reference) : undefined;
       if (a.json) {
-        process.stdout.write(JSON.stringify(view ? { ...retrievalJson(r), reference: retrievalReferenceJson(view) } : retrievalJson(r)) + '\n');
+        const out = { ...retrievalJson(r), ...(w ? { clip_benchmark_output: w.file } : {}) };
+        process.stdout.write(JSON.stringify(view ? { ...out, reference: retrievalReferenceJson(view) } : out) + '\n');
         return;
       }
       const paper = a.reference ? (view ? retrievalReferenceLines(view) : [`  paper ${a.reference}: a shard has no ranks yet; merge the shards (\`clip-bench merge\`) and see \`clip-bench report --reference ${a.reference}\``]) : [];
-      process.stdout.write([formatRetrievalResult(r), ...paper].join('\n') + '\n');
+      process.stdout.write([formatRetrievalResult(r), ...paper, ...outputLines(w)].join('\n') + '\n');
       return;
     }
     if (a.reference) paperCell('imagenet', a.reference); // an unknown paper model fails before the run, not after
     const result = await evalAndReport(a);
+    const w = written(result.runId);
     const reference = a.reference ? compareWithPaper(result, a.reference) : undefined;
     if (a.json) {
-      const out = { task: 'classification', ...result };
+      const out = { task: 'classification', ...result, ...(w ? { clip_benchmark_output: w.file } : {}) };
       process.stdout.write(JSON.stringify(reference ? { ...out, reference } : out) + '\n');
       return;
     }
-    process.stdout.write(formatEvalResult(result) + '\n' + (reference ? formatPaperComparison(reference) + '\n' : ''));
+    process.stdout.write([formatEvalResult(result), ...(reference ? [formatPaperComparison(reference)] : []), ...outputLines(w)].join('\n') + '\n');
   },
 };
 

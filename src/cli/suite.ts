@@ -9,6 +9,7 @@ import { entryName, formatSuiteTable, loadSuite, runSuite, suiteTable, type Suit
 import { detectLayout } from '../models/layout.js';
 import { paperCell } from '../report/paper.js';
 import { checkEvalArgs, evalAndReport, retrievalAndReport, type EvalArgs, type StoredRetrievalResult } from './eval.js';
+import { OUTPUT_OPTION, writeSuiteOutput } from './clip-benchmark-output.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 
 export interface SuiteArgs extends Omit<EvalArgs, 'dataset' | 'root' | 'split' | 'prompts' | 'resume' | 'shard'> {
@@ -63,6 +64,7 @@ export const suiteCommand = {
         'recall-k': OPTIONS['recall-k'],
         'caption-prefix': OPTIONS['caption-prefix'],
         limit: { ...OPTIONS.limit, describe: 'Score only this many samples of each dataset, spread evenly over its split (for quick checks).' },
+        output: OUTPUT_OPTION,
         json: OPTIONS.json,
       })
       .check((a) => {
@@ -87,6 +89,7 @@ export const suiteCommand = {
           : evalAndReport({ ...a, dataset: entry.dataset, root, split: entry.split, prompts: entry.prompts }),
       (e) => {
         if (!a.quiet) process.stderr.write(progressLine(e) + '\n');
+        if (e.kind === 'done') writeSuiteOutput(a.db, e.result.runId, a.output, (l) => process.stderr.write(l + '\n'));
       },
     );
     if (outcome.ran.length + outcome.failed.length === 0) {
