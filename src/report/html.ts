@@ -7,6 +7,7 @@ import { ablationTitle } from './ablation.js';
 import { cellSampleText, cellValueText, rowLabel, signed, versionsText, type ReferenceCell } from './accuracy-table.js';
 import { comparisonTitle, type RunComparison } from './compare.js';
 import { costSectionHtml } from './cost-plot.js';
+import { importedSectionHtml } from './imported-section.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import { unrankedRetrievalNote, type ReportData, type RunDetails } from './report-data.js';
 import type { StoredRetrievalComparison } from './retrieval-runs.js';
@@ -202,7 +203,8 @@ function retrievalHtml(d: ReportData): string[] {
 
 export function reportHtml(d: ReportData): string {
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...languageTablesHtml(d.languages, esc), ...unfinishedHtml(d)]);
+    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...languageTablesHtml(d.languages, esc), ...importedSectionHtml(d.imported, esc), ...unfinishedHtml(d)]);
+    if (d.imported) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No runs measured here.</p>', ...importedSectionHtml(d.imported, esc), ...unfinishedHtml(d)]);
     const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
     return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
   }
@@ -219,6 +221,7 @@ export function reportHtml(d: ReportData): string {
     ...costSectionHtml(d.cost),
     ...retrievalHtml(d),
     ...languageTablesHtml(d.languages, esc),
+    ...importedSectionHtml(d.imported, esc),
     ...(d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),
     ...unfinishedHtml(d),
     '<section id="runs"><h2>Runs</h2>',

@@ -28,6 +28,8 @@ import { retrievalCsv, retrievalSectionJson, retrievalSectionMarkdown, type Retr
 import { runListing, unfinishedLine, type RunListing } from './run-list.js';
 import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
 import { runLink } from '../models/scoring-link.js';
+import { listImported } from '../store/imported.js';
+import { buildImportedSection, importedSectionCsv, importedSectionMarkdown, type ImportedSection } from './imported-section.js';
 
 export interface NamedConfusion extends ConfusionPair {
   labelName: string;
@@ -65,6 +67,8 @@ export interface ReportData {
   languages: LanguageTable[];
   /** accuracy beside what `clip-bench cost` measured, per dataset group, Pareto fronts marked (cost-section.ts); null without cost records */
   cost: CostSection | null;
+  /** results read by `clip-bench import`, not measured here (imported-section.ts); null without any */
+  imported: ImportedSection | null;
 }
 
 export interface ReportOptions {
@@ -139,6 +143,7 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
     languages: buildLanguageTables(all),
     cost: buildCostSection(table, listCosts(db)),
+    imported: buildImportedSection(listImported(db)),
   };
 }
 
@@ -181,7 +186,8 @@ export function retrievalMarkdown(views: readonly RetrievalRunView[], unranked: 
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...languageTablesMarkdown(d.languages), ...unfinishedMarkdown(d)].join('\n');
+    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...languageTablesMarkdown(d.languages), ...importedSectionMarkdown(d.imported), ...unfinishedMarkdown(d)].join('\n');
+    if (d.imported) return ['_No runs measured here._', '', ...importedSectionMarkdown(d.imported), ...unfinishedMarkdown(d)].join('\n');
     return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
   }
   return [
@@ -189,6 +195,7 @@ export function reportMarkdown(d: ReportData): string {
     ...costSectionMarkdown(d.cost),
     ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval),
     ...languageTablesMarkdown(d.languages),
+    ...importedSectionMarkdown(d.imported),
     ...unfinishedMarkdown(d),
     ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
     '### Per run',
@@ -205,7 +212,7 @@ export function reportMarkdown(d: ReportData): string {
  * the accuracy-and-cost rows (one per model and dataset group).
  */
 export function reportCsv(d: ReportData): string {
-  const trailing = (d.languages.length ? '\n' + languageTablesCsv(d.languages) : '') + (d.cost ? '\n' + costSectionCsv(d.cost) : '');
+  const trailing = (d.languages.length ? '\n' + languageTablesCsv(d.languages) : '') + (d.cost ? '\n' + costSectionCsv(d.cost) : '') + (d.imported ? '\n' + importedSectionCsv(d.imported) : '');
   const classification = () => accuracyTableCsv(d.table, { reference: d.reference });
   if (d.retrieval.length === 0) return trailing ? classification().replace(/\n?$/, '\n') + trailing : classification();
   if (d.table.columns.length === 0) return retrievalCsv(d.retrieval) + trailing;
