@@ -262,7 +262,7 @@ function formatGroups(t: SuiteTable): string[] {
   return [
     '',
     `group averages${t.averaging ? ` (${t.averaging})` : ''}:`,
-    ...t.groups.map((g) => `  ${g.name.padEnd(width)}  ${g.mean === null ? `${g.text} datasets ran, not averaged (missing: ${g.missing.join(', ')})` : `${g.text}  (${g.of} dataset${g.of === 1 ? '' : 's'})`}`),
+    ...t.groups.map((g) => `  ${g.name.padEnd(width)}  ${g.mean === null ? `${g.text} datasets ran, not averaged (missing: ${g.missing.join(', ')})` : `${g.text}  (${g.of} dataset${g.of === 1 ? '' : 's'}${typeof g.chance === 'number' ? `; chance ${g.chance.toFixed(2)}` : ''})`}`),
   ];
 }
 
@@ -307,7 +307,7 @@ export function suiteTable(o: SuiteOutcome, reference?: string): SuiteTable {
     rows,
     failed: o.failed.map((f) => ({ name: entryName(f.entry), dataset: f.entry.dataset, root: f.root, reason: f.reason })),
     skipped: o.skipped.map((s) => ({ name: entryName(s.entry), dataset: s.entry.dataset, looked: s.looked })),
-    groups: groupAverages(o.suite.groups ?? [], new Map(rows.map((r) => [r.name, r.ours]))),
+    groups: groupAverages(o.suite.groups ?? [], new Map(rows.map((r) => [r.name, r.ours])), new Map(rows.map((r) => [r.name, r.chance]))),
     averaging: o.suite.averaging?.description ?? null,
     mean: {
       datasets: rows.length,

@@ -8,6 +8,7 @@ import { cellSampleText, cellValueText, rowLabel, signed, versionsText, type Ref
 import { comparisonTitle, type RunComparison } from './compare.js';
 import { costSectionHtml } from './cost-plot.js';
 import { importedSectionHtml } from './imported-section.js';
+import { reportGroupsHtml } from './group-averages.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import { unrankedRetrievalNote, type ReportData, type RunDetails } from './report-data.js';
 import type { StoredRetrievalComparison } from './retrieval-runs.js';
@@ -203,7 +204,7 @@ function retrievalHtml(d: ReportData): string[] {
 
 export function reportHtml(d: ReportData): string {
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...languageTablesHtml(d.languages, esc), ...importedSectionHtml(d.imported, esc), ...unfinishedHtml(d)]);
+    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...reportGroupsHtml(d.groups, esc), ...languageTablesHtml(d.languages, esc), ...importedSectionHtml(d.imported, esc), ...unfinishedHtml(d)]);
     if (d.imported) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No runs measured here.</p>', ...importedSectionHtml(d.imported, esc), ...unfinishedHtml(d)]);
     const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
     return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
@@ -218,6 +219,7 @@ export function reportHtml(d: ReportData): string {
     '<section id="plots"><h2>Per dataset</h2><div class="plots">',
     ...paperPlots(d),
     '</div></section>',
+    ...reportGroupsHtml(d.groups, esc),
     ...costSectionHtml(d.cost),
     ...retrievalHtml(d),
     ...languageTablesHtml(d.languages, esc),

@@ -29,6 +29,8 @@ import { runListing, unfinishedLine, type RunListing } from './run-list.js';
 import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, scoredRows, type Calibration, type ClassAccuracy, type ConfusionPair, type FailureSummary } from './per-class.js';
 import { runLink } from '../models/scoring-link.js';
 import { listImported } from '../store/imported.js';
+import { listSuites, loadSuite } from '../eval/suite.js';
+import { reportGroupAverages, reportGroupsMarkdown, type ReportGroups } from './group-averages.js';
 import { buildImportedSection, importedSectionCsv, importedSectionMarkdown, type ImportedSection } from './imported-section.js';
 
 export interface NamedConfusion extends ConfusionPair {
@@ -69,6 +71,8 @@ export interface ReportData {
   cost: CostSection | null;
   /** results read by `clip-bench import`, not measured here (imported-section.ts); null without any */
   imported: ImportedSection | null;
+  /** the shipped suites' dataset groups averaged per model (group-averages.ts) */
+  groups: ReportGroups[];
 }
 
 export interface ReportOptions {
@@ -131,6 +135,7 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
   const runs = all.filter((r) => !isRetrievalRun(r));
   const table = buildAccuracyTable(runs);
   const lookup = opts.reference ? (dataset: string) => paperCell(dataset, opts.reference!) : undefined;
+  const retrieval = retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance });
   return {
     generatedAt: new Date().toISOString(),
     table,
@@ -139,11 +144,12 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     details: opts.details === false ? [] : table.runs.map((r) => runDetails(db, r.runId, opts.confusions ?? 10)),
     ablations: ablationGroups(runs),
     unfinished: runListing(db, opts.dbFile ?? 'FILE').filter((r) => r.status !== 'finished'),
-    retrieval: retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance }),
+    retrieval,
     unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
     languages: buildLanguageTables(all),
     cost: buildCostSection(table, listCosts(db)),
     imported: buildImportedSection(listImported(db)),
+    groups: reportGroupAverages(table, retrieval, listSuites().map(loadSuite)),
   };
 }
 
@@ -186,12 +192,13 @@ export function retrievalMarkdown(views: readonly RetrievalRunView[], unranked: 
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...languageTablesMarkdown(d.languages), ...importedSectionMarkdown(d.imported), ...unfinishedMarkdown(d)].join('\n');
+    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...reportGroupsMarkdown(d.groups), ...languageTablesMarkdown(d.languages), ...importedSectionMarkdown(d.imported), ...unfinishedMarkdown(d)].join('\n');
     if (d.imported) return ['_No runs measured here._', '', ...importedSectionMarkdown(d.imported), ...unfinishedMarkdown(d)].join('\n');
     return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
   }
   return [
     head,
+    ...reportGroupsMarkdown(d.groups),
     ...costSectionMarkdown(d.cost),
     ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval),
     ...languageTablesMarkdown(d.languages),
