@@ -56,13 +56,13 @@ export function buildImportedSection(rows: readonly ImportedRow[]): ImportedSect
 
 const pct = (v: number | null) => (v === null ? 'NaN' : (100 * v).toFixed(2));
 const metricsText = (m: ImportedResult['metrics']) => Object.entries(m).map(([k, v]) => `${k} ${pct(v)}`).join(', ');
-const datasetText = (r: ImportedResult) => (r.dataset === null ? `${r.theirDataset} (no clip-bench dataset)` : r.dataset === r.theirDataset ? r.dataset : `${r.theirDataset} → ${r.dataset}`);
+const datasetText = (r: ImportedResult) => (r.dataset === null ? `${r.theirDataset} (not mapped to a clip-bench dataset)` : r.dataset === r.theirDataset ? r.dataset : `${r.theirDataset} → ${r.dataset}`);
 const formatName = (f: ImportedSource['format']) => (f === 'clip_benchmark_json' ? 'CLIP_benchmark result JSON' : "CLIP_benchmark's benchmark.csv");
 const mdCell = (s: string) => s.replaceAll('|', '\\|');
 
 export function importedSectionMarkdown(s: ImportedSection | null): string[] {
   if (!s) return [];
-  const out = [`### Imported results (${IMPORTED_LABEL})`, '', 'Numbers read by `clip-bench import` from the files below, as they give them (percent here); not measured by clip-bench, and not in the table above.', ''];
+  const out = [`### Imported results (${IMPORTED_LABEL})`, '', 'Numbers read by `clip-bench import` from the files below, as they give them (percent here); not measured by clip-bench, and not in the table of runs measured here.', ''];
   for (const src of s.sources) {
     out.push(`From \`${src.sourceFile}\` (${formatName(src.format)}, sha256 ${src.sha256.slice(0, 12)}, imported ${src.importedAt.slice(0, 19).replace('T', ' ')} UTC):`, '');
     out.push('| dataset | model | pretrained | task | language | metrics (%) | note |', '|---|---|---|---|---|---|---|');
