@@ -4,7 +4,7 @@
  * into the DB, `report` shows them apart as imported, `--csv-columns clip-benchmark` writes its build columns,
  * and a file that is neither is refused with exit 2 and nothing written.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,25 @@ describe('eval --output: CLIP_benchmark per-run JSON', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--output: a folder of your own has no CLIP_benchmark name/);
     expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe('suite --output', () => {
+  it("writes one file per run CLIP_benchmark has a dataset for, and says on stderr why it wrote none for the others; the suite goes on", () => {
+    const dataRoot = path.join(tmp, 'suite-data');
+    mkdirSync(dataRoot, { recursive: true });
+    symlinkSync(cifarRoot, path.join(dataRoot, 'cifar10'));
+    symlinkSync(demo.root, path.join(dataRoot, 'colours'));
+    const suiteFile = path.join(tmp, 'mixed-suite.json');
+    writeFileSync(suiteFile, JSON.stringify({ datasets: [{ dataset: 'cifar10', dirs: ['cifar10'] }, { dataset: 'imagefolder', dirs: ['colours'], prompts: 'colours' }] }));
+    const db = path.join(tmp, 'suite.sqlite');
+    const template = path.join(tmp, 'suite-out', '{dataset}_{pretrained}_{model}_{language}_{task}.json');
+    const r = cli(['suite', '--model', tagged, '--suite', suiteFile, '--data-root', dataRoot, '--db', db, '--quiet', '--workers', '1', '--output', template]);
+    expect(r.code, r.stderr).toBe(0);
+    const file = path.join(tmp, 'suite-out', 'cifar10_demo-tag_toy-clip_en_zeroshot_classification.json');
+    expect(lines(r.stderr)).toEqual([`  wrote CLIP_benchmark JSON ${file}`, '  no CLIP_benchmark JSON: run 2: a folder of your own has no CLIP_benchmark name — CLIP_benchmark JSON is written for finished runs over a whole split of a dataset CLIP_benchmark has']);
+    const want = recompute(db, 1);
+    expect(JSON.parse(readFileSync(file, 'utf8')).metrics).toEqual({ acc1: want.acc1, acc5: want.acc5, mean_per_class_recall: expect.closeTo(want.mean_per_class_recall, 12) });
   });
 });
 
