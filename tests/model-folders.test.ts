@@ -117,9 +117,11 @@ function table(rows: [string, number][], of: number, failed: string[] = []): Sui
     suite: 's',
     dataRoot: '/d',
     reference: null,
-    rows: rows.map(([name, v], i) => ({ name, dataset: name, split: 'test', root: `/d/${name}`, runId: i + 1, n: 10, nFailed: 0, promptSet: name, metric: 'top1', ours: v, paperDataset: null, paperMetric: null, paper: null, verified: null, delta: null })),
+    rows: rows.map(([name, v], i) => ({ name, dataset: name, split: 'test', root: `/d/${name}`, runId: i + 1, n: 10, nFailed: 0, promptSet: name, metric: 'top1', ours: v, paperDataset: null, paperMetric: null, paper: null, verified: null, delta: null, chance: null })),
     failed: failed.map((name) => ({ name, dataset: name, root: `/d/${name}`, reason: `${name} refused` })),
     skipped: [{ name: 'dtd', dataset: 'dtd', looked: ['/d/dtd'] }],
+    groups: [],
+    averaging: null,
     mean: { datasets: rows.length, of, ours: rows.length ? ours.reduce((s, x) => s + x, 0) / rows.length : null, paper: null, paperUnverified: false, delta: null, complete: rows.length === of, note: '' },
   };
 }

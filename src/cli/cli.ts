@@ -16,6 +16,7 @@ import { costCommand } from './cost.js';
 import { datasetsCommand } from './datasets.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
+import { importCommand } from './import.js';
 import { inspectCommand } from './inspect.js';
 import { lsCommand } from './ls.js';
 import { mergeCommand } from './merge.js';
@@ -36,6 +37,7 @@ export const COMMANDS = [
   compareCommand,
   ablationCommand,
   mergeCommand,
+  importCommand,
   cacheCommand,
   benchCommand,
   costCommand,

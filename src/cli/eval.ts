@@ -22,6 +22,8 @@ import { retrievalReference, retrievalReferenceCells } from '../report/retrieval
 import { retrievalReferenceJson, retrievalReferenceLines, type RetrievalRunView } from '../report/retrieval-section.js';
 import { shellWord } from '../report/run-list.js';
 import { normaliseLanguage } from '../prompts/language.js';
+import { checkOutputTemplate, OUTPUT_OPTION, writeClipBenchmarkOutput } from './clip-benchmark-output.js';
+import { clipBenchmarkName } from '../interop/clip-benchmark-names.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -54,6 +56,8 @@ export interface EvalArgs {
   'recall-k'?: string;
   'caption-prefix'?: string;
   tokenizer?: string;
+  /** CLIP_benchmark result JSON file or template (clip-benchmark-output.ts) */
+  output?: string;
   json: boolean;
   /** not a flag: `suite` sets it, so that a finished run of the same identity is returned instead of made again */
   skipFinished?: boolean;
@@ -85,7 +89,8 @@ export function checkEvalArgs(a: Partial<EvalArgs>): string | null {
       return (err as Error).message;
     }
   }
-  return null;
+  if (a.output !== undefined && (a.limit !== undefined || a.shard !== undefined)) return `--output writes CLIP_benchmark JSON of a whole split, which has no field for part of one; leave out --${a.limit !== undefined ? 'limit' : 'shard'}`;
+  return checkOutputTemplate(a.output);
 }
 
 /** Refuses an id that is neither a classification nor a retrieval dataset, with "did you mean" over both. */
@@ -251,6 +256,7 @@ export const evalCommand = {
         'caption-prefix': OPTIONS['caption-prefix'],
         reference: { type: 'string', describe: 'Paper model to compare with (RN50, RN101, ViT-B/32, ViT-B/16, ViT-L/14, ViT-L/14@336px): prints the paper\'s number for this dataset beside ours; on a retrieval dataset Table 13\'s six recalls (ViT-L/14@336px on flickr30k and mscoco), other models or datasets say the paper has none. Or openclip:ARCH/tag with --reference-file: that published row instead of the model\'s own.' },
         'reference-file': OPTIONS['reference-file'],
+        output: OUTPUT_OPTION,
         json: OPTIONS.json,
       })
       .check((a) => {
@@ -261,7 +267,8 @@ export const evalCommand = {
       .example('$0 eval --model fixtures/demo/toy-clip --dataset imagefolder --root fixtures/demo/colours --prompts colours', 'Evaluate the demo model on the demo images.')
       .example('$0 eval --model ~/models/ViT-B-32__openai --dataset imagefolder --root ~/data/imagenet/val --limit 1000 --json', 'A quick 1000-image check, printed as JSON.')
       .example('$0 eval ... --shard 2/8 --db shard-2.sqlite', 'One of eight shards; combine them with `clip-bench merge`.')
-      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset mscoco --root ~/data/coco --caption-prefix "a photo of "', "MSCOCO 5k retrieval both ways, with the paper's caption prefix."),
+      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset mscoco --root ~/data/coco --caption-prefix "a photo of "', "MSCOCO 5k retrieval both ways, with the paper's caption prefix.")
+      .example('$0 eval --model ~/models/ViT-B-32__openai --dataset cifar10 --root ~/data/cifar10 --output "{dataset}_{pretrained}_{model}_{language}_{task}.json"', "Also write CLIP_benchmark's result JSON (cifar10_openai_ViT-B-32_en_zeroshot_classification.json)."),
   handler: async (a: EvalArgs) => {
     checkDatasetId(a.dataset!);
     // a wrong reference file or an unknown published row fails before the run, not after
@@ -270,30 +277,38 @@ export const evalCommand = {
     const beside = (model: string, dataset: string, ours: number, metric: MetricId) =>
       published ? publishedSection(published, [publishedSectionRow(published, model, model, [{ label: dataset, dataset, ours, metric }])]) : undefined;
     const besideLines = (s: PublishedSection | undefined) => (s ? ['', ...publishedSectionMarkdown(s)] : []);
+    if (a.output !== undefined) {
+      const their = clipBenchmarkName(a.dataset!); // refused before the run, not after
+      if (their.name === null) throw new UsageError(`--output: ${their.why}`, { fix: 'leave out --output for this dataset' });
+    }
+    const written = (runId: number) => (a.output === undefined ? null : writeClipBenchmarkOutput(a.db, runId, a.output));
+    const outputLines = (w: ReturnType<typeof written>) => (w ? [`  wrote CLIP_benchmark JSON ${w.file}`, ...(w.note ? [`  ${w.note}`] : [])] : []);
     if (isRetrievalDataset(a.dataset!)) {
       if (paperReference) retrievalReferenceCells(paperReference, a.dataset!); // an unknown paper model fails before the run, not after
       const r = await retrievalAndReport(a);
+      const w = written(r.runId);
       const view = paperReference ? retrievalResultView(r, paperReference) : undefined;
       const headline = r.summary.values[RETRIEVAL_HEADLINE];
       const section = headline === undefined ? undefined : beside(r.model, r.dataset, 100 * headline, RETRIEVAL_HEADLINE);
       if (a.json) {
-        process.stdout.write(JSON.stringify({ ...retrievalJson(r), ...(view ? { reference: retrievalReferenceJson(view) } : {}), ...(section ? { published: section } : {}) }) + '\n');
+        process.stdout.write(JSON.stringify({ ...retrievalJson(r), ...(w ? { clip_benchmark_output: w.file } : {}), ...(view ? { reference: retrievalReferenceJson(view) } : {}), ...(section ? { published: section } : {}) }) + '\n');
         return;
       }
       const paper = paperReference ? (view ? retrievalReferenceLines(view) : [`  paper ${paperReference}: a shard has no ranks yet; merge the shards (\`clip-bench merge\`) and see \`clip-bench report --reference ${paperReference}\``]) : [];
-      process.stdout.write([formatRetrievalResult(r), ...paper, ...besideLines(section)].join('\n') + '\n');
+      process.stdout.write([formatRetrievalResult(r), ...paper, ...besideLines(section), ...outputLines(w)].join('\n') + '\n');
       return;
     }
     if (paperReference) paperCell('imagenet', paperReference); // an unknown paper model fails before the run, not after
     const result = await evalAndReport(a);
+    const w = written(result.runId);
     const reference = paperReference ? compareWithPaper(result, paperReference) : undefined;
     const section = beside(result.model, result.dataset, 100 * (result.headlineValue ?? result.top1), result.headlineValue === null ? 'top1' : result.headline);
     if (a.json) {
-      const out = { task: 'classification', ...result };
+      const out = { task: 'classification', ...result, ...(w ? { clip_benchmark_output: w.file } : {}) };
       process.stdout.write(JSON.stringify({ ...out, ...(reference ? { reference } : {}), ...(section ? { published: section } : {}) }) + '\n');
       return;
     }
-    process.stdout.write([formatEvalResult(result), ...(reference ? [formatPaperComparison(reference)] : []), ...besideLines(section)].join('\n') + '\n');
+    process.stdout.write([formatEvalResult(result), ...(reference ? [formatPaperComparison(reference)] : []), ...besideLines(section), ...outputLines(w)].join('\n') + '\n');
   },
 };
 

@@ -15,6 +15,7 @@ import { paperCell } from '../report/paper.js';
 import { publishedSection, publishedSectionMarkdown, publishedSectionRow, type PublishedSectionRow } from '../report/published-section.js';
 import { isPublishedReference, publishedReferenceFromFlags, type PublishedReference } from '../references/published-reference.js';
 import { checkEvalArgs, checkModelLoads, evalAndReport, retrievalAndReport, type EvalArgs, type StoredRetrievalResult } from './eval.js';
+import { OUTPUT_OPTION, writeSuiteOutput } from './clip-benchmark-output.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 
 export interface SuiteArgs extends Omit<EvalArgs, 'dataset' | 'root' | 'split' | 'prompts' | 'resume' | 'shard'> {
@@ -110,7 +111,11 @@ export function runModelSuite(a: SuiteArgs, model: SuiteModel, suite: Suite, dat
       isRetrievalDataset(entry.dataset)
         ? retrievalAndReport({ ...run, dataset: entry.dataset, root, split: entry.split, language: entry.language }).then(suiteRowOfRetrieval)
         : evalAndReport({ ...run, dataset: entry.dataset, root, split: entry.split, prompts: entry.prompts }),
-    onEvent,
+    (e) => {
+      onEvent?.(e);
+      // CLIP_benchmark's per-run JSON (--output TEMPLATE) after each pair, a pair done earlier too
+      if (e.kind === 'done') writeSuiteOutput(a.db, e.result.runId, a.output, (l) => process.stderr.write(l + '\n'));
+    },
   );
 }
 
@@ -184,6 +189,7 @@ export const suiteCommand = {
         'recall-k': OPTIONS['recall-k'],
         'caption-prefix': OPTIONS['caption-prefix'],
         limit: { ...OPTIONS.limit, describe: 'Score only this many samples of each dataset, spread evenly over its split (for quick checks).' },
+        output: OUTPUT_OPTION,
         json: { ...OPTIONS.json, describe: 'Print one JSON object instead of text: with --model the suite\'s table; with many models {"models": [{model, dir, architecture, pretrained, table}], "matrix", "failures": [{model, dataset (null where the model did not load), reason}], …}.' },
       })
       .check((a) => {

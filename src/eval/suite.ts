@@ -16,6 +16,10 @@ import { paperCell, paperNumbers } from '../report/paper.js';
 import type { MetricId } from './metric-ids.js';
 import type { EvalResult } from './zero-shot.js';
 import { isRetrievalDataset } from '../datasets/retrieval/index.js';
+import { DATASETS, type DatasetId } from '../datasets/index.js';
+import { loadPromptSet } from '../prompts/prompt-set.js';
+import { chanceLevel, groupAverages, type GroupAverage } from '../report/group-averages.js';
+import { parseAveraging, parseChance, parseGroups, type StatedChance, type SuiteAveraging, type SuiteGroup } from './suite-groups.js';
 
 export const SUITES_DIR = path.join(packageRoot, 'configs', 'suites');
 
@@ -33,16 +37,22 @@ export interface SuiteEntry {
   name?: string;
   /** the captions' language of a multilingual retrieval dataset (`eval --language`) */
   language?: string;
+  /** the chance level where 1/classes does not give it (retrieval, mAP), with its source */
+  chance?: StatedChance;
 }
 
 export interface Suite {
   id: string;
   description?: string;
   datasets: SuiteEntry[];
+  /** named sets of the datasets, averaged in the output (suite-groups.ts) */
+  groups?: SuiteGroup[];
+  /** how the suite's mean is taken, where the file says */
+  averaging?: SuiteAveraging | null;
   source: string;
 }
 
-const ENTRY_KEYS = ['dataset', 'dirs', 'split', 'prompts', 'paper', 'name', 'language'];
+const ENTRY_KEYS = ['dataset', 'dirs', 'split', 'prompts', 'paper', 'name', 'language', 'chance'];
 
 /** Suite ids shipped in configs/suites. */
 export function listSuites(): string[] {
@@ -73,7 +83,7 @@ export function loadSuite(ref: string): Suite {
     throw new UsageError(`not valid JSON: ${(err as Error).message}`, { file, fix: 'fix the JSON syntax of the suite file' });
   }
   const fix = 'write {"datasets": [{"dataset": "cifar10", "dirs": ["cifar10", "cifar-10-batches-py"]}, …]}';
-  const obj = raw as { description?: unknown; datasets?: unknown };
+  const obj = raw as { description?: unknown; datasets?: unknown; groups?: unknown; averaging?: unknown };
   if (typeof raw !== 'object' || raw === null || !Array.isArray(obj.datasets) || obj.datasets.length === 0) {
     throw new UsageError('a suite is a JSON object with a non-empty "datasets" list', { file, fix });
   }
@@ -95,7 +105,7 @@ export function loadSuite(ref: string): Suite {
     if (isRetrievalDataset(entry.dataset) && entry.prompts !== undefined) {
       throw new UsageError(`${where} (${entry.dataset}): "prompts" is for classification; a retrieval dataset's text side is its captions`, { file, fix: 'leave "prompts" out (--caption-prefix sets a prefix for the whole suite)' });
     }
-    const out = { dataset: entry.dataset, dirs: dirs as string[], split: entry.split, prompts: entry.prompts, paper: entry.paper, name: entry.name, language: entry.language } as SuiteEntry;
+    const out = { dataset: entry.dataset, dirs: dirs as string[], split: entry.split, prompts: entry.prompts, paper: entry.paper, name: entry.name, language: entry.language, chance: parseChance(entry.chance, where, file) } as SuiteEntry;
     if (out.paper !== undefined && !Object.hasOwn(paperNumbers().datasets, out.paper)) {
       const err = unknownName('paper dataset', out.paper, Object.keys(paperNumbers().datasets));
       throw new UsageError(`${where}: ${err.message}`, { file, fix: err.fix });
@@ -104,7 +114,8 @@ export function loadSuite(ref: string): Suite {
     names.add(entryName(out));
     return out;
   });
-  return { id: path.basename(file, '.json'), description: typeof obj.description === 'string' ? obj.description : undefined, datasets, source: file };
+  const groups = parseGroups(obj.groups, names, file);
+  return { id: path.basename(file, '.json'), description: typeof obj.description === 'string' ? obj.description : undefined, datasets, groups, averaging: parseAveraging(obj.averaging, file), source: file };
 }
 
 export interface FoundDataset {
@@ -197,6 +208,8 @@ export interface SuiteRow {
   verified: boolean | null;
   /** ours − paper, in points */
   delta: number | null;
+  /** percent: guessing at random (group-averages.ts chanceLevel, or the suite's stated value); null where unknown */
+  chance: number | null;
 }
 
 export interface SuiteTable {
@@ -206,6 +219,10 @@ export interface SuiteTable {
   rows: SuiteRow[];
   failed: { name: string; dataset: string; root: string; reason: string }[];
   skipped: { name: string; dataset: string; looked: string[] }[];
+  /** the suite's groups averaged over the rows ("k of n" where some did not run) */
+  groups: GroupAverage[];
+  /** how the suite says its mean is taken; null where it does not */
+  averaging: string | null;
   mean: {
     /** datasets that ran, of the suite's total */
     datasets: number;
@@ -223,6 +240,32 @@ export interface SuiteTable {
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+/** Percent: the entry's stated chance level, else the metric's over the dataset's class count (its own prompt set's classes). */
+export function entryChance(e: SuiteEntry, metric: MetricId): number | null {
+  if (e.chance) return 100 * e.chance.value;
+  const own = Object.hasOwn(DATASETS, e.dataset) ? DATASETS[e.dataset as DatasetId].defaultPrompts : undefined;
+  let classes: number | null = null;
+  try {
+    const set = typeof own === 'string' ? loadPromptSet(own) : null;
+    classes = set?.classes ? Object.keys(set.classes).length : null;
+  } catch {
+    classes = null; // no class list to count: the chance level is unknown, and shown so
+  }
+  const c = chanceLevel(metric, classes);
+  return c === null ? null : 100 * c;
+}
+
+/** The group lines under the suite's table: each group's mean, or "k of n" with the missing datasets. */
+function formatGroups(t: SuiteTable): string[] {
+  if (t.groups.length === 0) return [];
+  const width = Math.max(...t.groups.map((g) => g.name.length));
+  return [
+    '',
+    `group averages${t.averaging ? ` (${t.averaging})` : ''}:`,
+    ...t.groups.map((g) => `  ${g.name.padEnd(width)}  ${g.mean === null ? `${g.text} datasets ran, not averaged (missing: ${g.missing.join(', ')})` : `${g.text}  (${g.of} dataset${g.of === 1 ? '' : 's'}${typeof g.chance === 'number' ? `; chance ${g.chance.toFixed(2)}` : ''})`}`),
+  ];
+}
 
 /** The suite's table: one row per dataset that ran (suite order), with the paper's number for `reference` when given. */
 export function suiteTable(o: SuiteOutcome, reference?: string): SuiteTable {
@@ -247,6 +290,7 @@ export function suiteTable(o: SuiteOutcome, reference?: string): SuiteTable {
       paper: cell?.value ?? null,
       verified: cell ? cell.verified : null,
       delta: cell ? ours - cell.value : null,
+      chance: entryChance(entry, r.headlineValue === null ? 'top1' : r.headline),
     };
   });
   const of = o.suite.datasets.length;
@@ -264,6 +308,8 @@ export function suiteTable(o: SuiteOutcome, reference?: string): SuiteTable {
     rows,
     failed: o.failed.map((f) => ({ name: entryName(f.entry), dataset: f.entry.dataset, root: f.root, reason: f.reason })),
     skipped: o.skipped.map((s) => ({ name: entryName(s.entry), dataset: s.entry.dataset, looked: s.looked })),
+    groups: groupAverages(o.suite.groups ?? [], new Map(rows.map((r) => [r.name, r.ours])), new Map(rows.map((r) => [r.name, r.chance]))),
+    averaging: o.suite.averaging?.description ?? null,
     mean: {
       datasets: rows.length,
       of,
@@ -296,6 +342,7 @@ export function formatSuiteTable(t: SuiteTable): string {
   const out = [`suite ${t.suite}: ${t.rows.length} of ${m.of} datasets ran under ${t.dataRoot}`, '', ...lines, '', m.note + '.'];
   if (ref && t.rows.some((r) => r.verified === false)) out.push('* unverified paper cell: a recalled value still to be checked against the paper.');
   if (ref && t.rows.length && m.paper === null) out.push(`The paper mean is left out: some datasets that ran have no ${ref} number in the paper.`);
+  out.push(...formatGroups(t));
   if (t.failed.length) out.push('', `failed (${t.failed.length}):`, ...t.failed.map((f) => `  ${f.name}: ${f.reason}`));
   if (t.skipped.length) out.push('', `skipped, not found under the data root (${t.skipped.length}): ${t.skipped.map((s) => s.name).join(', ')}`);
   return out.join('\n');

@@ -9,6 +9,8 @@ import { matrixView, paperReferences, publishedReferences, type CellReferences }
 import { matrixHtml } from './matrix-html.js';
 import { comparisonTitle, type RunComparison } from './compare.js';
 import { costSectionHtml } from './cost-plot.js';
+import { importedSectionHtml } from './imported-section.js';
+import { reportGroupsHtml } from './group-averages.js';
 import { classDeltaPlot, escapeXml as esc, oursVsPaperPlot, reliabilityDiagram } from './plots.js';
 import { unrankedRetrievalNote, type ReportData, type RunDetails } from './report-data.js';
 import type { StoredRetrievalComparison } from './retrieval-runs.js';
@@ -211,9 +213,11 @@ export const REPORT_SECTIONS: readonly ReportSection[] = [
   (d) => ['<section id="results"><h2>Results</h2>', ...resultsMatrix(d), '</section>'],
   (d) => (d.published ? ['<section id="published">', publishedSectionHtml(d.published), '</section>'] : []),
   (d) => ['<section id="plots"><h2>Per dataset</h2><div class="plots">', ...paperPlots(d), '</div></section>'],
+  (d) => reportGroupsHtml(d.groups, esc),
   (d) => costSectionHtml(d.cost),
   retrievalHtml,
   (d) => languageTablesHtml(d.languages, esc),
+  (d) => importedSectionHtml(d.imported, esc),
   (d) => (d.ablations.length ? ['<section id="ablations"><h2>Prompt ablations</h2>', ...d.ablations.flatMap(ablationHtml), '</section>'] : []),
   unfinishedHtml,
   (d) => ['<section id="runs"><h2>Runs</h2>', ...provenanceTable(d), ...d.details.flatMap(runSection), '</section>'],
@@ -221,7 +225,8 @@ export const REPORT_SECTIONS: readonly ReportSection[] = [
 
 export function reportHtml(d: ReportData): string {
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...languageTablesHtml(d.languages, esc), ...unfinishedHtml(d)]);
+    if (d.retrieval.length || d.unrankedRetrieval.length) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No finished classification runs.</p>', ...retrievalHtml(d), ...reportGroupsHtml(d.groups, esc), ...languageTablesHtml(d.languages, esc), ...importedSectionHtml(d.imported, esc), ...unfinishedHtml(d)]);
+    if (d.imported) return page('clip-bench report', ['<h1>clip-bench report</h1>', '<p>No runs measured here.</p>', ...importedSectionHtml(d.imported, esc), ...unfinishedHtml(d)]);
     const none = d.unfinished.length ? '<p>No finished runs yet.</p>' : '<p>No finished runs yet: run <code>clip-bench eval</code> first.</p>';
     return page('clip-bench report', ['<h1>clip-bench report</h1>', none, ...unfinishedHtml(d)]);
   }

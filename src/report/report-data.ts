@@ -31,6 +31,10 @@ import { confusionPairs, failureSummary, perClassAccuracy, runCalibration, score
 import { runLink } from '../models/scoring-link.js';
 import type { PublishedReference } from '../references/published-reference.js';
 import { buildPublishedSection, publishedSectionCsv, publishedSectionMarkdown, type PublishedSection } from './published-section.js';
+import { listImported } from '../store/imported.js';
+import { listSuites, loadSuite } from '../eval/suite.js';
+import { reportGroupAverages, reportGroupsMarkdown, type ReportGroups } from './group-averages.js';
+import { buildImportedSection, importedSectionCsv, importedSectionMarkdown, type ImportedSection } from './imported-section.js';
 
 export interface NamedConfusion extends ConfusionPair {
   labelName: string;
@@ -70,6 +74,10 @@ export interface ReportData {
   cost: CostSection | null;
   /** our cells beside a published result table (`--reference-file`; published-section.ts) */
   published?: PublishedSection;
+  /** results read by `clip-bench import`, not measured here (imported-section.ts); null without any */
+  imported: ImportedSection | null;
+  /** the shipped suites' dataset groups averaged per model (group-averages.ts) */
+  groups: ReportGroups[];
 }
 
 export interface ReportOptions {
@@ -134,6 +142,7 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
   const runs = all.filter((r) => !isRetrievalRun(r));
   const table = buildAccuracyTable(runs);
   const lookup = opts.reference ? (dataset: string) => paperCell(dataset, opts.reference!) : undefined;
+  const retrieval = retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance });
   return {
     generatedAt: new Date().toISOString(),
     table,
@@ -142,11 +151,13 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     details: opts.details === false ? [] : table.runs.map((r) => runDetails(db, r.runId, opts.confusions ?? 10)),
     ablations: ablationGroups(runs),
     unfinished: runListing(db, opts.dbFile ?? 'FILE').filter((r) => r.status !== 'finished'),
-    retrieval: retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance }),
+    retrieval,
     unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
     languages: buildLanguageTables(all),
     cost: buildCostSection(table, listCosts(db)),
     ...(opts.published ? { published: buildPublishedSection(table, opts.published, (i) => rowLabel(table.rows[i])) } : {}),
+    imported: buildImportedSection(listImported(db)),
+    groups: reportGroupAverages(table, retrieval, listSuites().map(loadSuite)),
   };
 }
 
@@ -189,15 +200,18 @@ export function retrievalMarkdown(views: readonly RetrievalRunView[], unranked: 
 export function reportMarkdown(d: ReportData): string {
   const head = accuracyTableMarkdown(d.table, { reference: d.reference, suite: d.suite });
   if (d.table.columns.length === 0) {
-    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...languageTablesMarkdown(d.languages), ...unfinishedMarkdown(d)].join('\n');
+    if (d.retrieval.length || d.unrankedRetrieval.length) return ['_No finished classification runs._', '', ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval), ...reportGroupsMarkdown(d.groups), ...languageTablesMarkdown(d.languages), ...importedSectionMarkdown(d.imported), ...unfinishedMarkdown(d)].join('\n');
+    if (d.imported) return ['_No runs measured here._', '', ...importedSectionMarkdown(d.imported), ...unfinishedMarkdown(d)].join('\n');
     return d.unfinished.length ? ['_No finished runs yet._', '', ...unfinishedMarkdown(d)].join('\n') : head;
   }
   return [
     head,
     ...(d.published ? publishedSectionMarkdown(d.published) : []),
+    ...reportGroupsMarkdown(d.groups),
     ...costSectionMarkdown(d.cost),
     ...retrievalMarkdown(d.retrieval, d.unrankedRetrieval),
     ...languageTablesMarkdown(d.languages),
+    ...importedSectionMarkdown(d.imported),
     ...unfinishedMarkdown(d),
     ...(d.ablations.length ? ['### Prompt ablations', '', ...d.ablations.map(ablationMarkdown)] : []),
     '### Per run',
@@ -215,7 +229,10 @@ export function reportMarkdown(d: ReportData): string {
  */
 export function reportCsv(d: ReportData): string {
   const trailing =
-    (d.languages.length ? '\n' + languageTablesCsv(d.languages) : '') + (d.cost ? '\n' + costSectionCsv(d.cost) : '') + (d.published ? '\n' + publishedSectionCsv(d.published) : '');
+    (d.languages.length ? '\n' + languageTablesCsv(d.languages) : '') +
+    (d.cost ? '\n' + costSectionCsv(d.cost) : '') +
+    (d.imported ? '\n' + importedSectionCsv(d.imported) : '') +
+    (d.published ? '\n' + publishedSectionCsv(d.published) : '');
   const classification = () => accuracyTableCsv(d.table, { reference: d.reference });
   if (d.retrieval.length === 0) return trailing ? classification().replace(/\n?$/, '\n') + trailing : classification();
   if (d.table.columns.length === 0) return retrievalCsv(d.retrieval) + trailing;

@@ -140,4 +140,26 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (model_fingerprint, variant, execution_provider, machine)
   ) WITHOUT ROWID;
   `,
+  // v7: results imported from CLIP_benchmark's files (clip-bench import), not measured here: kept apart from
+  // runs, each with the file it came from. Importing a file again (same sha256) adds nothing.
+  `
+  CREATE TABLE imported_results (
+    source_file TEXT NOT NULL,      -- the path as given to import, resolved
+    sha256 TEXT NOT NULL,           -- of the file's bytes
+    imported_at TEXT NOT NULL,
+    format TEXT NOT NULL CHECK (format IN ('clip_benchmark_json', 'clip_benchmark_csv')),
+    row INTEGER NOT NULL,           -- 0 for a JSON file; the CSV line
+    dataset TEXT,                   -- clip-bench's id; NULL where we have none or theirs is not comparable
+    their_dataset TEXT NOT NULL,    -- CLIP_benchmark's name, as in the file
+    note TEXT,                      -- said beside the number (a split that differs; why not comparable)
+    model TEXT NOT NULL,
+    pretrained TEXT NOT NULL,
+    task TEXT NOT NULL,
+    language TEXT,                  -- NULL where the file does not say (benchmark.csv)
+    metric TEXT NOT NULL,           -- CLIP_benchmark's name (acc1, image_retrieval_recall@5, …)
+    value REAL,                     -- a fraction, as in the file; NULL for NaN
+    PRIMARY KEY (sha256, row, metric)
+  );
+  CREATE INDEX imported_by_source ON imported_results (source_file);
+  `,
 ];
