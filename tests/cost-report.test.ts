@@ -138,3 +138,43 @@ describe('the accuracy-and-cost section', () => {
     expect((xLatency.match(/<circle[^>]*fill="#3b6fb6"/g) ?? []).length).toBe(2 + 1); // two front points and the legend's
   });
 });
+
+describe('cost plots per suite group', () => {
+  it('one group per suite group some measured model ran whole, its accuracy the mean of the group\'s headline metrics', async () => {
+    const { writeMatrixDb } = await import('../src/fixtures/matrix-db.js');
+    const { costGroups } = await import('../src/report/report-data.js');
+    const { loadSuite } = await import('../src/eval/suite.js');
+    const file = path.join(tmp, 'groups.sqlite');
+    // two models: the second lacks KITTI, so it has no VTAB structured or all-27 point
+    writeMatrixDb(file, { models: ['ViT-B-32__openai', 'RN50__openai'], missing: ['RN50__openai/kitti'] });
+    const db = openDb(file, { readonly: true });
+    try {
+      const d = collectReport(db, { details: false });
+      const suite = loadSuite('paper-zero-shot');
+      const s = d.cost!;
+      expect(s.groups.filter((g) => g.group !== 'mean').map((g) => g.group)).toEqual(suite.groups!.map((g) => g.name));
+      // and the mean over the 26 datasets both models ran, which is no suite group's set
+      expect(s.groups.find((g) => g.group === 'mean')!.datasets).toHaveLength(26);
+      expect(s.groups.length).toBeLessThan(d.table.columns.length); // not one plot per dataset
+      for (const g of suite.groups!) {
+        const got = s.groups.find((x) => x.group === g.name);
+        for (const [i, row] of d.table.rows.entries()) {
+          const cells = g.datasets.map((ds) => row.cells[d.table.columnDatasets.indexOf(ds)]);
+          const point = got?.points.find((p) => p.model === row.model);
+          if (cells.some((c) => !c)) {
+            expect(point, `${row.model} lacks a dataset of ${g.name}`).toBeUndefined();
+            continue;
+          }
+          const mean = cells.reduce((a, c) => a + 100 * c!.headlineValue!, 0) / cells.length;
+          expect(point!.accuracy, `${g.name}, row ${i}`).toBeCloseTo(mean, 9);
+        }
+      }
+      expect(s.groups.find((g) => g.group === suite.groups!.find((x) => x.id === 'vtab-structured')!.name)!.points.map((p) => p.model)).toEqual(['ViT-B-32__openai']);
+      // every group's dataset set is a suite's: costGroups lists each set once
+      const sets = costGroups([suite]).map((g) => [...g.datasets].sort().join(','));
+      expect(new Set(sets).size).toBe(sets.length);
+    } finally {
+      db.close();
+    }
+  });
+});

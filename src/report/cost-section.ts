@@ -5,7 +5,7 @@
  * not placed.
  */
 import type { CostRecord } from '../store/cost.js';
-import { csvField, fixed, type AccuracyTable } from './accuracy-table.js';
+import { csvField, fixed, suiteCells, type AccuracyTable } from './accuracy-table.js';
 import { paretoFront } from './cost-pareto.js';
 
 export interface CostPoint {
@@ -66,8 +66,17 @@ function withFronts(points: Omit<CostPoint, 'paretoLatency' | 'paretoMemory'>[])
   return points.map((p, i) => ({ ...p, paretoLatency: lat[i], paretoMemory: mem[i] }));
 }
 
-/** The cost section of a report, or null when no model of the table has a cost record. */
-export function buildCostSection(table: AccuracyTable, costs: readonly CostRecord[]): CostSection | null {
+/** A named set of dataset ids whose mean is one accuracy axis (a suite's group). */
+export interface DatasetGroup {
+  name: string;
+  datasets: string[];
+}
+
+/**
+ * The cost section of a report, or null when no model of the table has a cost record: one plot per dataset group of
+ * the suites where some measured model ran all of it, else one per column, and the mean over the common columns.
+ */
+export function buildCostSection(table: AccuracyTable, costs: readonly CostRecord[], datasetGroups: readonly DatasetGroup[] = []): CostSection | null {
   const chosen = chooseMachine(table, costs);
   if (!chosen) return null;
   const byModel = new Map<string, CostRecord>();
@@ -78,14 +87,28 @@ export function buildCostSection(table: AccuracyTable, costs: readonly CostRecor
     const c = byModel.get(key(r.fingerprint, r.variant))!;
     return { model: r.model, variant: r.variant, fingerprint: r.fingerprint, accuracy, latencyMs: c.latencyMs, peakRssMiB: c.peakRssMiB, imagesPerSecond: c.imagesPerSecond, parameters: c.parameters, imageFlops: c.imageFlops };
   };
-  const groups: CostGroup[] = table.columns.map((col, i) => ({
-    group: col,
-    datasets: [col],
-    points: withFronts(measured.flatMap((r) => (r.cells[i] && Number.isFinite(value(r.cells[i]!)) ? [point(r, value(r.cells[i]!))] : []))),
-  }));
+  // the suites' dataset groups (ImageNet, VTAB natural, …) where some measured model has every dataset of one;
+  // otherwise each column on its own (a handful of datasets outside any suite)
+  const byDataset = new Map(measured.map((r) => [r, new Map(suiteCells(table, r).map((c) => [c.dataset, 100 * c.cell.headlineValue!]))]));
+  const suiteGroups: CostGroup[] = datasetGroups.flatMap((g) => {
+    const points = measured.flatMap((r) => {
+      const values = g.datasets.map((d) => byDataset.get(r)!.get(d));
+      return values.every((v) => v !== undefined) ? [point(r, values.reduce((s, v) => s + v!, 0) / values.length)] : [];
+    });
+    return points.length ? [{ group: g.name, datasets: g.datasets, points: withFronts(points) }] : [];
+  });
+  const groups: CostGroup[] = suiteGroups.length
+    ? suiteGroups
+    : table.columns.map((col, i) => ({
+        group: col,
+        datasets: [col],
+        points: withFronts(measured.flatMap((r) => (r.cells[i] && Number.isFinite(value(r.cells[i]!)) ? [point(r, value(r.cells[i]!))] : []))),
+      }));
   // the mean over the columns every measured model has, when there are several such columns
   const common = table.columns.map((_, i) => i).filter((i) => measured.every((r) => r.cells[i] && Number.isFinite(value(r.cells[i]!))));
-  if (common.length > 1 && measured.length > 0) {
+  const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
+  const commonDatasets = common.map((i) => table.columnDatasetLabels[i]);
+  if (common.length > 1 && measured.length > 0 && !suiteGroups.some((g) => sameSet(g.datasets, commonDatasets))) {
     groups.unshift({
       group: 'mean',
       datasets: common.map((i) => table.columns[i]),

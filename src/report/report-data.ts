@@ -21,7 +21,7 @@ import {
   type SuiteMean,
 } from './accuracy-table.js';
 import { listCosts } from '../store/cost.js';
-import { buildCostSection, costSectionCsv, costSectionMarkdown, type CostSection } from './cost-section.js';
+import { buildCostSection, costSectionCsv, costSectionMarkdown, type CostSection, type DatasetGroup } from './cost-section.js';
 import { buildLanguageTables, languageTablesCsv, languageTablesJson, languageTablesMarkdown, type LanguageTable } from './language-table.js';
 import { paperCell } from './paper.js';
 import { isRankedRetrievalRun, retrievalRunViews } from './retrieval-runs.js';
@@ -32,7 +32,7 @@ import { runLink } from '../models/scoring-link.js';
 import type { PublishedReference } from '../references/published-reference.js';
 import { buildPublishedSection, publishedSectionCsv, publishedSectionMarkdown, type PublishedSection } from './published-section.js';
 import { listImported } from '../store/imported.js';
-import { listSuites, loadSuite } from '../eval/suite.js';
+import { listSuites, loadSuite, type Suite } from '../eval/suite.js';
 import { reportGroupAverages, reportGroupsMarkdown, type ReportGroups } from './group-averages.js';
 import { buildImportedSection, importedSectionCsv, importedSectionMarkdown, type ImportedSection } from './imported-section.js';
 
@@ -137,12 +137,24 @@ export function runDetails(db: Db, runId: number, topConfusions = 10): RunDetail
   };
 }
 
+/** The shipped suites' groups as cost-plot axes: each set of datasets once, named by the suite where two names clash. */
+export function costGroups(suites: readonly Suite[]): DatasetGroup[] {
+  const all = suites.flatMap((s) => (s.groups ?? []).map((g) => ({ suite: s.id, name: g.name, datasets: [...g.datasets] })));
+  const seen = new Set<string>();
+  const unique = all.filter((g) => {
+    const k = [...g.datasets].sort().join('\0');
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+  return unique.map((g) => ({ name: unique.some((o) => o !== g && o.name === g.name) ? `${g.name} (${g.suite})` : g.name, datasets: g.datasets }));
+}
+
 export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
   const all = listRuns(db);
   const runs = all.filter((r) => !isRetrievalRun(r));
   const table = buildAccuracyTable(runs);
   const lookup = opts.reference ? (dataset: string) => paperCell(dataset, opts.reference!) : undefined;
   const retrieval = retrievalRunViews(db, { reference: opts.reference, tolerance: opts.tolerance });
+  const suites = listSuites().map(loadSuite);
   return {
     generatedAt: new Date().toISOString(),
     table,
@@ -154,10 +166,10 @@ export function collectReport(db: Db, opts: ReportOptions = {}): ReportData {
     retrieval,
     unrankedRetrieval: all.filter((r) => isRetrievalRun(r) && r.status === 'finished' && !isRankedRetrievalRun(r)).map((r) => r.id),
     languages: buildLanguageTables(all),
-    cost: buildCostSection(table, listCosts(db)),
+    cost: buildCostSection(table, listCosts(db), costGroups(suites)),
     ...(opts.published ? { published: buildPublishedSection(table, opts.published, (i) => rowLabel(table.rows[i])) } : {}),
     imported: buildImportedSection(listImported(db)),
-    groups: reportGroupAverages(table, retrieval, listSuites().map(loadSuite)),
+    groups: reportGroupAverages(table, retrieval, suites),
   };
 }
 
