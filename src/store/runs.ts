@@ -1,6 +1,6 @@
 /** Reading and writing runs and their predictions. Every write is a transaction. */
 import { randomUUID } from 'node:crypto';
-import { readlinkSync, realpathSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import type { Db } from './db.js';
 import { UsageError } from '../errors.js';
@@ -129,6 +129,17 @@ export function releaseOwner(owner: RunOwner): void {
   liveTokens.delete(owner.token);
 }
 
+/** Whether Linux says `pid` has exited but not been reaped (state Z or X in /proc/PID/stat); false where it cannot tell. */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3); // after "(comm) ", which may hold spaces
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Whether a run's owner is still at work: true or false on this host (this process's own evaluations by
  * token, others by asking the OS for the pid), undefined on another host, where it cannot be told.
@@ -142,6 +153,9 @@ export function ownerAlive(owner: RunOwner | null | undefined): boolean | undefi
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
   }
+  // A killed owner whose parent died with it stays a zombie where nothing reaps orphans (a container whose
+  // first process is not an init): the pid answers, but the process is gone.
+  if (isZombie(owner.pid)) return false;
   // A live pid may have been reused by another program since the owner died: where Linux says which
   // executable it runs, a different one is not the owner.
   if (owner.exe) {

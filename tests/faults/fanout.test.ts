@@ -87,7 +87,10 @@ function startPod(step: 'warm' | 'shard' | 'merge', args: string[], env: { scrat
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   let exited = false;
   const done = new Promise<PodResult>((resolve) => child.on('close', (code, signal) => ((exited = true), resolve({ code, signal, stdout, stderr }))));
-  return { child, done, exited: () => exited, kill: () => process.kill(-child.pid!, 'SIGKILL') };
+  return { child, done, exited: () => exited, kill: () => {
+      // the group may be gone already (the step ended): nothing to kill then
+      if (!exited) process.kill(-child.pid!, 'SIGKILL');
+    } };
 }
 
 const scratchOf = (name: string) => path.join(tmp, 'pods', name);
@@ -102,7 +105,7 @@ async function killShardWhen(index: number, scratch: string, ready: () => boolea
   pod.kill();
   const r = await pod.done;
   expect(reached, 'the kill point was never reached').toBe(true);
-  expect(finished, `shard ${index} finished before the kill point: make the dataset bigger`).toBe(false);
+  expect(finished, `shard ${index} finished before the kill point (make the dataset bigger); its stderr: ${r.stderr}`).toBe(false);
   expect(r.signal).toBe('SIGKILL');
   return countRows(shardDb(scratch), 'predictions');
 }
