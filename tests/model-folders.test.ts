@@ -145,6 +145,15 @@ describe('the model × dataset matrix', () => {
     expect(text).toContain('failed (2):\n  broken: cannot load\n  b × cifar10: cifar10 refused');
   });
 
+  it("each suite group a row: a model's group mean, or k of n where it lacks a dataset", async () => {
+    const { groupAverages } = await import('../src/report/group-averages.js');
+    const groups = [{ id: 'both', name: 'CIFAR-10 and STL-10', datasets: ['cifar10', 'stl10'] }];
+    const withGroups = models.map((m) => (m.table ? { ...m, table: { ...m.table, groups: groupAverages(groups, new Map(m.table.rows.map((r) => [r.name, r.ours]))) } } : m));
+    const x = suiteMatrix(withGroups, { id: 's', of: 4 }, '/d', null);
+    expect(x.groups).toEqual([{ id: 'both', name: 'CIFAR-10 and STL-10', cells: [((90 + 70) / 2).toFixed(2), '1 of 2'] }]);
+    expect(formatSuiteMatrix(x)).toContain('| group: CIFAR-10 and STL-10 |  | 80.00 | 1 of 2 |');
+  });
+
   it('long model names become M1, M2, … headers with a legend', () => {
     const long = models.map((m) => ({ ...m, model: `${m.model}-${'x'.repeat(20)}` }));
     const text = formatSuiteMatrix(suiteMatrix(long, { id: 's', of: 4 }, '/d', null));

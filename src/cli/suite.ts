@@ -229,7 +229,7 @@ export const suiteCommand = {
     const results = await runManyModels(a, models, suite, dataRoot, paperReference, published);
     const matrix = suiteMatrix(results, { id: suite.id, of: suite.datasets.length }, dataRoot, paperReference ?? null);
     const section = published ? publishedSection(published, results.flatMap((r) => (r.published ? [r.published] : []))) : undefined;
-    const json = { suite: suite.id, dataRoot, reference: a.reference ?? null, models: results.map(({ failure: _failure, published: _published, ...m }) => m), matrix: { columns: matrix.columns, rows: matrix.rows, mean: matrix.mean }, failures: matrix.failures, skipped: matrix.skipped, ...(section ? { published: section } : {}) };
+    const json = { suite: suite.id, dataRoot, reference: a.reference ?? null, models: results.map(({ failure: _failure, published: _published, ...m }) => m), matrix: { columns: matrix.columns, rows: matrix.rows, mean: matrix.mean, groups: matrix.groups }, failures: matrix.failures, skipped: matrix.skipped, ...(section ? { published: section } : {}) };
     process.stdout.write(a.json ? JSON.stringify(json) + '\n' : formatSuiteMatrix(matrix) + '\n' + (section ? '\n' + publishedSectionMarkdown(section).join('\n') + '\n' : ''));
     if (matrix.failures.length) process.exitCode = SOME_FAILED_EXIT;
   },

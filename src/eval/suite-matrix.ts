@@ -47,6 +47,8 @@ export interface SuiteMatrix {
     /** datasets of the suite */
     of: number;
   };
+  /** the suite's groups (suite-groups.ts), each model's average: the mean, or "k of n" where some did not run */
+  groups: { id: string; name: string; cells: string[] }[];
   failures: SuiteFailure[];
   /** datasets not found under the data root (the same for every model) */
   skipped: string[];
@@ -90,6 +92,7 @@ export function suiteMatrix(models: readonly (ModelSuite & { failure?: string })
       paperUnverified: withPaper && rows.some((r) => r.verified === false),
       of: suite.of,
     },
+    groups: (ran[0]?.table.groups ?? []).map((g) => ({ id: g.id, name: g.name, cells: ran.map((m) => m.table.groups.find((x) => x.id === g.id)?.text ?? '—') })),
     failures: suiteFailures(models),
     skipped: ran[0]?.table.skipped.map((s) => s.name) ?? [],
   };
@@ -109,6 +112,7 @@ export function formatSuiteMatrix(x: SuiteMatrix): string {
   const meanCells = x.mean.cells.map((v, i) => (v === null ? '—' : x.mean.datasets[i] === n ? f2(v) : `${f2(v)} (${x.mean.datasets[i]})`));
   const paperMean = ref ? [x.mean.paper === null ? '—' : `${x.mean.paper.toFixed(2)}${x.mean.paperUnverified ? '*' : ''}`] : [];
   lines.push(`| ${[`mean (${n} of ${x.mean.of})`, '', ...meanCells, ...paperMean].join(' | ')} |`);
+  for (const g of x.groups) lines.push(`| ${[`group: ${g.name}`, '', ...g.cells, ...(ref ? [''] : [])].join(' | ')} |`);
   const out = [`suite ${x.suite}: ${x.columns.length} models × ${n} of ${x.mean.of} datasets under ${x.dataRoot}`, ''];
   if (x.columns.some((c) => c.header !== c.model)) out.push(...x.columns.map((c) => `  ${c.header} = ${c.model}`), '');
   out.push(...lines, '');
