@@ -110,7 +110,7 @@ export function reportGroupsHtml(all: readonly ReportGroups[], esc: (s: string) 
     ...all.flatMap((r) => [
       `<h3>Suite ${esc(r.suite)}</h3>`,
       `<p class="muted">${r.averaging ? `Each group: ${esc(r.averaging)}. ` : ''}"k of n": only k of the group's n datasets ran, so it is not averaged.</p>`,
-      `<table class="groups"><tr><th>model</th>${r.groups.map((g) => `<th class="num">${esc(g.name)} (${g.of})</th>`).join('')}</tr>`,
+      `<table class="groups"><tr><th>model</th>${r.groups.map((g) => `<th class="num group">${esc(g.name)} (${g.of})</th>`).join('')}</tr>`,
       ...r.rows.map((row) => `<tr><td>${esc(row.model)}</td>${row.groups.map((g) => `<td class="num"${g.mean === null ? ` title="missing: ${esc(g.missing.join(', '))}"` : ''}>${esc(g.text)}</td>`).join('')}</tr>`),
       '</table>',
     ]),

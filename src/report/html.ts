@@ -30,6 +30,7 @@ table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tab
 th, td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; }
 th { background: var(--soft); text-align: left; font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+table.groups th.group { white-space: normal; max-width: 11em; vertical-align: bottom; }
 .flag { color: var(--flag); font-weight: 600; } .ok { color: var(--ok); }
 .badge { display: inline-block; font-size: 11px; padding: 0 5px; border-radius: 8px; border: 1px solid currentColor; margin-left: 4px; }
 .sub { display: block; font-size: 12px; color: var(--muted); }

@@ -78,7 +78,7 @@ export function matrixHtml(view: MatrixView, suite: readonly SuiteMean[], opts: 
   });
   const mean = `<tr class="mean"><th class="ds" title="the suite mean, the paper's way: each dataset once">mean</th><td class="metric">—</td>${suite.map((s) => meanHtml(s, view, opts.hasReference)).join('')}</tr>`;
   const used = [...new Map(view.datasets.map((d) => [d.short, d])).values()];
-  const sources = [...new Set(view.cells.flat().flatMap((c) => (c?.reference ? [c.reference.source] : [])))];
+  const sources = [...new Set(view.cells.flat().flatMap((c) => (c?.reference ? [c.reference.legend ?? c.reference.source] : [])))];
   return [
     '<div class="matrix-wrap"><table class="matrix">',
     `<thead>${head}</thead>`,

@@ -19,6 +19,8 @@ export interface CellReference {
   source: string;
   /** the protocol note a reader needs (an unverified paper cell, another split) */
   note?: string;
+  /** what the legend says of a whole family of such references (e.g. one published file's rows); default `source` */
+  legend?: string;
   /** false: a different protocol, shown beside ours but never subtracted */
   comparable: boolean;
 }
@@ -70,7 +72,9 @@ export function publishedReferences(t: AccuracyTable, s: PublishedSection): Cell
       const c = s.rows[i]?.cells.find((x) => x.label === column);
       if (!c || c.published.value === null) return null;
       const note = [c.published.note, c.why ? `not subtracted: ${c.why}` : null].filter(Boolean).join('; ');
-      return { value: c.published.value, source: c.published.source, ...(note ? { note } : {}), comparable: c.delta !== null };
+      const rows = s.fixedKey ? `its row ${s.fixedKey} beside every model` : "each model beside its own row (ARCH__tag → ARCH/tag)";
+      const legend = `${s.fileName}, ${rows}; ${c.published.protocol}`;
+      return { value: c.published.value, source: c.published.source, legend, ...(note ? { note } : {}), comparable: c.delta !== null };
     }),
   );
 }
