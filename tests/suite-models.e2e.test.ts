@@ -201,3 +201,34 @@ describe('--name', () => {
     expect(storedRuns(db).at(-1)!.modelName).toBe('renamed');
   }, 120_000);
 });
+
+describe('--cost', () => {
+  it("measures each model's cost in its own process once per machine, beside its accuracy in the report; a second suite reuses it", async () => {
+    const { listCosts } = await import('../src/store/cost.js');
+    const db = path.join(dir, 'cost.sqlite');
+    const models = `${modelDirs['tiny-a']},${modelDirs['tiny-b']}`;
+    const first = cli(suiteArgs(db, '--models', models, '--cost', '--json'));
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr.match(/cost: measured/g)).toHaveLength(2);
+    const d = openDb(db, { readonly: true });
+    let costs: ReturnType<typeof listCosts>;
+    try {
+      costs = listCosts(d);
+      // one record per model, keyed by the fingerprint its runs carry
+      expect(costs.map((c) => c.fingerprint).sort()).toEqual([...new Set(listRuns(d).map((r) => r.modelFingerprint))].sort());
+    } finally {
+      d.close();
+    }
+    const again = cli(suiteArgs(db, '--models', models, '--cost', '--json'));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr.match(/cost: stored earlier/g)).toHaveLength(2);
+    const d2 = openDb(db, { readonly: true });
+    try {
+      expect(listCosts(d2).map((c) => c.measuredAt).sort()).toEqual(costs.map((c) => c.measuredAt).sort());
+    } finally {
+      d2.close();
+    }
+    const report = JSON.parse(cli(['report', '--db', db, '--format', 'json']).stdout) as { cost: { groups: { points: { model: string }[] }[] } | null };
+    expect(report.cost!.groups[0].points.map((p) => p.model).sort()).toEqual(['tiny-a', 'tiny-b']);
+  }, 300_000);
+});

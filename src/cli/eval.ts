@@ -397,10 +397,11 @@ function engineOptions(a: EvalArgs, signal: AbortSignal) {
 }
 
 /** Loads the model as a run would and releases it: a model that cannot load (a broken ONNX) fails here, once, not on every dataset. */
-export async function checkModelLoads(a: EvalArgs): Promise<void> {
+export async function checkModelLoads(a: EvalArgs): Promise<{ fingerprint: string; variant: string }> {
   const o = engineOptions(a, new AbortController().signal);
   const ckpt = await loadCheckpoint(o.modelDir, { variant: o.variant, session: o.session, preprocessConvention: o.preprocessConvention, language: o.language, scoring: o.scoring, tokenizer: o.tokenizer });
   await ckpt.release();
+  return { fingerprint: ckpt.fingerprint, variant: ckpt.variant };
 }
 
 /** A classification run (`suite`, `ablation` and `demo` call it too). */

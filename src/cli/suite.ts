@@ -16,6 +16,7 @@ import { publishedSection, publishedSectionMarkdown, publishedSectionRow, type P
 import { isPublishedReference, publishedReferenceFromFlags, type PublishedReference } from '../references/published-reference.js';
 import { checkEvalArgs, checkModelLoads, evalAndReport, retrievalAndReport, type EvalArgs, type StoredRetrievalResult } from './eval.js';
 import { OUTPUT_OPTION, writeSuiteOutput } from './clip-benchmark-output.js';
+import { ensureCost } from './suite-cost.js';
 import { OPTIONS, RUN_OPTIONS } from './options.js';
 
 export interface SuiteArgs extends Omit<EvalArgs, 'dataset' | 'root' | 'split' | 'prompts' | 'resume' | 'shard'> {
@@ -24,6 +25,8 @@ export interface SuiteArgs extends Omit<EvalArgs, 'dataset' | 'root' | 'split' |
   models?: string;
   'models-from'?: string;
   'models-dir'?: string;
+  /** measure each model's cost (`clip-bench cost`) where the DB has none for this machine */
+  cost?: boolean;
 }
 
 /** The flags that say which models run: exactly one of them. */
@@ -138,6 +141,14 @@ function requireSomeDataset(suite: Suite, dataRoot: string, given: string): void
   });
 }
 
+/** `--cost`: the model's cost measured unless stored earlier; the reason where it could not be, else undefined. */
+function measuredCost(a: SuiteArgs, m: SuiteModel, loaded: { fingerprint: string; variant: string }, say: (line: string) => void): string | undefined {
+  say('cost: measuring (clip-bench cost) unless stored earlier for this machine …');
+  const r = ensureCost(a, m.dir, loaded);
+  say(r.status === 'failed' ? r.reason : `cost: ${r.status}`);
+  return r.status === 'failed' ? r.reason : undefined;
+}
+
 /** Many models, one after another: a model that does not load is recorded with its reason and the rest go on. */
 async function runManyModels(
   a: SuiteArgs,
@@ -146,26 +157,28 @@ async function runManyModels(
   dataRoot: string,
   paperReference: string | undefined,
   published: PublishedReference | null,
-): Promise<(ModelSuite & { failure?: string; published?: PublishedSectionRow })[]> {
+): Promise<(ModelSuite & { failure?: string; costFailure?: string; published?: PublishedSectionRow })[]> {
   const say = (line: string) => {
     if (!a.quiet) process.stderr.write(line + '\n');
   };
-  const out: (ModelSuite & { failure?: string; published?: PublishedSectionRow })[] = [];
+  const out: (ModelSuite & { failure?: string; costFailure?: string; published?: PublishedSectionRow })[] = [];
   for (const [i, m] of models.entries()) {
     const at = `model ${i + 1}/${models.length} ${m.name} `;
     const parsed = parseModelName(m.name);
     const base = { model: m.name, dir: m.dir, architecture: parsed.architecture, pretrained: parsed.pretrained };
+    let loaded: { fingerprint: string; variant: string };
     try {
-      await checkModelLoads({ ...a, model: m.dir }); // the layout, the files, the sessions: what every dataset would need
+      loaded = await checkModelLoads({ ...a, model: m.dir }); // the layout, the files, the sessions: what every dataset would need
     } catch (err) {
       if (!(err instanceof UsageError) || err.exitCode === 130) throw err;
       say(`${at}failed: ${err.oneLine()}`);
       out.push({ ...base, table: null, failure: err.oneLine() });
       continue;
     }
+    const cost = a.cost ? measuredCost(a, m, loaded, (l) => say(`${at}${l}`)) : undefined;
     const outcome = await runModelSuite(a, m, suite, dataRoot, (e) => say(progressLine(e, at)));
     const table = suiteTable(outcome, paperReference);
-    out.push({ ...base, table, ...(published ? { published: suitePublishedRow(published, m.name, outcome, table) } : {}) });
+    out.push({ ...base, table, ...(cost ? { costFailure: cost } : {}), ...(published ? { published: suitePublishedRow(published, m.name, outcome, table) } : {}) });
   }
   return out;
 }
@@ -190,6 +203,7 @@ export const suiteCommand = {
         'caption-prefix': OPTIONS['caption-prefix'],
         limit: { ...OPTIONS.limit, describe: 'Score only this many samples of each dataset, spread evenly over its split (for quick checks).' },
         output: OUTPUT_OPTION,
+        cost: { type: 'boolean', default: false, describe: "Also measure each model's cost on this machine (clip-bench cost, in a process of its own: throughput, latency, peak RSS, size, parameters, FLOPs) where the DB has none yet, so that `report` plots accuracy against it. Run it on an idle machine." },
         json: { ...OPTIONS.json, describe: 'Print one JSON object instead of text: with --model the suite\'s table; with many models {"models": [{model, dir, architecture, pretrained, table}], "matrix", "failures": [{model, dataset (null where the model did not load), reason}], …}.' },
       })
       .check((a) => {
@@ -212,6 +226,7 @@ export const suiteCommand = {
     const { models, skipped } = suiteModels(a);
     if (a.model !== undefined) {
       detectLayout(a.model, a.variant);
+      const costFailure = a.cost ? measuredCost(a, models[0], await checkModelLoads(a), (l) => (a.quiet ? undefined : process.stderr.write(l + '\n'))) : undefined;
       const outcome = await runModelSuite(a, models[0], suite, dataRoot, (e) => {
         if (!a.quiet) process.stderr.write(progressLine(e) + '\n');
       });
@@ -219,7 +234,8 @@ export const suiteCommand = {
       const section = published ? publishedSection(published, [suitePublishedRow(published, models[0].name, outcome, table)]) : undefined;
       if (a.json) process.stdout.write(JSON.stringify(section ? { ...table, published: section } : table) + '\n');
       else process.stdout.write(formatSuiteTable(table) + '\n' + (section ? '\n' + publishedSectionMarkdown(section).join('\n') + '\n' : ''));
-      if (table.failed.length) process.exitCode = SOME_FAILED_EXIT;
+      if (costFailure) process.stderr.write(`${costFailure}\n`);
+      if (table.failed.length || costFailure) process.exitCode = SOME_FAILED_EXIT;
       return;
     }
     if (!a.quiet) {
@@ -229,7 +245,7 @@ export const suiteCommand = {
     const results = await runManyModels(a, models, suite, dataRoot, paperReference, published);
     const matrix = suiteMatrix(results, { id: suite.id, of: suite.datasets.length }, dataRoot, paperReference ?? null);
     const section = published ? publishedSection(published, results.flatMap((r) => (r.published ? [r.published] : []))) : undefined;
-    const json = { suite: suite.id, dataRoot, reference: a.reference ?? null, models: results.map(({ failure: _failure, published: _published, ...m }) => m), matrix: { columns: matrix.columns, rows: matrix.rows, mean: matrix.mean, groups: matrix.groups }, failures: matrix.failures, skipped: matrix.skipped, ...(section ? { published: section } : {}) };
+    const json = { suite: suite.id, dataRoot, reference: a.reference ?? null, models: results.map(({ failure: _failure, costFailure: _costFailure, published: _published, ...m }) => m), matrix: { columns: matrix.columns, rows: matrix.rows, mean: matrix.mean, groups: matrix.groups }, failures: matrix.failures, skipped: matrix.skipped, ...(section ? { published: section } : {}) };
     process.stdout.write(a.json ? JSON.stringify(json) + '\n' : formatSuiteMatrix(matrix) + '\n' + (section ? '\n' + publishedSectionMarkdown(section).join('\n') + '\n' : ''));
     if (matrix.failures.length) process.exitCode = SOME_FAILED_EXIT;
   },

@@ -60,15 +60,16 @@ const HEADER_MAX = 20;
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 /** Every model's failures: the model's own (dataset null) and its datasets'. */
-export function suiteFailures(models: readonly (ModelSuite & { failure?: string })[]): SuiteFailure[] {
+export function suiteFailures(models: readonly (ModelSuite & { failure?: string; costFailure?: string })[]): SuiteFailure[] {
   return models.flatMap((m) => [
     ...(m.failure ? [{ model: m.model, dataset: null, reason: m.failure }] : []),
+    ...(m.costFailure ? [{ model: m.model, dataset: null, reason: m.costFailure }] : []),
     ...(m.table?.failed ?? []).map((f) => ({ model: m.model, dataset: f.name, reason: f.reason })),
   ]);
 }
 
 /** The matrix of the models that ran; rows in suite order (the first table that ran a dataset places it). */
-export function suiteMatrix(models: readonly (ModelSuite & { failure?: string })[], suite: { id: string; of: number }, dataRoot: string, reference: string | null): SuiteMatrix {
+export function suiteMatrix(models: readonly (ModelSuite & { failure?: string; costFailure?: string })[], suite: { id: string; of: number }, dataRoot: string, reference: string | null): SuiteMatrix {
   const ran = models.filter((m): m is ModelSuite & { table: SuiteTable } => m.table !== null);
   const names: string[] = [];
   for (const m of ran) for (const r of m.table.rows) if (!names.includes(r.name)) names.push(r.name);
