@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { ClipArchSize } from '../src/fixtures/clip-arch.js';
 import { fixtureTexts, writeClipArch } from '../src/fixtures/fixture-models.js';
 import { runBench, type BenchPart } from '../src/eval/bench.js';
+import { judgeTargets, targetsTable } from '../src/eval/bench-targets.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { scriptArgs } from './args.js';
 
@@ -56,4 +57,6 @@ const result = await runBench({
   rescoreClasses: 1000,
   log: (l) => console.log(l),
 });
-if (values.json) console.log(JSON.stringify(result));
+const targets = judgeTargets(result, { arch, images: Number(values.images) });
+console.log(`\ntargets (configs/bench/targets.json; this run: ${arch}, ${values.images} images):\n${targetsTable(targets)}`);
+if (values.json) console.log(JSON.stringify({ ...result, targets: targets.map((t) => ({ id: t.target.id, value: t.value, goal: t.target.goal, verdict: t.verdict })) }));
