@@ -6,8 +6,8 @@
  *
  *   npm run build && npm run bench:pytorch -- [--arch vit-b-32|tiny] [--images 2100] [--workers 2] [--python /usr/bin/python3]
  *
- * Needs Debian's python3-torch, python3-torchvision and python3-pil (`apt-get install python3-torch
- * python3-torchvision python3-pil`). Debian's OpenBLAS 0.3.21 runs generic kernels on recent CPUs, so PyTorch
+ * Needs Debian's python3-torch, python3-torchvision, python3-pil and an optimised BLAS (`apt-get install python3-torch
+ * python3-torchvision python3-pil libopenblas0-pthread`: without the last, torch runs on the reference BLAS). Debian's OpenBLAS 0.3.21 runs generic kernels on recent CPUs, so PyTorch
  * gets OPENBLAS_CORETYPE=SKYLAKEX (AVX-512) or HASWELL (AVX2) as the CPU has them, in its command only.
  */
 import os from 'node:os';

@@ -11,7 +11,7 @@ import type { BenchResult } from './bench.js';
 export interface BenchTarget {
   id: string;
   what: string;
-  field: 'endToEndOverRaw' | 'imagenetPromptMinutes' | 'peakRssMiB';
+  field: 'endToEndOverRaw' | 'imagenetPromptMinutes';
   goal: number;
   holds: 'at-least' | 'at-most' | 'below';
   unit: string;
@@ -31,13 +31,13 @@ export function benchTargets(): BenchTarget[] {
 const IMAGENET_PROMPTS = 80_000;
 
 /** The figure a target reads from a run. */
-export function targetValue(r: Pick<BenchResult, 'endToEndOverRaw' | 'textBucketedPerSecond' | 'peakRssMiB'>, field: BenchTarget['field']): number | null {
+export function targetValue(r: Pick<BenchResult, 'endToEndOverRaw' | 'textBucketedPerSecond'>, field: BenchTarget['field']): number | null {
   if (field === 'imagenetPromptMinutes') return r.textBucketedPerSecond ? IMAGENET_PROMPTS / r.textBucketedPerSecond / 60 : null;
   return r[field];
 }
 
 /** Each target's verdict for a run made with `settings`. */
-export function judgeTargets(r: Pick<BenchResult, 'endToEndOverRaw' | 'textBucketedPerSecond' | 'peakRssMiB'>, settings: { arch: string; images: number }, targets = benchTargets()): TargetVerdict[] {
+export function judgeTargets(r: Pick<BenchResult, 'endToEndOverRaw' | 'textBucketedPerSecond'>, settings: { arch: string; images: number }, targets = benchTargets()): TargetVerdict[] {
   return targets.map((target) => {
     const value = targetValue(r, target.field);
     if (value === null) return { target, value, verdict: 'not measured' };

@@ -5,7 +5,7 @@
  * pipelines are known to compute the same thing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomClipWeights, type ClipArchWeights } from '../fixtures/clip-arch.js';
@@ -41,6 +41,8 @@ export interface PeerResult {
   pytorchLoopImagesPerSecond: number;
   pytorchStartupSeconds: number;
   openblasCoretype: string | null;
+  /** the BLAS Debian's torch loads (the libblas.so.3 alternative): the reference BLAS would make PyTorch look several times slower */
+  blas: string | null;
   ratio: number;
   /** the smallest cosine between the two pipelines' embeddings of the first images */
   minCosine: number;
@@ -124,11 +126,13 @@ export async function runPeerPytorch(o: PeerOptions): Promise<PeerResult> {
     const cb = timed(process.execPath, [bin, 'eval', '--model', modelDir, '--dataset', 'imagefolder', '--root', root, '--prompts', 'single', '--db', path.join(tmp, 'eval.sqlite'), '--no-cache', '--workers', String(o.workers), '--batch-size', String(o.batchSize), '--quiet', '--json'], {});
     log(`clip-bench eval      ${(o.images / cb.seconds).toFixed(1)} images/s end to end (${cb.seconds.toFixed(1)} s for ${o.images} JPEGs, startup included)`);
 
+    const blas = blasLibrary();
+    if (blas && !/openblas|mkl|blis/i.test(blas)) log(`warning: libblas.so.3 is ${blas}, not an optimised BLAS: install libopenblas0-pthread for a fair PyTorch`);
     const coretype = openblasCoretype(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '');
     const emb = path.join(tmp, 'torch.f32');
     const py = timed(o.python, [path.join(packageRoot, 'scripts', 'peer-pytorch.py'), '--weights', tmp, '--images', root, '--batch-size', String(o.batchSize), '--workers', String(o.workers), '--threads', String(os.availableParallelism()), '--embeddings', emb], coretype ? { OPENBLAS_CORETYPE: coretype } : {});
     const pyOut = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { seconds: number; startupSeconds: number; imagesPerSecond: number };
-    log(`PyTorch pipeline     ${(o.images / py.seconds).toFixed(1)} images/s end to end (${py.seconds.toFixed(1)} s; its loop alone ${pyOut.imagesPerSecond.toFixed(1)} images/s after ${pyOut.startupSeconds.toFixed(1)} s of startup; OPENBLAS_CORETYPE=${coretype ?? 'unset'})`);
+    log(`PyTorch pipeline     ${(o.images / py.seconds).toFixed(1)} images/s end to end (${py.seconds.toFixed(1)} s; its loop alone ${pyOut.imagesPerSecond.toFixed(1)} images/s after ${pyOut.startupSeconds.toFixed(1)} s of startup; OPENBLAS_CORETYPE=${coretype ?? 'unset'}, BLAS ${blas ?? 'unknown'})`);
 
     // the same computation: the first images through clip-bench's preprocessing and encoder against PyTorch's rows
     const ckpt = await loadCheckpoint(modelDir, { session: { inferenceWorker: false } });
@@ -160,12 +164,22 @@ export async function runPeerPytorch(o: PeerOptions): Promise<PeerResult> {
       pytorchLoopImagesPerSecond: pyOut.imagesPerSecond,
       pytorchStartupSeconds: pyOut.startupSeconds,
       openblasCoretype: coretype,
+      blas,
       ratio,
       minCosine,
       compared: n,
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Where Debian's libblas.so.3 alternative points, or null where there is none. */
+function blasLibrary(): string | null {
+  try {
+    return realpathSync('/usr/lib/x86_64-linux-gnu/libblas.so.3');
+  } catch {
+    return null;
   }
 }
 
