@@ -3,23 +3,14 @@
  * file they came from, always labelled "imported, not measured here" and never mixed into the table of
  * our runs. Markdown, CSV, JSON and the HTML fragment.
  */
+import type { ImportedRecord } from '../interop/clip-benchmark-read.js';
 import type { ImportedRow } from '../store/imported.js';
 import { csvField } from './accuracy-table.js';
 
 export const IMPORTED_LABEL = 'imported, not measured here';
 
-export interface ImportedResult {
-  /** CLIP_benchmark's dataset name, and our id where it is ours and comparable */
-  theirDataset: string;
-  dataset: string | null;
-  note: string | null;
-  model: string;
-  pretrained: string;
-  task: string;
-  language: string | null;
-  /** as imported: fractions, null for NaN; in the file's order */
-  metrics: Record<string, number | null>;
-}
+/** A record as the file gave it (clip-benchmark-read.ts), its metrics by name: fractions, null for NaN, in the file's order. */
+export type ImportedResult = Omit<ImportedRecord, 'row' | 'metrics'> & { metrics: Record<string, number | null> };
 
 export interface ImportedSource {
   sourceFile: string;
