@@ -10,11 +10,16 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benches = ['bench-tokenizer.js', 'bench-preprocess.js', 'bench-engine.js', 'bench-retrieval.js'];
 let failed = 0;
-for (const b of benches) {
+const run = (b: string, args: string[] = []) => {
   const file = path.join(here, b);
-  if (!existsSync(file)) continue;
-  console.log(`\n== ${b.replace(/\.js$/, '')}`);
-  const r = spawnSync(process.execPath, [file], { stdio: 'inherit' });
+  if (!existsSync(file)) return;
+  console.log(`\n== ${b.replace(/\.js$/, '')} ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [file, ...args], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
-}
+};
+for (const b of benches) run(b);
+// the PyTorch peer, each model's ratio beside its goal, where Debian's torch is installed
+if (spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision, PIL'], { stdio: 'ignore' }).status === 0) {
+  for (const arch of ['tiny', 'vit-b-32']) run('peer-pytorch.js', ['--arch', arch]);
+} else console.log('\n== peer-pytorch: skipped, /usr/bin/python3 has no torch (apt-get install python3-torch python3-torchvision python3-pil libopenblas0-pthread)');
 process.exitCode = failed ? 1 : 0;
