@@ -128,6 +128,25 @@ function prepareWritable(file: string): void {
   }
 }
 
+/**
+ * `journal_mode = WAL`, retried while another process holds the lock: the switch needs an exclusive lock, and
+ * SQLite answers SQLITE_BUSY at once instead of waiting for the busy timeout where waiting could deadlock (several
+ * processes creating one DB at the same instant), so the wait is done here, up to the same 10 s.
+ */
+function switchToWal(db: Db): void {
+  const deadline = Date.now() + 10_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      Atomics.wait(pause, 0, 0, 10 + Math.floor(Math.random() * 40)); // a short, jittered sleep on this thread
+    }
+  }
+}
+
 /** Opens (creating if needed) the DB at `file` and brings its schema up to date. */
 export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
   const Driver = loadDriver();
@@ -149,7 +168,7 @@ export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) throw newerSchema(file, version);
     if (!readonly) {
-      db.pragma('journal_mode = WAL');
+      switchToWal(db);
       db.pragma('synchronous = NORMAL');
       migrate(db, file);
     }
