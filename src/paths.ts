@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,4 +27,13 @@ export function workerUrl(callerUrl: string, name: string): URL {
   const fromDist = rel.split(path.sep)[0] === 'dist';
   const dir = fromDist ? path.dirname(callerPath) : path.join(packageRoot, 'dist', rel);
   return new URL(`file://${path.join(dir, name.replace(/\.ts$/, '.js'))}`);
+}
+
+/**
+ * clip-bench's own cache folder for small derived files that are safe to lose (fingerprint memos):
+ * `$CLIP_BENCH_CACHE_DIR`, else `$XDG_CACHE_HOME/clip-bench`, else `~/.cache/clip-bench`.
+ */
+export function userCacheDir(): string {
+  if (process.env.CLIP_BENCH_CACHE_DIR) return process.env.CLIP_BENCH_CACHE_DIR;
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'clip-bench');
 }

@@ -4,14 +4,14 @@
  * config) and nothing else. The lists below are written from the loaders' documented search order
  * (`src/models/tokenizer/model-dir.ts`, `src/models/preprocess/config.ts`), not from `layout.ts`.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureTexts, toyTowers } from '../src/fixtures/fixture-models.js';
 import { writeModelLayout, type FixtureLayout } from '../src/fixtures/model-layouts.js';
 import { loadCheckpoint } from '../src/models/checkpoint.js';
-import { fingerprintFiles } from '../src/models/fingerprint.js';
+import { fingerprintFiles, fingerprintMemoKey } from '../src/models/fingerprint.js';
 import { detectLayout } from '../src/models/layout.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 
@@ -19,11 +19,17 @@ let tmp: string;
 const towers = toyTowers(fixtureTexts(loadPromptSet('colours').templates));
 const source = (layout: FixtureLayout) => path.join(tmp, `src-${layout}`);
 
+const cacheDirBefore = process.env.CLIP_BENCH_CACHE_DIR;
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-fingerprint-'));
+  process.env.CLIP_BENCH_CACHE_DIR = path.join(tmp, 'cache'); // this file's memos stay in its own folder
   for (const layout of ['immich', 'hf-split', 'manifest'] as const) await writeModelLayout(source(layout), towers, layout);
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  if (cacheDirBefore === undefined) delete process.env.CLIP_BENCH_CACHE_DIR;
+  else process.env.CLIP_BENCH_CACHE_DIR = cacheDirBefore;
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 const fingerprint = async (dir: string) => fingerprintFiles(dir, detectLayout(dir).files);
 
@@ -117,5 +123,54 @@ describe('the fingerprint covers exactly the files a checkpoint reads', () => {
     const b = await loadCheckpoint(dir);
     await b.release();
     expect(b.fingerprint).not.toBe(a.fingerprint);
+  });
+});
+
+describe('the fingerprint memo', () => {
+  const memoPath = (dir: string, files: string[]) => path.join(tmp, 'cache', 'fingerprints', `${fingerprintMemoKey(dir, files)}.sha256`);
+
+  it('is read back for unchanged files, and ignored once a file is rewritten, even with its old mtime put back', async () => {
+    const dir = copyOf('hf-split');
+    const files = detectLayout(dir).files;
+    const hashed = await fingerprintFiles(dir, files, { memo: false });
+    expect(existsSync(memoPath(dir, files))).toBe(false);
+    expect(await fingerprintFiles(dir, files)).toBe(hashed);
+    expect(readFileSync(memoPath(dir, files), 'utf8').trim()).toBe(hashed);
+
+    // a planted memo is what comes back: the files are not hashed again
+    const planted = 'f'.repeat(64);
+    writeFileSync(memoPath(dir, files), planted);
+    expect(await fingerprintFiles(dir, files)).toBe(planted);
+    expect(await fingerprintFiles(dir, files, { memo: false })).toBe(hashed);
+
+    // same size, other bytes, the old mtime restored: the change time still moves, so the key does
+    const rel = 'tokenizer.json';
+    const file = path.join(dir, rel);
+    const { atime, mtime } = statSync(file);
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(/.$/s, text.endsWith(' ') ? '\n' : ' '));
+    utimesSync(file, atime, mtime);
+    expect(statSync(file).size).toBe(Buffer.byteLength(text));
+    expect(statSync(file).mtimeMs).toBe(mtime.getTime());
+    const rehashed = await fingerprintFiles(dir, files);
+    expect(rehashed).not.toBe(planted);
+    expect(rehashed).not.toBe(hashed);
+    expect(rehashed).toBe(await fingerprintFiles(dir, files, { memo: false }));
+  });
+
+  it('that is not a digest is ignored, and an unwritable cache folder only costs the time', async () => {
+    const dir = copyOf('immich');
+    const files = detectLayout(dir).files;
+    const hashed = await fingerprintFiles(dir, files, { memo: false });
+    mkdirSync(path.dirname(memoPath(dir, files)), { recursive: true });
+    writeFileSync(memoPath(dir, files), 'half-written');
+    expect(await fingerprintFiles(dir, files)).toBe(hashed);
+    const before = process.env.CLIP_BENCH_CACHE_DIR;
+    process.env.CLIP_BENCH_CACHE_DIR = path.join(dir, 'tokenizer.json', 'not-a-folder'); // under a file: cannot be created
+    try {
+      expect(await fingerprintFiles(dir, files)).toBe(hashed);
+    } finally {
+      process.env.CLIP_BENCH_CACHE_DIR = before;
+    }
   });
 });

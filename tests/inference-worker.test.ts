@@ -17,7 +17,7 @@ import { writeModelLayout } from '../src/fixtures/model-layouts.js';
 import { mulberry32, normalArray } from '../src/fixtures/random.js';
 import { loadCheckpoint } from '../src/models/checkpoint.js';
 import { liveInferenceThreads, startInferenceThread } from '../src/models/inference-thread.js';
-import { resolveSessionOptions } from '../src/models/onnx-session.js';
+import { inputSignatures, outputSignatures, resolveSessionOptions, sessionsCreatedHere } from '../src/models/onnx-session.js';
 import { packageRoot } from '../src/paths.js';
 import { loadPromptSet } from '../src/prompts/prompt-set.js';
 import { openDb } from '../src/store/db.js';
@@ -93,6 +93,65 @@ describe('embeddings from the worker equal those of the main thread, bit for bit
     // the setting is recorded with the run
     expect(on.session).toMatchObject({ inferenceWorker: true });
     expect(off.session).toMatchObject({ inferenceWorker: false });
+  });
+});
+
+describe('the image weights are loaded once', () => {
+  // The worker's session is the image tower's only one: this thread opens the text tower alone (ViT-B/32:
+  // 1.2 GB peak instead of 1.8 for a short eval). Without the worker, or for a combined graph (one session
+  // that is both towers), this thread opens what it runs.
+  it.each([
+    ['hf-split', true, 1],
+    ['immich', true, 1],
+    ['hf-split', false, 2],
+    ['hf-combined', true, 1],
+    ['hf-combined', false, 1],
+  ] as const)('%s with the worker %s: %i session(s) on this thread', async (layout, inferenceWorker, here) => {
+    const before = sessionsCreatedHere();
+    const c = await loadCheckpoint(model(layout), { session: { inferenceWorker } });
+    try {
+      expect(sessionsCreatedHere() - before).toBe(here);
+      expect(liveInferenceThreads()).toBe(inferenceWorker && layout !== 'hf-combined' ? 1 : 0);
+    } finally {
+      await c.release();
+    }
+    expect(liveInferenceThreads()).toBe(0);
+  });
+
+  it("the worker reports the image graph's signature as a session on this thread reads it", async () => {
+    const inWorker = await loadCheckpoint(model('hf-split'), { session: { inferenceWorker: true } });
+    const { createSession } = await import('../src/models/onnx-session.js');
+    const here = await createSession(inWorker.visual.file, resolveSessionOptions());
+    try {
+      expect(inWorker.visual.inputs).toEqual(inputSignatures(here));
+      expect(inWorker.visual.outputs).toEqual(outputSignatures(here));
+      expect(inWorker.visual.input.name).toBe('pixel_values');
+    } finally {
+      await here.release();
+      await inWorker.release();
+    }
+  });
+
+  it('after releaseTextEncoder the text side refuses and the image side still encodes', async () => {
+    const c = await loadCheckpoint(model('hf-split'), { session: { inferenceWorker: true } });
+    try {
+      const before = await c.encodeImages(new Float32Array(3 * 224 * 224), 1);
+      await c.releaseTextEncoder();
+      await expect(c.encodeTexts(['a photo of a red thing.'])).rejects.toThrow(/text encoder was released/);
+      expect(await c.encodeImages(new Float32Array(3 * 224 * 224), 1)).toEqual(before);
+    } finally {
+      await c.release(); // after releaseTextEncoder: frees the rest, once
+    }
+    expect(liveInferenceThreads()).toBe(0);
+  });
+
+  it('a text tower that fails to load stops the image worker started beside it', async () => {
+    const broken = path.join(tmp, 'broken-text');
+    const { cpSync } = await import('node:fs');
+    cpSync(model('hf-split'), broken, { recursive: true });
+    writeFileSync(path.join(broken, 'onnx', 'text_model.onnx'), 'not a protobuf');
+    await expect(loadCheckpoint(broken, { session: { inferenceWorker: true } })).rejects.toMatchObject({ name: 'UsageError', message: expect.stringContaining('onnxruntime cannot load this model') });
+    expect(liveInferenceThreads()).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { loadCheckpoint, type Checkpoint } from '../models/checkpoint.js';
-import { inputSignatures, outputSignatures, type TensorSignature } from '../models/onnx-session.js';
+import type { TensorSignature } from '../models/onnx-session.js';
 import { preprocessSourceLines, type PreprocessConvention } from '../models/preprocess/index.js';
 import { describeLink } from '../models/scoring-link.js';
 import { OPTIONS } from './options.js';
@@ -26,8 +26,8 @@ export function describeCheckpoint(c: Checkpoint) {
   const sig = (s: TensorSignature) => ({ name: s.name, type: s.type, shape: s.shape });
   const tower = (t: Checkpoint['visual']) => ({
     file: t.file,
-    inputs: inputSignatures(t.session).map(sig),
-    outputs: outputSignatures(t.session).map(sig),
+    inputs: t.inputs.map(sig),
+    outputs: t.outputs.map(sig),
     uses: { input: t.input.name, output: t.output.name, ...(t.mask ? { attentionMask: t.mask.name } : {}) },
     batch: t.batch ?? 'dynamic',
   });

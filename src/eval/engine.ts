@@ -279,7 +279,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
   startedAt = performance.now(),
 ): Promise<EngineResult<Summary>> {
   const tList = performance.now();
-  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, language: opts.language, scoring: opts.scoring, tokenizer: opts.tokenizer });
+  const ckpt = await loadCheckpoint(opts.modelDir, { variant: opts.variant, session: opts.session, preprocessConvention: opts.preprocessConvention, language: opts.language, scoring: opts.scoring, tokenizer: opts.tokenizer, fingerprintMemo: opts.cache ?? true });
   const tLoad = performance.now();
   let db: Db;
   try {
@@ -361,6 +361,7 @@ export async function runEngine<Summary extends Omit<RunSummary, 'timings'>>(
     const first = selected[0]?.sample;
     if (first && !cache.getImages(preprocessKey, [{ sample: cacheKey(first), stamp: fileStamp(first.path) }])[0]) ckpt.startImageEncoder();
     await task.encodeText(ctx, onProgress);
+    await ckpt.releaseTextEncoder(); // the image phase needs only the text side's embeddings, not its session
     const tText = performance.now();
     const done = task.done(db, runId);
     const todo = selected.filter(({ idx }) => !done.has(idx));

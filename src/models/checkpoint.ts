@@ -28,9 +28,12 @@ import { fedTokenizerFiles, loadFedTokenizer, type FamilyId, type FedBatch, type
 import { isSiglipCheckpoint, scoringLinkFor, solveLinkFromCombinedGraph, type ScoringLink, type StatedLink } from './scoring-link.js';
 import { loadManifestPreprocess, loadSourcedPreprocessFromDir, type PreprocessConfig, type PreprocessConvention, type PreprocessSources } from './preprocess/index.js';
 
-export interface Tower {
+/** A tower's graph signature and the inputs and output it is fed by (the session may live in another thread). */
+export interface TowerIO {
   file: string;
-  session: Session;
+  /** every input and output of the graph, as onnxruntime reports them */
+  inputs: TensorSignature[];
+  outputs: TensorSignature[];
   input: TensorSignature;
   output: TensorSignature;
   /** text graphs that take an attention mask */
@@ -39,6 +42,11 @@ export interface Tower {
   batch?: number;
   /** inputs or outputs resolved by shape, not by a known name (shown by `inspect`) */
   notes: string[];
+}
+
+/** A tower with its session in this thread. */
+export interface Tower extends TowerIO {
+  session: Session;
 }
 
 export interface Checkpoint {
@@ -68,8 +76,9 @@ export interface Checkpoint {
   scoring: ScoringLink;
   /** every session option in effect, defaults filled in (recorded with each run) */
   sessionOptions: Required<SessionOptions>;
-  visual: Tower;
-  textual: Tower;
+  /** the image tower; with the inference worker on, its only session is the worker's */
+  visual: TowerIO;
+  textual: TowerIO;
   /**
    * images: [n, 3, size, size] float32 → [n, embedDim], unit rows. With the inference worker on, an array
    * from `imageBatch` is handed to the worker without a copy (and is detached from then on); any other
@@ -85,6 +94,11 @@ export interface Checkpoint {
   imageBatch(n: number): Float32Array;
   /** texts → [texts.length, embedDim], unit rows */
   encodeTexts(texts: readonly string[]): Promise<Float32Array>;
+  /**
+   * Frees the text tower's session once a run has encoded its text side, so that the image phase does not
+   * hold it (ViT-B/32's: ~300 MB); `encodeTexts` refuses afterwards. A no-op for a combined graph.
+   */
+  releaseTextEncoder(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -101,6 +115,8 @@ export interface LoadOptions {
   fullLengthText?: boolean;
   /** the language of the text side (`--language`): NLLB tokenizers put its code before the text */
   language?: string;
+  /** reuse the fingerprint computed earlier for files unchanged since (`fingerprint.ts`; default true) */
+  fingerprintMemo?: boolean;
 }
 
 export type Feeds = Record<string, InstanceType<ReturnType<typeof ort>['Tensor']>>;
@@ -111,8 +127,11 @@ function describeSigs(sigs: TensorSignature[]): string {
 
 /** Opens one tower of `session`: its input, embedding output and mask resolved by role (`tower-roles.ts`), then checked. */
 export function openTower(file: string, session: Session, spec: TowerSpec, kind: 'image' | 'text'): Tower {
-  const ins = inputSignatures(session);
-  const outs = outputSignatures(session);
+  return { ...towerIO(file, inputSignatures(session), outputSignatures(session), spec, kind), session };
+}
+
+/** A tower's input, embedding output and mask resolved from the graph's signatures by role (`tower-roles.ts`), then checked. */
+export function towerIO(file: string, ins: TensorSignature[], outs: TensorSignature[], spec: TowerSpec, kind: 'image' | 'text'): TowerIO {
   const { input, output, mask, notes } = resolveTowerIO(ins, outs, kind, spec, file);
   if (!input || !output) {
     const wanted = spec.exact ? `${kind} input ${spec.inputs.join('|')} and output ${spec.outputs.join('|')}` : `a ${kind} ${!input ? (kind === 'image' ? 'pixel input' : 'token-id input') : 'embedding output'}`;
@@ -133,7 +152,7 @@ export function openTower(file: string, session: Session, spec: TowerSpec, kind:
     throw new UsageError(`output "${output.name}" is ${output.type}, expected float32 or float16 embeddings`, { file });
   }
   if (mask && !['int32', 'int64'].includes(mask.type)) throw new UsageError(`attention mask "${mask.name}" is ${mask.type}, expected int32 or int64`, { file });
-  return { file, session, input, output, mask, batch: fixedBatch(input), notes };
+  return { file, inputs: ins, outputs: outs, input, output, mask, batch: fixedBatch(input), notes };
 }
 
 function tensor(type: string, data: Float32Array | Int32Array | BigInt64Array | Uint16Array, dims: number[]) {
@@ -188,7 +207,7 @@ function rowsOf<T extends Float32Array | Int32Array | BigInt64Array>(data: T, ro
 }
 
 /** The image graph's input for rows [start, start+rows) of [n, 3, size, size] pixels, padded to feedRows. */
-function imageFeedsOf(visual: Tower, size: number, pixels: Float32Array, start: number, rows: number, feedRows: number): Feeds {
+function imageFeedsOf(visual: TowerIO, size: number, pixels: Float32Array, start: number, rows: number, feedRows: number): Feeds {
   const chunk = rowsOf(pixels, 3 * size * size, start, rows, feedRows);
   return { [visual.input.name]: tensor(visual.input.type, visual.input.type === 'float16' ? floatToHalfArray(chunk) : chunk, [feedRows, 3, size, size]) };
 }
@@ -198,7 +217,7 @@ function imageFeedsOf(visual: Tower, size: number, pixels: Float32Array, start: 
  * feedRows): the ids, and the attention mask where the graph takes one. With `cutToLongest` (CLIP on a
  * dynamic sequence axis) the rows are cut after the longest one of the chunk; otherwise all L are fed.
  */
-export function textFeedsOf(textual: Tower, L: number, cutToLongest: boolean, fed: FedBatch, start: number, rows: number, feedRows: number): Feeds {
+export function textFeedsOf(textual: TowerIO, L: number, cutToLongest: boolean, fed: FedBatch, start: number, rows: number, feedRows: number): Feeds {
   let len = L;
   if (cutToLongest) {
     len = 1;
@@ -291,49 +310,29 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
 
   const visualFile = path.join(dir, layout.visual.file);
   const textualFile = path.join(dir, layout.textual.file);
-  const visualSession = await createSession(visualFile, sessionOptions);
-  const textualSession = layout.combined ? visualSession : await createSession(textualFile, sessionOptions);
-  const visual = openTower(visualFile, visualSession, layout.visual, 'image');
-  const textual = openTower(textualFile, textualSession, layout.textual, 'text');
-
-  // Pixel and context sizes stated by the graphs must agree with the preprocessing and the tokenizer.
-  const [, channels, h, w] = visual.input.shape;
-  if ((typeof channels === 'number' && channels !== 3) || (typeof h === 'number' && h !== preprocess.size) || (typeof w === 'number' && w !== preprocess.size)) {
-    throw new UsageError(`image input "${visual.input.name}" expects [N,${channels},${h},${w}] but preprocessing gives [N,3,${preprocess.size},${preprocess.size}]`, {
-      file: visualFile,
-      fix: 'the preprocessing config does not belong to this graph; fix its size',
-    });
-  }
-  const ctx = textual.input.shape[1];
-  if (typeof ctx === 'number' && ctx !== tokenizer.contextLength) {
-    throw new UsageError(`text input "${textual.input.name}" expects ${ctx} tokens but the tokenizer gives ${tokenizer.contextLength}`, {
-      file: textualFile,
-      fix: 'set the context length in the tokenizer config (or "contextLength" in clip-bench.json)',
-    });
-  }
-
   const size = preprocess.size;
   const pixelRow = 3 * size * size;
   const L = tokenizer.contextLength;
   /** Inputs the combined graph needs for the tower not being run: one blank row. */
   const blank = tokenizer.batch(['']);
-  const blankImage = (): Feeds => imageFeeds(new Float32Array(pixelRow), 0, 1, 1);
-  const blankText = (): Feeds => textFeeds(blank, 0, 1, 1);
-  const imageFeeds = (pixels: Float32Array, start: number, rows: number, feedRows: number) => imageFeedsOf(visual, size, pixels, start, rows, feedRows);
-
   /**
    * Only CLIP (causal mask, pooled at <|endoftext|>) may be cut after the longest row of each batch on a
    * dynamic sequence axis. SigLIP pools the last position and XLM-R / NLLB were trained on full rows:
    * they always get the full context length (SigLIP padded to the longest prompt loses ~70 points on MNIST).
+   * Set once the text graph is open (before any worker of a combined graph starts, which feeds a blank row).
    */
-  const cutToLongest = tokenizer.family === 'clip' && typeof textual.input.shape[1] !== 'number' && !opts.fullLengthText;
-  const textFeeds = (fed: FedBatch, start: number, rows: number, feedRows: number) => textFeedsOf(textual, L, cutToLongest, fed, start, rows, feedRows);
+  let cutToLongest = false;
 
-  // The image encoder in a worker thread, started on first use (so `inspect` never starts it); from then
-  // on this thread's own image session is released and the worker's is the only one.
+  // With the inference worker on, the image encoder lives in its own thread. For separate towers the
+  // worker's session is the image tower's only one, opened at once so that it loads while this thread opens
+  // the text tower and hashes the files: one copy of the image weights in memory, not two, and a faster start.
+  // A combined graph keeps its session here too (it is also the text tower); its worker starts on first use.
+  const useThread = sessionOptions.inferenceWorker;
   let thread: Promise<InferenceThread> | undefined;
   let started: InferenceThread | undefined;
-  const useThread = sessionOptions.inferenceWorker;
+  let visualHere: Session | undefined;
+  let textualHere: Session | undefined;
+  let textReleased = false;
   const startThread = () =>
     (thread ??= startInferenceThread({
       file: visualFile,
@@ -341,103 +340,142 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
       size,
       session: sessionOptions,
       ...(layout.combined ? { blankText: { spec: layout.textual, fed: { ids: Int32Array.from(blank.ids), mask: Int32Array.from(blank.mask) }, contextLength: L, cutToLongest } } : {}),
-    }).then(async (t) => {
-      if (!layout.combined) await visual.session.release();
-      started = t;
-      return t;
-    }));
-  const ownBatches = new WeakSet<ArrayBufferLike>();
+    }).then((t) => (started = t)));
+  const releaseAll = async () => {
+    if (thread) await (await thread.catch(() => undefined))?.close();
+    await visualHere?.release();
+    if (textualHere !== visualHere && !textReleased) await textualHere?.release();
+  };
+  if (useThread && !layout.combined) startThread().catch(() => undefined); // awaited below, where its failure is reported
 
-  const files = checkpointFiles(dir, layout, tokenizerSource, opts.tokenizer !== undefined);
-  const fingerprint = await fingerprintFiles(dir, files);
-  const ckpt: Checkpoint = {
-    dir,
-    name: folderModelName(dir),
-    layout: layout.layout,
-    variant: layout.variant,
-    variants: layout.variants,
-    assumptions: [...layout.assumptions, ...visual.notes, ...textual.notes],
-    fingerprint,
-    files,
-    embedDim: 0,
-    family: tokenizer.family,
-    textTokenizer: tokenizer,
-    cutsTextToLongest: cutToLongest,
-    preprocess,
-    preprocessSources,
-    scoring: scoringLinkFor(dir, { stated: opts.scoring }),
-    sessionOptions,
-    visual,
-    textual,
-    async encodeImages(pixels, n) {
-      if (useThread) {
-        const t = await startThread();
-        const r = await t.encode(pixels, n, ownBatches.has(pixels.buffer) && pixels.byteOffset === 0);
+  try {
+    const fingerprinting = fingerprintFiles(dir, checkpointFiles(dir, layout, tokenizerSource, opts.tokenizer !== undefined), { memo: opts.fingerprintMemo });
+    fingerprinting.catch(() => undefined); // awaited below
+    if (!useThread || layout.combined) visualHere = await createSession(visualFile, sessionOptions);
+    textualHere = layout.combined ? visualHere : await createSession(textualFile, sessionOptions);
+    const visualSignature = visualHere ? { ins: inputSignatures(visualHere), outs: outputSignatures(visualHere) } : await thread!.then((t) => ({ ins: t.inputs, outs: t.outputs }));
+    const visual = towerIO(visualFile, visualSignature.ins, visualSignature.outs, layout.visual, 'image');
+    const textual = openTower(textualFile, textualHere!, layout.textual, 'text');
+
+    // Pixel and context sizes stated by the graphs must agree with the preprocessing and the tokenizer.
+    const [, channels, h, w] = visual.input.shape;
+    if ((typeof channels === 'number' && channels !== 3) || (typeof h === 'number' && h !== preprocess.size) || (typeof w === 'number' && w !== preprocess.size)) {
+      throw new UsageError(`image input "${visual.input.name}" expects [N,${channels},${h},${w}] but preprocessing gives [N,3,${preprocess.size},${preprocess.size}]`, {
+        file: visualFile,
+        fix: 'the preprocessing config does not belong to this graph; fix its size',
+      });
+    }
+    const ctx = textual.input.shape[1];
+    if (typeof ctx === 'number' && ctx !== tokenizer.contextLength) {
+      throw new UsageError(`text input "${textual.input.name}" expects ${ctx} tokens but the tokenizer gives ${tokenizer.contextLength}`, {
+        file: textualFile,
+        fix: 'set the context length in the tokenizer config (or "contextLength" in clip-bench.json)',
+      });
+    }
+
+    /** the image tower where it runs in this thread (no worker, or a combined graph before its worker) */
+    const visualTower = (): Tower => ({ ...visual, session: visualHere! });
+    const blankImage = (): Feeds => imageFeeds(new Float32Array(pixelRow), 0, 1, 1);
+    const blankText = (): Feeds => textFeeds(blank, 0, 1, 1);
+    const imageFeeds = (pixels: Float32Array, start: number, rows: number, feedRows: number) => imageFeedsOf(visual, size, pixels, start, rows, feedRows);
+    cutToLongest = tokenizer.family === 'clip' && typeof textual.input.shape[1] !== 'number' && !opts.fullLengthText;
+    const textFeeds = (fed: FedBatch, start: number, rows: number, feedRows: number) => textFeedsOf(textual, L, cutToLongest, fed, start, rows, feedRows);
+    const ownBatches = new WeakSet<ArrayBufferLike>();
+
+    const ckpt: Checkpoint = {
+      dir,
+      name: folderModelName(dir),
+      layout: layout.layout,
+      variant: layout.variant,
+      variants: layout.variants,
+      assumptions: [...layout.assumptions, ...visual.notes, ...textual.notes],
+      fingerprint: await fingerprinting,
+      files: checkpointFiles(dir, layout, tokenizerSource, opts.tokenizer !== undefined),
+      embedDim: 0,
+      family: tokenizer.family,
+      textTokenizer: tokenizer,
+      cutsTextToLongest: cutToLongest,
+      preprocess,
+      preprocessSources,
+      scoring: scoringLinkFor(dir, { stated: opts.scoring }),
+      sessionOptions,
+      visual,
+      textual,
+      async encodeImages(pixels, n) {
+        if (useThread) {
+          const t = await startThread();
+          const r = await t.encode(pixels, n, ownBatches.has(pixels.buffer) && pixels.byteOffset === 0);
+          checkDim(visual, r.dim);
+          return r.data;
+        }
+        const r = await encodeImagesOn(visualTower(), size, pixels, n, layout.combined ? blankText : undefined);
         checkDim(visual, r.dim);
         return r.data;
+      },
+      startImageEncoder() {
+        if (useThread) startThread().catch(() => undefined); // the error is reported by encodeImages
+      },
+      imageBatch(n) {
+        // a buffer the worker gave back, else a new one: the same two or three buffers circulate all run
+        const reused = started?.takeBuffer(n * pixelRow * 4);
+        const a = reused ? new Float32Array(reused, 0, n * pixelRow) : new Float32Array(n * pixelRow);
+        ownBatches.add(a.buffer);
+        return a;
+      },
+      async encodeTexts(texts) {
+        if (textReleased) throw new Error('the text encoder was released (releaseTextEncoder) before encodeTexts');
+        const batch = tokenizer.batch(texts);
+        const r = await runTower(textual, texts.length, (start, rows, feedRows) => ({
+          ...(layout.combined ? blankImage() : {}),
+          ...textFeeds(batch, start, rows, feedRows),
+        }));
+        checkDim(textual, r.dim);
+        return normaliseRows(r.data, r.dim);
+      },
+      async releaseTextEncoder() {
+        if (layout.combined || textReleased) return;
+        textReleased = true;
+        await textualHere?.release();
+      },
+      release: releaseAll,
+    };
+    function checkDim(tower: TowerIO, dim: number): void {
+      if (dim !== ckpt.embedDim) {
+        throw new UsageError(`embedding size ${dim} differs from the model's ${ckpt.embedDim}`, { file: tower.file, fix: 'use the visual and textual files of one export' });
       }
-      const r = await encodeImagesOn(visual, size, pixels, n, layout.combined ? blankText : undefined);
-      checkDim(visual, r.dim);
-      return r.data;
-    },
-    startImageEncoder() {
-      if (useThread) startThread().catch(() => undefined); // the error is reported by encodeImages
-    },
-    imageBatch(n) {
-      // a buffer the worker gave back, else a new one: the same two or three buffers circulate all run
-      const reused = started?.takeBuffer(n * pixelRow * 4);
-      const a = reused ? new Float32Array(reused, 0, n * pixelRow) : new Float32Array(n * pixelRow);
-      ownBatches.add(a.buffer);
-      return a;
-    },
-    async encodeTexts(texts) {
-      const batch = tokenizer.batch(texts);
-      const r = await runTower(textual, texts.length, (start, rows, feedRows) => ({
-        ...(layout.combined ? blankImage() : {}),
-        ...textFeeds(batch, start, rows, feedRows),
-      }));
-      checkDim(textual, r.dim);
-      return normaliseRows(r.data, r.dim);
-    },
-    async release() {
-      if (thread) {
-        const t = await thread.catch(() => undefined);
-        await t?.close();
-        if (!t && !layout.combined) await visual.session.release(); // the worker never took over
-      } else await visual.session.release();
-      if (!layout.combined) await textual.session.release();
-    },
-  };
-  function checkDim(tower: Tower, dim: number): void {
-    if (dim !== ckpt.embedDim) {
-      throw new UsageError(`embedding size ${dim} differs from the model's ${ckpt.embedDim}`, { file: tower.file, fix: 'use the visual and textual files of one export' });
     }
-  }
-  // The embedding size: from the graphs' output shapes, else by encoding one empty prompt.
-  const stated = [visual.output.shape.at(-1), textual.output.shape.at(-1)].map((d) => (typeof d === 'number' ? d : undefined));
-  if (stated[0] !== undefined && stated[1] !== undefined && stated[0] !== stated[1]) {
-    throw new UsageError(`image embeddings have ${stated[0]} dimensions but text embeddings ${stated[1]}`, {
-      file: dir,
-      fix: 'the two towers come from different models; use the visual and textual files of one export',
-    });
-  }
-  const probeImage = async () => (await runTower(visual, 1, (s0, rows, feedRows) => ({ ...(layout.combined ? blankText() : {}), ...imageFeeds(new Float32Array(pixelRow), s0, rows, feedRows) }))).dim;
-  const textDim = await probeTextTower(textual, tokenizer, blank, (fed) => ({ ...(layout.combined ? blankImage() : {}), ...textFeedsOf(textual, L, false, fed, 0, 1, textual.batch ?? 1) }));
-  ckpt.embedDim = stated[0] ?? stated[1] ?? textDim;
-  if (stated[0] === undefined || stated[1] === undefined) {
-    const probe = await probeImage();
-    if (probe !== ckpt.embedDim) {
-      throw new UsageError(`image embeddings have ${probe} dimensions but text embeddings ${ckpt.embedDim}`, {
+    // The embedding size: from the graphs' output shapes, else by encoding one empty prompt.
+    const stated = [visual.output.shape.at(-1), textual.output.shape.at(-1)].map((d) => (typeof d === 'number' ? d : undefined));
+    if (stated[0] !== undefined && stated[1] !== undefined && stated[0] !== stated[1]) {
+      throw new UsageError(`image embeddings have ${stated[0]} dimensions but text embeddings ${stated[1]}`, {
         file: dir,
         fix: 'the two towers come from different models; use the visual and textual files of one export',
       });
     }
+    const probeImage = async () =>
+      visualHere
+        ? (await runTower(visualTower(), 1, (s0, rows, feedRows) => ({ ...(layout.combined ? blankText() : {}), ...imageFeeds(new Float32Array(pixelRow), s0, rows, feedRows) }))).dim
+        : (await (await startThread()).encode(new Float32Array(pixelRow), 1, false)).dim;
+    const textDim = await probeTextTower(textual, tokenizer, blank, (fed) => ({ ...(layout.combined ? blankImage() : {}), ...textFeedsOf(textual, L, false, fed, 0, 1, textual.batch ?? 1) }));
+    ckpt.embedDim = stated[0] ?? stated[1] ?? textDim;
+    if (stated[0] === undefined || stated[1] === undefined) {
+      const probe = await probeImage();
+      if (probe !== ckpt.embedDim) {
+        throw new UsageError(`image embeddings have ${probe} dimensions but text embeddings ${ckpt.embedDim}`, {
+          file: dir,
+          fix: 'the two towers come from different models; use the visual and textual files of one export',
+        });
+      }
+    }
+    // A SigLIP combined graph states its trained scale and bias: one image and two texts solve them exactly.
+    if (layout.combined && opts.scoring?.logitScale === undefined && isSiglipCheckpoint(dir)) {
+      const pair = tokenizer.batch(['a photo of a cat', '']);
+      const solved = await solveLinkFromCombinedGraph(visualHere!, { ...blankImage(), ...textFeeds(pair, 0, 2, 2) }, { image: visual.output.name, text: textual.output.name });
+      if (solved) ckpt.scoring = scoringLinkFor(dir, { stated: opts.scoring, solved: { ...solved, file: visualFile } });
+    }
+    return ckpt;
+  } catch (err) {
+    await releaseAll().catch(() => undefined); // the load's own error is the one to report
+    throw err;
   }
-  // A SigLIP combined graph states its trained scale and bias: one image and two texts solve them exactly.
-  if (layout.combined && opts.scoring?.logitScale === undefined && isSiglipCheckpoint(dir)) {
-    const pair = tokenizer.batch(['a photo of a cat', '']);
-    const solved = await solveLinkFromCombinedGraph(visual.session, { ...blankImage(), ...textFeeds(pair, 0, 2, 2) }, { image: visual.output.name, text: textual.output.name });
-    if (solved) ckpt.scoring = scoringLinkFor(dir, { stated: opts.scoring, solved: { ...solved, file: visualFile } });
-  }
-  return ckpt;
 }

@@ -17,10 +17,14 @@ import { Worker } from 'node:worker_threads';
 import { UsageError } from '../errors.js';
 import { workerUrl } from '../paths.js';
 import type { InferenceRequest, InferenceResponse, InferenceSetup, SerializedError } from './inference-worker.js';
+import type { TensorSignature } from './onnx-session.js';
 
 export type { InferenceSetup } from './inference-worker.js';
 
 export interface InferenceThread {
+  /** the image graph's inputs and outputs, as the worker's session reports them */
+  inputs: TensorSignature[];
+  outputs: TensorSignature[];
   /**
    * Encodes n rows of [n, 3, size, size] pixels → [n, dim] unit rows. With `transfer`, `pixels.buffer`
    * moves to the worker (the caller's array is detached); otherwise the pixels are copied.
@@ -90,10 +94,14 @@ export async function startInferenceThread(setup: InferenceSetup, opts: { maxInF
   let onStart: ((msg: InferenceResponse) => void) | undefined;
   let onStartError: ((err: Error) => void) | undefined;
   let onStartExit: ((code: number) => void) | undefined;
+  let signature: { inputs: TensorSignature[]; outputs: TensorSignature[] } = { inputs: [], outputs: [] };
   try {
     await new Promise<void>((resolve, reject) => {
       onStart = (msg) => {
-        if (msg.type === 'ready') resolve();
+        if (msg.type === 'ready') {
+          signature = { inputs: msg.inputs, outputs: msg.outputs };
+          resolve();
+        }
         else if (msg.type === 'failed') reject(toError(msg.error));
       };
       onStartError = reject;
@@ -127,6 +135,7 @@ export async function startInferenceThread(setup: InferenceSetup, opts: { maxInF
   worker.on('exit', (code) => failAll(new Error(closing ? 'inference worker is closed' : `inference worker exited with code ${code}`)));
 
   return {
+    ...signature,
     async encode(pixels, n, transfer) {
       while (!failure && !closing && pending.size >= maxInFlight) await new Promise<void>((r) => waiting.push(r));
       if (failure) throw failure;

@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { encodeImagesOn, openTower, textFeedsOf, type Feeds } from './checkpoint.js';
 import type { TowerSpec } from './layout.js';
 import type { FedBatch } from './tokenizer/fed-tokenizer.js';
-import { createSession, type SessionOptions } from './onnx-session.js';
+import { createSession, inputSignatures, outputSignatures, type SessionOptions, type TensorSignature } from './onnx-session.js';
 
 /** What the worker is started with (structured-cloned). */
 export interface InferenceSetup {
@@ -38,7 +38,7 @@ export interface SerializedError {
 
 /** Worker → main thread. `pixels` is the request's buffer, given back for reuse. */
 export type InferenceResponse =
-  | { type: 'ready' }
+  | { type: 'ready'; inputs: TensorSignature[]; outputs: TensorSignature[] }
   | { type: 'failed'; error: SerializedError }
   | { type: 'result'; id: number; ok: true; data: Float32Array; dim: number; pixels: Float32Array; busyMs: number }
   | { type: 'result'; id: number; ok: false; error: SerializedError; pixels: Float32Array };
@@ -87,7 +87,7 @@ if (port && (workerData as { inferenceSetup?: InferenceSetup } | null)?.inferenc
           }
         });
       });
-      port.postMessage({ type: 'ready' } satisfies InferenceResponse);
+      port.postMessage({ type: 'ready', inputs: inputSignatures(session), outputs: outputSignatures(session) } satisfies InferenceResponse);
     },
     (err: unknown) => {
       port.postMessage({ type: 'failed', error: serializeError(err) } satisfies InferenceResponse);

@@ -62,6 +62,12 @@ function dropUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+let sessionsCreated = 0;
+/** Sessions this thread has created so far (for tests: which thread holds a tower's weights). */
+export function sessionsCreatedHere(): number {
+  return sessionsCreated;
+}
+
 /** A session on a model file, or on model bytes built in memory (e.g. the logit scorer). */
 export async function createSession(file: string | Uint8Array, opts: SessionOptions): Promise<Session> {
   if (opts.executionProvider !== 'cpu' && !availableProviders().includes(opts.executionProvider)) {
@@ -76,7 +82,9 @@ export async function createSession(file: string | Uint8Array, opts: SessionOpti
       ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
       ...(opts.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
     };
-    return typeof file === 'string' ? await ort().InferenceSession.create(file, options) : await ort().InferenceSession.create(file, options);
+    const session = typeof file === 'string' ? await ort().InferenceSession.create(file, options) : await ort().InferenceSession.create(file, options);
+    sessionsCreated++;
+    return session;
   } catch (err) {
     throw new UsageError(`onnxruntime cannot load this model: ${String((err as Error).message).split('\n')[0]}`, {
       file: typeof file === 'string' ? file : '(in-memory model)',
