@@ -75,7 +75,7 @@ export interface BenchResult {
 }
 
 /** CPU milliseconds (user + system, every thread of this process) since the call. */
-function cpuMeter(): () => number {
+export function cpuMeter(): () => number {
   const start = process.cpuUsage();
   return () => {
     const d = process.cpuUsage(start);
