@@ -5,15 +5,17 @@
  *
  * The images are a few hundred distinct small JPEGs (64–160 px a side, so the run takes minutes, not
  * hours) hard-linked under 50,000 names in an ImageFolder of the 8 colour classes; the model is the
- * random-weight `tiny` CLIP. Nothing is cached between names: every image is decoded and encoded.
+ * random-weight `tiny` CLIP, or ViT-B/32's real dimensions with `--arch vit-b-32` (written once into
+ * fixtures/, as bench-engine does). Nothing is cached between names: every image is decoded and encoded.
  *
- *   npm run build && npm run bench:rss [-- --images 50000 --distinct 400 --batch-size 32 --workers 2 --no-cache]
+ *   npm run build && npm run bench:rss [-- --arch tiny|vit-b-32 --images 50000 --distinct 400 --batch-size 32 --workers 2 --no-cache]
  */
-import { linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { runZeroShot } from '../src/eval/zero-shot.js';
+import type { ClipArchSize } from '../src/fixtures/clip-arch.js';
 import { fixtureTexts, writeClipArch } from '../src/fixtures/fixture-models.js';
 import { mulberry32 } from '../src/fixtures/random.js';
 import { COLOUR_CORNERS } from '../src/fixtures/toy-clip.js';
@@ -22,9 +24,10 @@ import { openDb } from '../src/store/db.js';
 import { scriptArgs } from './args.js';
 
 const USAGE = `
-npm run build && npm run bench:rss [-- --images 50000 --distinct 400 --batch-size 32 --workers 2 --no-cache]
+npm run build && npm run bench:rss [-- --arch tiny|vit-b-32 --images 50000 --distinct 400 --batch-size 32 --workers 2 --no-cache]
 `;
 const values = scriptArgs('bench-rss', USAGE, {
+  arch: { type: 'string', default: 'tiny' },
   images: { type: 'string', default: '50000' },
   distinct: { type: 'string', default: '400' },
   'batch-size': { type: 'string', default: '32' },
@@ -56,9 +59,10 @@ try {
     await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toFile(path.join(originals, `${i}.jpg`));
   }
   for (let i = 0; i < nImages; i++) linkSync(path.join(originals, `${i % nDistinct}.jpg`), path.join(root, classes[i % classes.length], `${String(i).padStart(6, '0')}.jpg`));
-  const model = path.join(tmp, 'tiny');
-  await writeClipArch(model, 'tiny', fixtureTexts(loadPromptSet('colours').templates), { layout: 'hf-split' });
-  console.log(`${nImages} JPEGs (${nDistinct} distinct files, 64–160 px, hard-linked) and the tiny model written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const arch = values.arch as ClipArchSize;
+  const model = path.join('fixtures', `clip-${arch}-hf`);
+  if (!existsSync(model)) await writeClipArch(model, arch, fixtureTexts(loadPromptSet('colours').templates), { layout: 'hf-split' });
+  console.log(`${nImages} JPEGs (${nDistinct} distinct files, 64–160 px, hard-linked) written in ${((performance.now() - t0) / 1000).toFixed(1)} s; model ${model} (${arch})`);
 
   // The RSS curve: sampled at every 2% of the images (and once a second, for the peak between).
   const curve: { done: number; rssMiB: number }[] = [];

@@ -3,6 +3,7 @@
  * encoding at full and truncated length, and a cached re-score of many samples × classes.
  * Figures are ratios measured in one run: the machines this runs on are shared and noisy.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,6 +16,7 @@ import { normaliseRows } from '../prompts/classifier.js';
 import { loadPromptSet } from '../prompts/prompt-set.js';
 import { EmbeddingCache } from '../store/cache.js';
 import { openDb } from '../store/db.js';
+import { packageRoot } from '../paths.js';
 import { createRun, getRun, insertPredictions, type PredictionRow } from '../store/runs.js';
 import { encodeTextsCached, spreadSubset } from './engine.js';
 import { topK } from './metrics.js';
@@ -31,7 +33,7 @@ export interface BenchOptions {
   spinning?: boolean;
   /** image encoder in its own worker thread during the end-to-end run (default: as `eval`) */
   inferenceWorker?: boolean;
-  /** which measurements to take (default all): `raw` (a), `e2e` (b), `text` (c), `rescore` (d) */
+  /** which measurements to take (default all): `raw` (a), `e2e` (b), `text` (c), `rescore` (d), `startup` (e) */
   parts?: readonly BenchPart[];
   /** images for the end-to-end run (500×375 JPEGs) */
   images: number;
@@ -44,7 +46,19 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-export type BenchPart = 'raw' | 'e2e' | 'text' | 'rescore';
+export type BenchPart = 'raw' | 'e2e' | 'text' | 'rescore' | 'startup';
+
+/** One `clip-bench eval` process of the startup measurement (e), its phases as the run records them. */
+export interface StartupRun {
+  /** spawn to exit */
+  wallSeconds: number;
+  /** model load: layout, tokenizer, fingerprint, sessions */
+  loadSeconds: number;
+  /** the text side (prompts encoded or read from the cache) */
+  textSeconds: number;
+  /** everything before the first image: listing, load and text */
+  startupSeconds: number;
+}
 
 export interface BenchResult {
   model: string;
@@ -62,8 +76,16 @@ export interface BenchResult {
   /** share of the end-to-end image phase the inference worker spent in onnxruntime (null without the worker) */
   encoderBusy: number | null;
   endToEndCpuMsPerImage: number | null;
+  /** images ÷ the image phase of (b) */
   endToEndImagesPerSecond: number | null;
+  /** images ÷ the whole of (b), startup (listing, model load, prompts) included */
+  endToEndWithStartupImagesPerSecond: number | null;
+  /** (b) with startup ÷ (a): the target's ratio */
   endToEndOverRaw: number | null;
+  /** (b)'s image phase alone ÷ (a) */
+  imagePhaseOverRaw: number | null;
+  /** (e): the same short `clip-bench eval` twice in fresh processes on one DB and cache folder */
+  startup: { images: number; first: StartupRun; second: StartupRun } | null;
   peakRssMiB: number | null;
   textFullPerSecond: number | null;
   textTruncatedPerSecond: number | null;
@@ -118,7 +140,7 @@ export async function writeJpegs(root: string, n: number, classes: readonly stri
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const log = o.log ?? (() => undefined);
-  const parts = new Set<BenchPart>(o.parts ?? ['raw', 'e2e', 'text', 'rescore']);
+  const parts = new Set<BenchPart>(o.parts ?? ['raw', 'e2e', 'text', 'rescore', 'startup']);
   const session = { intraOpThreads: o.threads, spinning: o.spinning, inferenceWorker: o.inferenceWorker };
   // The limit is onnxruntime on this thread, with no worker in between.
   const ckpt = await loadCheckpoint(o.modelDir, { variant: o.variant, tokenizer: o.tokenizer, session: { ...session, inferenceWorker: false } });
@@ -135,7 +157,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     encoderBusy: null,
     endToEndCpuMsPerImage: null,
     endToEndImagesPerSecond: null,
+    endToEndWithStartupImagesPerSecond: null,
     endToEndOverRaw: null,
+    imagePhaseOverRaw: null,
+    startup: null,
     peakRssMiB: null,
     textFullPerSecond: null,
     textTruncatedPerSecond: null,
@@ -221,22 +246,45 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       out.settings.session = getRun(db, r.runId).params.session as Record<string, unknown>;
       db.close();
       const e2e = r.n / r.timings.imageSeconds;
+      const e2eWithStartup = r.n / r.timings.totalSeconds;
       out.encoderBusy = out.settings.session.inferenceWorker ? (inferenceBusyMs() - busy0) / 1000 / r.timings.imageSeconds : null;
       if (parts.has('raw')) await measureRaw();
       out.endToEndImagesPerSecond = e2e;
+      out.endToEndWithStartupImagesPerSecond = e2eWithStartup;
       out.peakRssMiB = r.timings.peakRssMiB;
       const s = out.settings.session;
       const how = `${o.workers} preprocessing workers, intra-op threads ${s.intraOpThreads || 'default'}, spinning ${s.spinning ? 'on' : 'off'}, inference ${s.inferenceWorker ? 'in a worker' : 'on the main thread'}`;
+      const startup = r.timings.totalSeconds - r.timings.imageSeconds;
       if (out.rawImagesPerSecond !== null) {
-        out.endToEndOverRaw = e2e / out.rawImagesPerSecond;
-        log(`(b) end to end              ${e2e.toFixed(1)} images/s over ${r.n} 500×375 JPEGs = ${(100 * out.endToEndOverRaw).toFixed(0)}% of (a) (mean of the two); peak RSS ${r.timings.peakRssMiB.toFixed(0)} MiB`);
-      } else log(`(b) end to end              ${e2e.toFixed(1)} images/s over ${r.n} 500×375 JPEGs; peak RSS ${r.timings.peakRssMiB.toFixed(0)} MiB`);
+        out.endToEndOverRaw = e2eWithStartup / out.rawImagesPerSecond;
+        out.imagePhaseOverRaw = e2e / out.rawImagesPerSecond;
+        log(
+          `(b) end to end              ${e2eWithStartup.toFixed(1)} images/s over ${r.n} 500×375 JPEGs, startup (${startup.toFixed(1)} s) included = ${(100 * out.endToEndOverRaw).toFixed(1)}% of (a) (mean of the two); ` +
+            `image phase alone ${e2e.toFixed(1)} images/s = ${(100 * out.imagePhaseOverRaw).toFixed(1)}%; peak RSS ${r.timings.peakRssMiB.toFixed(0)} MiB`,
+        );
+      } else log(`(b) end to end              ${e2eWithStartup.toFixed(1)} images/s over ${r.n} 500×375 JPEGs, startup (${startup.toFixed(1)} s) included; image phase alone ${e2e.toFixed(1)}; peak RSS ${r.timings.peakRssMiB.toFixed(0)} MiB`);
       log(`    settings: ${how}`);
       if (out.encoderBusy !== null) log(`    the encoder was busy ${(100 * out.encoderBusy).toFixed(0)}% of the image phase`);
       if (out.endToEndCpuMsPerImage !== null) {
         const ceiling = out.rawCpuMsPerImage !== null ? `; (a)'s share of it ${((100 * out.rawCpuMsPerImage) / out.endToEndCpuMsPerImage).toFixed(0)}% = the ceiling of (b)/(a) with perfect overlap` : '';
         log(`    CPU ${out.endToEndCpuMsPerImage.toFixed(0)} ms/image end to end, all threads${ceiling}`);
       }
+    }
+
+    // (e) startup: a short eval twice, each in a fresh process; the second finds the fingerprint memo and the
+    // prompts in the cache (the OS page cache is warm for both: the model was just read)
+    if (parts.has('startup')) {
+      const root = path.join(tmp, 'startup-jpegs');
+      const images = Math.min(32, Math.max(1, o.images));
+      await writeJpegs(root, images);
+      const cacheDir = path.join(tmp, 'startup-cache');
+      const runOnce = () => timedEval(o, root, path.join(tmp, 'startup.sqlite'), cacheDir);
+      const first = runOnce();
+      const second = runOnce();
+      out.startup = { images, first, second };
+      const line = (x: StartupRun) => `${x.startupSeconds.toFixed(2)} s before the first image (load ${x.loadSeconds.toFixed(2)}, text ${x.textSeconds.toFixed(2)}), ${x.wallSeconds.toFixed(2)} s in all`;
+      log(`(e) startup, first eval     ${line(first)}`);
+      log(`    second eval             ${line(second)}; first ÷ second ${(first.startupSeconds / second.startupSeconds).toFixed(2)} (the second finds the fingerprint memo and its prompts cached)`);
     }
 
     // (d) cached re-score: embeddings read from the cache, logits, top-5, predictions written
@@ -286,4 +334,16 @@ async function rescore(file: string, n: number, classes: number, dim: number): P
   await scorer.release();
   db.close();
   return seconds;
+}
+
+/** `clip-bench eval` on `root` in a process of its own (caches on), with the phases its run recorded. */
+function timedEval(o: BenchOptions, root: string, db: string, cacheDir: string): StartupRun {
+  const bin = path.join(packageRoot, 'dist', 'src', 'cli', 'main.js');
+  const args = [bin, 'eval', '--model', o.modelDir, '--dataset', 'imagefolder', '--root', root, '--prompts', 'single', '--db', db, '--workers', String(o.workers), '--batch-size', String(o.batchSize), '--quiet', '--json'];
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [...args, ...(o.variant ? ['--variant', o.variant] : [])], { encoding: 'utf8', env: { ...process.env, CLIP_BENCH_CACHE_DIR: cacheDir } });
+  const wallSeconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`clip-bench eval failed (exit ${r.status}): ${r.stderr.trim().split('\n').at(-1)}`);
+  const t = (JSON.parse(r.stdout) as { timings: Record<string, number> }).timings;
+  return { wallSeconds, loadSeconds: t.loadSeconds, textSeconds: t.textSeconds, startupSeconds: t.totalSeconds - t.imageSeconds };
 }
