@@ -18,8 +18,6 @@ const run = (b: string, args: string[] = []) => {
   if (r.status !== 0) failed++;
 };
 for (const b of benches) run(b);
-// the PyTorch peer, each model's ratio beside its goal, where Debian's torch is installed
-if (spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision, PIL'], { stdio: 'ignore' }).status === 0) {
-  for (const arch of ['tiny', 'vit-b-32']) run('peer-pytorch.js', ['--arch', arch]);
-} else console.log('\n== peer-pytorch: skipped, /usr/bin/python3 has no torch (apt-get install python3-torch python3-torchvision python3-pil libopenblas0-pthread)');
+// the peers (transformers.js, and the PyTorch pipeline where Debian's torch is installed), each ratio beside its goal
+run('peers.js');
 process.exitCode = failed ? 1 : 0;
