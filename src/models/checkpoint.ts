@@ -349,7 +349,8 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
   if (useThread && !layout.combined) startThread().catch(() => undefined); // awaited below, where its failure is reported
 
   try {
-    const fingerprinting = fingerprintFiles(dir, checkpointFiles(dir, layout, tokenizerSource, opts.tokenizer !== undefined), { memo: opts.fingerprintMemo });
+    const files = checkpointFiles(dir, layout, tokenizerSource, opts.tokenizer !== undefined);
+    const fingerprinting = fingerprintFiles(dir, files, { memo: opts.fingerprintMemo });
     fingerprinting.catch(() => undefined); // awaited below
     if (!useThread || layout.combined) visualHere = await createSession(visualFile, sessionOptions);
     textualHere = layout.combined ? visualHere : await createSession(textualFile, sessionOptions);
@@ -390,7 +391,7 @@ export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promi
       variants: layout.variants,
       assumptions: [...layout.assumptions, ...visual.notes, ...textual.notes],
       fingerprint: await fingerprinting,
-      files: checkpointFiles(dir, layout, tokenizerSource, opts.tokenizer !== undefined),
+      files,
       embedDim: 0,
       family: tokenizer.family,
       textTokenizer: tokenizer,
