@@ -4,7 +4,7 @@
  * fixtures/ (≈600 MB for vit-b-32) and reuses it.
  *
  *   npm run build && node dist/scripts/bench-engine.js [--arch tiny|vit-b-32] [--images 200] [--workers 2]
- *     [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore,startup] [--prompts 256] [--tokenizer FILE] [--json]
+ *     [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore,startup] [--prompts 256] [--bucketed-prompts 4096|80000] [--tokenizer FILE] [--json]
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -18,7 +18,7 @@ import { scriptArgs } from './args.js';
 
 const USAGE = `
 npm run build && node dist/scripts/bench-engine.js [--arch tiny|vit-b-32] [--images 200] [--workers 2]
-    [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore,startup] [--prompts 256] [--tokenizer FILE] [--json]
+    [--threads 0] [--spinning on|off] [--inference-worker on|off] [--only raw,e2e,text,rescore,startup] [--prompts 256] [--bucketed-prompts 4096|80000] [--tokenizer FILE] [--json]
 `;
 const values = scriptArgs('bench-engine', USAGE, {
   arch: { type: 'string', default: 'vit-b-32' },
@@ -30,6 +30,7 @@ const values = scriptArgs('bench-engine', USAGE, {
   'inference-worker': { type: 'string' },
   only: { type: 'string' },
   prompts: { type: 'string', default: '256' },
+  'bucketed-prompts': { type: 'string', default: '4096' },
   tokenizer: { type: 'string' },
   json: { type: 'boolean', default: false },
 });
@@ -52,6 +53,7 @@ const result = await runBench({
   parts: values.only?.split(',') as BenchPart[] | undefined,
   images: Number(values.images),
   prompts: Number(values.prompts),
+  bucketedPrompts: Number(values['bucketed-prompts']),
   tokenizer: values.tokenizer,
   rescoreSamples: 50_000,
   rescoreClasses: 1000,

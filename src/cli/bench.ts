@@ -14,13 +14,14 @@ export const benchCommand = {
         workers: OPTIONS.workers,
         threads: OPTIONS.threads,
         images: { type: 'number', default: 200, describe: 'Generated 500×375 JPEGs for the end-to-end measurement.' },
-        prompts: { type: 'number', default: 256, describe: 'ImageNet prompts for the text measurement.' },
+        prompts: { type: 'number', default: 256, describe: 'ImageNet prompts for the full-length and cut-per-batch text measurements.' },
+        'bucketed-prompts': { type: 'number', default: 4096, describe: "ImageNet prompts for the length-bucketed text measurements, as eval encodes them (80000: all of them; a shorter list's buckets are coarser)." },
         'rescore-samples': { type: 'number', default: 50000, describe: 'Samples in the cached re-score measurement.' },
         'rescore-classes': { type: 'number', default: 1000, describe: 'Classes in the cached re-score measurement.' },
         json: OPTIONS.json,
       })
       .example('$0 bench --model fixtures/clip-vit-b-32', 'The random-weight ViT-B/32 fixture (npm run fixtures -- --arch vit-b-32).'),
-  handler: async (a: { model: string; variant?: string; 'batch-size': number; workers: number; threads: number; images: number; prompts: number; 'rescore-samples': number; 'rescore-classes': number; json: boolean }) => {
+  handler: async (a: { model: string; variant?: string; 'batch-size': number; workers: number; threads: number; images: number; prompts: number; 'bucketed-prompts': number; 'rescore-samples': number; 'rescore-classes': number; json: boolean }) => {
     const r = await runBench({
       modelDir: a.model,
       variant: a.variant,
@@ -29,6 +30,7 @@ export const benchCommand = {
       threads: a.threads,
       images: a.images,
       prompts: a.prompts,
+      bucketedPrompts: a['bucketed-prompts'],
       rescoreSamples: a['rescore-samples'],
       rescoreClasses: a['rescore-classes'],
       log: a.json ? undefined : (l) => process.stdout.write(l + '\n'),
