@@ -187,8 +187,37 @@ export function inLengthBuckets(ckpt: Pick<Checkpoint, 'cutsTextToLongest' | 'te
 }
 
 /**
+ * Token ids one text batch feeds at most: a batch of long rows (cut to its longest, or fed at the full
+ * context length) has fewer rows, so that onnxruntime's arena, which keeps its largest activations for the
+ * session's life, stays ~256 × 16 tokens deep (ViT-B/32's text tower: 32 MiB an MLP activation).
+ */
+export const TEXT_BATCH_TOKENS = 4096;
+
+/** The batches `todo` is encoded in, in its order: at most `batchSize` rows and `TEXT_BATCH_TOKENS` fed ids each (at least one row). */
+export function textBatches(ckpt: Pick<Checkpoint, 'cutsTextToLongest' | 'textTokenizer'>, todo: readonly string[], batchSize: number): string[][] {
+  const fedLength = (t: string) => (ckpt.cutsTextToLongest ? ckpt.textTokenizer.row(t).attention_mask.reduce((a, b) => a + b, 0) : ckpt.textTokenizer.contextLength);
+  const out: string[][] = [];
+  let batch: string[] = [];
+  let longest = 0;
+  for (const t of todo) {
+    const len = fedLength(t);
+    if (batch.length > 0 && (batch.length >= batchSize || (batch.length + 1) * Math.max(longest, len) > TEXT_BATCH_TOKENS)) {
+      out.push(batch);
+      batch = [];
+      longest = 0;
+    }
+    batch.push(t);
+    longest = Math.max(longest, len);
+  }
+  if (batch.length) out.push(batch);
+  return out;
+}
+
+/**
  * Embeddings of `texts` ([texts.length, embedDim], unit rows, in order): each distinct text encoded once,
- * cached ones not at all, in length buckets (`inLengthBuckets`). Prompts and captions both go through here.
+ * cached ones not at all, in length buckets (`inLengthBuckets`) and token-bounded batches (`textBatches`).
+ * Prompts and captions both go through here. The rows are written into one array as they come (the cache's
+ * and the encoder's): nothing else holds a copy of them.
  */
 export async function encodeTextsCached(
   ckpt: Checkpoint,
@@ -197,21 +226,27 @@ export async function encodeTextsCached(
   cache?: EmbeddingCache,
   onProgress?: (p: EvalProgress) => void,
 ): Promise<{ embeddings: Float32Array; hits: number; misses: number }> {
-  const unique = [...new Set(texts)];
+  // where each distinct text goes in the result: its first position, then its repeats
+  const at = new Map<string, number[]>();
+  texts.forEach((t, i) => (at.get(t) ?? at.set(t, []).get(t)!).push(i));
+  const unique = [...at.keys()];
   const dim = ckpt.embedDim;
-  const cached = cache ? cache.getTexts(unique) : unique.map(() => undefined);
-  const todo = inLengthBuckets(ckpt, unique.filter((_, i) => !cached[i]));
-  const encoded = new Map<string, Float32Array>();
-  for (let start = 0; start < todo.length; start += batchSize) {
-    const chunk = todo.slice(start, start + batchSize);
+  const embeddings = new Float32Array(texts.length * dim);
+  const place = (t: string, row: Float32Array) => {
+    for (const i of at.get(t)!) embeddings.set(row, i * dim);
+  };
+  const first = (t: string) => at.get(t)![0];
+  const found = cache ? cache.readTextsInto(unique, embeddings, dim, (i) => first(unique[i])) : unique.map(() => false);
+  // a cached text's repeats get the row read into its first position
+  unique.forEach((t, i) => found[i] && at.get(t)!.length > 1 && place(t, embeddings.slice(first(t) * dim, (first(t) + 1) * dim)));
+  const todo = inLengthBuckets(ckpt, unique.filter((_, i) => !found[i]));
+  let done = 0;
+  for (const chunk of textBatches(ckpt, todo, batchSize)) {
     const emb = await ckpt.encodeTexts(chunk);
     cache?.putTexts(chunk, emb, dim);
-    chunk.forEach((t, i) => encoded.set(t, emb.subarray(i * dim, (i + 1) * dim)));
-    onProgress?.({ stage: 'text', done: Math.min(start + batchSize, todo.length), total: todo.length });
+    chunk.forEach((t, i) => place(t, emb.subarray(i * dim, (i + 1) * dim)));
+    onProgress?.({ stage: 'text', done: (done += chunk.length), total: todo.length });
   }
-  const byText = new Map(unique.map((t, i) => [t, cached[i] ?? encoded.get(t)!]));
-  const embeddings = new Float32Array(texts.length * dim);
-  texts.forEach((t, i) => embeddings.set(byText.get(t)!, i * dim));
   return { embeddings, hits: unique.length - todo.length, misses: todo.length };
 }
 

@@ -25,13 +25,20 @@ export class EmbeddingCache {
     readonly enabled = true,
   ) {}
 
-  /** Cached embeddings of `texts`, undefined where missing. */
-  getTexts(texts: readonly string[]): (Float32Array | undefined)[] {
-    if (!this.enabled) return texts.map(() => undefined);
+  /**
+   * Copies the cached embedding of each of `texts` into row `rowOf(i)` of `into` ([rows, dim]); returns
+   * which texts were found. Straight into the caller's array: 80,000 prompts are 164 MB of ViT-B/32
+   * embeddings, held once.
+   */
+  readTextsInto(texts: readonly string[], into: Float32Array, dim: number, rowOf: (i: number) => number): boolean[] {
+    if (!this.enabled) return texts.map(() => false);
     const stmt = this.db.prepare(`SELECT embedding FROM text_embeddings WHERE model_fingerprint = ? AND variant = ? AND text = ?`).pluck();
-    return texts.map((t) => {
+    return texts.map((t, i) => {
       const b = stmt.get(this.model, this.variant, t) as Buffer | undefined;
-      return b ? fromBlob(b) : undefined;
+      if (!b) return false;
+      if (b.byteLength !== dim * 4) throw new Error(`cached text embedding has ${b.byteLength / 4} values, the model's have ${dim}`);
+      new Uint8Array(into.buffer, into.byteOffset + rowOf(i) * dim * 4, dim * 4).set(b);
+      return true;
     });
   }
 
