@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const benches = ['bench-tokenizer.js', 'bench-preprocess.js', 'bench-engine.js', 'bench-profile.js', 'bench-retrieval.js'];
+const benches = ['bench-tokenizer.js', 'bench-preprocess.js', 'bench-decoder.js', 'bench-engine.js', 'bench-profile.js', 'bench-retrieval.js'];
 let failed = 0;
 const run = (b: string, args: string[] = []) => {
   const file = path.join(here, b);
