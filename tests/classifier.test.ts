@@ -25,6 +25,24 @@ describe('buildClassifier', () => {
     expect(Array.from(emb)).toEqual([3, 4]);
     expect(() => buildClassifier(emb, [0], 2, 2)).toThrow(/class 1 has no prompts/);
   });
+
+  it('equals, bit for bit, normalising a copy of every row first and then averaging them in float64', () => {
+    // the straightforward formulation (a whole normalised copy): buildClassifier must give its exact bits
+    const rand = mulberry32(7);
+    const dim = 33;
+    const nPrompts = 200;
+    const emb = Float32Array.from(normalArray(rand, nPrompts * dim, 1), (v, i) => v * (1 + (i % 5)));
+    const promptClass = Array.from({ length: nPrompts }, (_, p) => (p * 7) % 9);
+    const unit = normaliseRows(emb.slice(), dim);
+    const sums = new Float64Array(9 * dim);
+    const counts = new Array(9).fill(0);
+    promptClass.forEach((c, p) => {
+      counts[c]++;
+      for (let k = 0; k < dim; k++) sums[c * dim + k] += unit[p * dim + k];
+    });
+    const want = normaliseRows(Float32Array.from(sums, (v, i) => v / counts[Math.floor(i / dim)]), dim);
+    expect(Buffer.from(buildClassifier(emb, promptClass, dim, 9).buffer).equals(Buffer.from(want.buffer))).toBe(true);
+  });
 });
 
 describe('zeroShotLogits', () => {

@@ -3,12 +3,17 @@
  * for each class, L2-normalise each prompt's text embedding, average them, and normalise again.
  */
 
+/** 1 / the L2 norm of the row of `dim` values at `off` (0 for a zero row). */
+function inverseNorm(rows: Float32Array, off: number, dim: number): number {
+  let sq = 0;
+  for (let k = 0; k < dim; k++) sq += rows[off + k] * rows[off + k];
+  return sq > 0 ? 1 / Math.sqrt(sq) : 0;
+}
+
 /** Scales each row of `rows` ([n, dim], row-major) to unit L2 norm, in place; returns `rows`. */
 export function normaliseRows(rows: Float32Array, dim: number): Float32Array {
   for (let off = 0; off < rows.length; off += dim) {
-    let sq = 0;
-    for (let k = 0; k < dim; k++) sq += rows[off + k] * rows[off + k];
-    const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+    const inv = inverseNorm(rows, off, dim);
     for (let k = 0; k < dim; k++) rows[off + k] *= inv;
   }
   return rows;
@@ -26,13 +31,16 @@ export function buildClassifier(textEmbeddings: Float32Array, promptClass: Array
   if (textEmbeddings.length !== promptClass.length * dim) {
     throw new Error(`buildClassifier: ${textEmbeddings.length} values for ${promptClass.length} prompts of dim ${dim}`);
   }
-  const unit = normaliseRows(textEmbeddings.slice(), dim);
   const sums = new Float64Array(nClasses * dim);
   const counts = new Int32Array(nClasses);
   for (let p = 0; p < promptClass.length; p++) {
     const c = promptClass[p];
     counts[c]++;
-    for (let k = 0; k < dim; k++) sums[c * dim + k] += unit[p * dim + k];
+    // each row at unit norm exactly as normaliseRows leaves it (the product rounded to float32), without
+    // a copy of all the rows: ImageNet's 80,000 ViT-B/32 prompts are 164 MB
+    const off = p * dim;
+    const inv = inverseNorm(textEmbeddings, off, dim);
+    for (let k = 0; k < dim; k++) sums[c * dim + k] += Math.fround(textEmbeddings[off + k] * inv);
   }
   const out = new Float32Array(nClasses * dim);
   for (let c = 0; c < nClasses; c++) {
