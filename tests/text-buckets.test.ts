@@ -99,6 +99,9 @@ describe('bucketed text encoding on a dynamic sequence axis', () => {
         expect([first.misses, again.hits, again.misses]).toEqual([unique.length, unique.length, 0]);
         const wantRepeats = Buffer.concat([Buffer.from(want.buffer), Buffer.from(want.buffer, 3 * full.embedDim * 4, full.embedDim * 4), Buffer.from(want.buffer, 0, full.embedDim * 4)]);
         for (const r of [first, again]) expect(Buffer.from(r.embeddings.buffer).equals(wantRepeats)).toBe(true);
+        // a row of the wrong size in the DB is refused, naming the DB and the fix
+        cache.putTexts(['a corrupt row'], new Float32Array(3), 3);
+        await expect(encodeTextsCached(cut, ['a corrupt row'], batch, cache)).rejects.toMatchObject({ name: 'UsageError', file: db.name, fix: expect.stringContaining('cache clear') });
       } finally {
         db.close();
       }

@@ -4,6 +4,7 @@
  * image path) and checked against the file's size and mtime. Re-scoring with other prompts, metrics or
  * class subsets then touches no image and re-encodes no known prompt.
  */
+import { UsageError } from '../errors.js';
 import type { Db } from './db.js';
 
 function toBlob(v: Float32Array): Buffer {
@@ -36,7 +37,9 @@ export class EmbeddingCache {
     return texts.map((t, i) => {
       const b = stmt.get(this.model, this.variant, t) as Buffer | undefined;
       if (!b) return false;
-      if (b.byteLength !== dim * 4) throw new Error(`cached text embedding has ${b.byteLength / 4} values, the model's have ${dim}`);
+      if (b.byteLength !== dim * 4) {
+        throw new UsageError(`a cached text embedding has ${b.byteLength / 4} values where this model's have ${dim}`, { file: this.db.name, fix: 'run `clip-bench cache clear` on this DB, or eval with --no-cache' });
+      }
       new Uint8Array(into.buffer, into.byteOffset + rowOf(i) * dim * 4, dim * 4).set(b);
       return true;
     });
