@@ -47,10 +47,14 @@ const nDistinct = Math.min(Number(values.distinct), nImages);
 const LIMIT_MIB = 1536;
 const MiB = 1024 * 1024;
 
+if (values.dataset !== 'imagenet' && values.dataset !== 'imagefolder') {
+  process.stderr.write(`bench-rss: --dataset is imagenet or imagefolder, not ${values.dataset} — usage: ${USAGE.trim()}\n`);
+  process.exit(2);
+}
+const imagenet = values.dataset === 'imagenet';
+
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'clip-bench-rss-'));
 try {
-  const imagenet = values.dataset === 'imagenet';
-  if (!imagenet && values.dataset !== 'imagefolder') throw new Error(`--dataset is imagenet or imagefolder, not ${values.dataset}`);
   const classes = imagenet ? [...imagenetWnids()] : Object.keys(COLOUR_CORNERS);
   const root = path.join(tmp, 'images');
   const originals = path.join(tmp, 'originals');
