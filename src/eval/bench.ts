@@ -94,7 +94,7 @@ export interface BenchResult {
   peakRssMiB: number | null;
   textFullPerSecond: number | null;
   textTruncatedPerSecond: number | null;
-  /** as eval encodes prompts: length-bucketed batches of 256, as eval's (null on a fixed-length graph) */
+  /** as eval encodes prompts: length buckets, batches of ≤ 256 rows and ≤ 4,096 tokens (null on a fixed-length graph) */
   textBucketedPerSecond: number | null;
   /** how many prompts the bucketed figure encoded */
   textBucketedPrompts: number | null;

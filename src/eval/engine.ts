@@ -180,10 +180,16 @@ export function runIdentityOf(r: RunHeader): Omit<RunHeader, 'timings' | 'cache'
  * Causal attention pools at end-of-text, so a row's embedding does not depend on its batch-mates' length
  * (tests/text-buckets.test.ts checks it bit for bit against the full context length).
  */
-export function inLengthBuckets(ckpt: Pick<Checkpoint, 'cutsTextToLongest' | 'textTokenizer'>, texts: string[]): string[] {
+export function inLengthBuckets(ckpt: Pick<Checkpoint, 'cutsTextToLongest' | 'textTokenizer'>, texts: string[], lengthOf = fedLengths(ckpt, texts)): string[] {
   if (!ckpt.cutsTextToLongest || texts.length < 2) return texts;
+  return [...texts].sort((a, b) => lengthOf(a) - lengthOf(b));
+}
+
+/** Each text's fed length (its tokens where rows are cut to their longest, else the context length), tokenized once. */
+export function fedLengths(ckpt: Pick<Checkpoint, 'cutsTextToLongest' | 'textTokenizer'>, texts: readonly string[]): (t: string) => number {
+  if (!ckpt.cutsTextToLongest) return () => ckpt.textTokenizer.contextLength;
   const length = new Map(texts.map((t) => [t, ckpt.textTokenizer.row(t).attention_mask.reduce((a, b) => a + b, 0)]));
-  return [...texts].sort((a, b) => length.get(a)! - length.get(b)!);
+  return (t) => length.get(t) ?? ckpt.textTokenizer.row(t).attention_mask.reduce((a, b) => a + b, 0);
 }
 
 /**
@@ -194,13 +200,12 @@ export function inLengthBuckets(ckpt: Pick<Checkpoint, 'cutsTextToLongest' | 'te
 export const TEXT_BATCH_TOKENS = 4096;
 
 /** The batches `todo` is encoded in, in its order: at most `batchSize` rows and `TEXT_BATCH_TOKENS` fed ids each (at least one row). */
-export function textBatches(ckpt: Pick<Checkpoint, 'cutsTextToLongest' | 'textTokenizer'>, todo: readonly string[], batchSize: number): string[][] {
-  const fedLength = (t: string) => (ckpt.cutsTextToLongest ? ckpt.textTokenizer.row(t).attention_mask.reduce((a, b) => a + b, 0) : ckpt.textTokenizer.contextLength);
+export function textBatches(ckpt: Pick<Checkpoint, 'cutsTextToLongest' | 'textTokenizer'>, todo: readonly string[], batchSize: number, lengthOf = fedLengths(ckpt, todo)): string[][] {
   const out: string[][] = [];
   let batch: string[] = [];
   let longest = 0;
   for (const t of todo) {
-    const len = fedLength(t);
+    const len = lengthOf(t);
     if (batch.length > 0 && (batch.length >= batchSize || (batch.length + 1) * Math.max(longest, len) > TEXT_BATCH_TOKENS)) {
       out.push(batch);
       batch = [];
@@ -239,9 +244,11 @@ export async function encodeTextsCached(
   const found = cache ? cache.readTextsInto(unique, embeddings, dim, (i) => first(unique[i])) : unique.map(() => false);
   // a cached text's repeats get the row read into its first position
   unique.forEach((t, i) => found[i] && at.get(t)!.length > 1 && place(t, embeddings.slice(first(t) * dim, (first(t) + 1) * dim)));
-  const todo = inLengthBuckets(ckpt, unique.filter((_, i) => !found[i]));
+  const missing = unique.filter((_, i) => !found[i]);
+  const lengthOf = fedLengths(ckpt, missing); // shared by the ordering and the batching
+  const todo = inLengthBuckets(ckpt, missing, lengthOf);
   let done = 0;
-  for (const chunk of textBatches(ckpt, todo, batchSize)) {
+  for (const chunk of textBatches(ckpt, todo, batchSize, lengthOf)) {
     const emb = await ckpt.encodeTexts(chunk);
     cache?.putTexts(chunk, emb, dim);
     chunk.forEach((t, i) => place(t, emb.subarray(i * dim, (i + 1) * dim)));
